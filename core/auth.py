@@ -1,0 +1,154 @@
+"""API tokens: random, shown once, stored only as SHA-256, checked in constant time, with roles.
+
+A token reads `ilx_<key_id>_<secret>`. The key id is a public lookup handle, so verification fetches one row by
+key id and compares hashes with `hmac.compare_digest` — the database never searches by a secret-derived value and
+the comparison time does not depend on how much of a guess was right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from core.db import Database
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CLINICIAN = "clinician"
+    BILLING = "billing"
+    COMPLIANCE = "compliance"
+    SERVICE = "service"
+
+
+TOKEN_PREFIX = "ilx_"  # noqa: S105 - a public prefix, not a secret
+_TOKEN_SHAPE = re.compile(r"^ilx_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
+NAME_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
+# Compared against when the key id is unknown, so an unknown token costs the same as a wrong one.
+_DUMMY_HASH = hashlib.sha256(b"intelluxe-no-such-token").hexdigest()
+
+
+class AuthError(Exception):
+    """Authentication failed (HTTP 401). `reason` is safe to show: it never contains the token."""
+
+    status = 401
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ForbiddenError(AuthError):
+    """Authenticated, but the role may not do this (HTTP 403)."""
+
+    status = 403
+
+
+class TokenNameError(ValueError):
+    """A token name is malformed or already in use."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's name (the audit actor) and its role."""
+
+    name: str
+    role: Role
+    token_id: str
+
+    def require(self, *roles: Role | str) -> None:
+        """Raise ForbiddenError unless this principal holds one of `roles`; admin holds them all."""
+        allowed = {Role(r) for r in roles}
+        if self.role is not Role.ADMIN and self.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise ForbiddenError(f"role {self.role.value!r} may not do this (needs one of: {names})")
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    name: str
+    role: Role
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(db: Database, name: str, role: Role | str, expires_days: int | None = None) -> str:
+    """Create a token and return it; this is the only time it exists outside the caller's hands."""
+    if not NAME_SHAPE.match(name):
+        raise TokenNameError(f"token name {name!r} must be 1-128 characters of letters, digits, '_', '.', '@' or '-'")
+    role = Role(role)
+    if expires_days is not None and expires_days < 1:
+        raise ValueError("expires_days must be at least 1")
+    key_id = secrets.token_hex(8)
+    token = f"{TOKEN_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+    expires_at = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
+
+    def work(cur):  # type: ignore[no-untyped-def]
+        cur.execute("SELECT 1 FROM api_tokens WHERE name = %s AND revoked_at IS NULL", (name,))
+        if cur.fetchone() is not None:
+            raise TokenNameError(f"a live token named {name!r} exists; revoke it first")
+        cur.execute(
+            "INSERT INTO api_tokens (key_id, name, role, token_hash, expires_at) VALUES (%s, %s, %s, %s, %s)",
+            (key_id, name, role.value, hash_token(token), expires_at),
+        )
+
+    db.run(work)
+    return token
+
+
+def revoke_token(db: Database, name: str) -> bool:
+    """Revoke the live token called `name`; False when there is none."""
+    count = db.execute("UPDATE api_tokens SET revoked_at = now() WHERE name = %s AND revoked_at IS NULL", (name,))
+    return count > 0
+
+
+def list_tokens(db: Database) -> list[TokenInfo]:
+    rows = db.fetchall(
+        "SELECT name, role, created_at, expires_at, revoked_at FROM api_tokens ORDER BY name, created_at"
+    )
+    return [TokenInfo(r["name"], Role(r["role"]), r["created_at"], r["expires_at"], r["revoked_at"]) for r in rows]
+
+
+def verify_token(db: Database, token: str | None) -> Principal:
+    """The principal a presented token stands for; AuthError when missing, malformed, unknown, expired or revoked."""
+    if not token:
+        raise AuthError("missing bearer token")
+    match = _TOKEN_SHAPE.match(token)
+    if match is None:
+        hmac.compare_digest(hash_token(token), _DUMMY_HASH)
+        raise AuthError("invalid token")
+    row = db.fetchone(
+        "SELECT token_id, name, role, token_hash, expires_at, revoked_at FROM api_tokens WHERE key_id = %s",
+        (match.group(1),),
+    )
+    presented = hash_token(token)
+    if row is None:
+        hmac.compare_digest(presented, _DUMMY_HASH)
+        raise AuthError("invalid token")
+    if not hmac.compare_digest(presented, row["token_hash"]):
+        raise AuthError("invalid token")
+    if row["revoked_at"] is not None:
+        raise AuthError("token revoked")
+    if row["expires_at"] is not None and row["expires_at"] <= datetime.now(UTC):
+        raise AuthError("token expired")
+    return Principal(name=row["name"], role=Role(row["role"]), token_id=str(row["token_id"]))
+
+
+def bearer_token(authorization_header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    if not authorization_header:
+        return None
+    scheme, _, value = authorization_header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()

@@ -1,0 +1,38 @@
+"""gunicorn settings shared by every Flask service (`gunicorn -c python:core.gunicorn_conf module:app`).
+
+The port comes from PORT (the container's 8000 by default; the runner's local backend sets the published host
+port), so one `.conf` command serves both backends. gunicorn's access log is off: it would write raw paths and
+query strings, which carry patient ids; core.web logs the route template instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104 - a container port
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 10
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# With several workers each keeps its own metrics; prometheus_client's multiprocess mode merges them. The
+# variable must be set before prometheus_client is first imported (it picks its value class at import), and
+# workers inherit the master's modules, hence no top-level import of it here.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="intelluxe-metrics-")
+
+
+def child_exit(server, worker):  # type: ignore[no-untyped-def]
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):  # type: ignore[no-untyped-def]
+    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

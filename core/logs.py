@@ -1,0 +1,35 @@
+"""Process-wide logging: one line per event, each with the request id, never PHI.
+
+Why our own access line instead of gunicorn's: gunicorn logs the raw path and query string, and those carry
+patient and member ids (`/claims?patient_id=...`). Ours names the route template instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from flask import g, has_request_context
+
+_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def configure(level: str = "INFO") -> None:
+    """Idempotent: a second call (a second app in one process) changes only the level."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in root.handlers:
+        if getattr(handler, "_intelluxe", False):
+            return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    handler.addFilter(_RequestIdFilter())
+    handler._intelluxe = True  # type: ignore[attr-defined]
+    root.addHandler(handler)

@@ -1,0 +1,180 @@
+"""The spine's own routes (/health, /metrics, /openapi.json) and the OpenAPI document built from the app's routes.
+
+The document is derived from what is registered — url rules, role markers, pydantic models — so it cannot drift
+from the code. Every operation lists the errors the spine itself can produce (400/401/403/503).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from flask import Blueprint, Flask, Response, current_app, jsonify
+from pydantic import BaseModel, Field
+
+from core import metrics
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="machine-readable error code, e.g. validation_error")
+    message: str
+    fields: dict[str, str] = Field(default_factory=dict, description="field path -> what is wrong with it")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class DependencyHealth(BaseModel):
+    status: Literal["ok", "degraded", "down"]
+    detail: str | None = None
+    required: bool
+
+
+class HealthResponse(BaseModel):
+    status: Literal["healthy", "degraded", "unhealthy"]
+    service: str
+    checks: dict[str, DependencyHealth]
+
+
+def spine_blueprint() -> Blueprint:
+    bp = Blueprint("spine", __name__)
+
+    @bp.get("/health")
+    def health() -> tuple[Response, int]:
+        """Service health: 200 healthy or degraded (an optional dependency is down), 503 unhealthy. No auth."""
+        from core.web import state
+
+        st = state()
+        checks: dict[str, dict[str, Any]] = {}
+        overall = "healthy"
+        for dep in st.dependencies:
+            status, detail = dep.check()
+            if status != "ok":
+                status = "down" if dep.required else "degraded"
+                if dep.required:
+                    overall = "unhealthy"
+                elif overall == "healthy":
+                    overall = "degraded"
+            checks[dep.name] = {"status": status, "detail": detail, "required": dep.required}
+        body = {"status": overall, "service": st.service, "checks": checks}
+        return jsonify(body), 503 if overall == "unhealthy" else 200
+
+    health._intelluxe_doc = {  # type: ignore[attr-defined]
+        "request_model": None,
+        "responses": {200: HealthResponse, 503: HealthResponse},
+        "query": {},
+    }
+
+    @bp.get("/metrics")
+    def prometheus_metrics() -> Response:
+        """Prometheus metrics in the text exposition format. No auth; labels carry no ids or PHI."""
+        body, content_type = metrics.exposition()
+        return Response(body, mimetype=content_type.split(";")[0], content_type=content_type)
+
+    @bp.get("/openapi.json")
+    def openapi_document() -> Response:
+        """This service's OpenAPI 3.1 document."""
+        return jsonify(build_document(current_app))
+
+    return bp
+
+
+def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in schema.pop("$defs", {}).items():
+        components[name] = definition
+    components[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _openapi_path(rule: str) -> tuple[str, list[str]]:
+    """Flask's `/claims/<claim_id>` → OpenAPI's `/claims/{claim_id}`, with the parameter names."""
+    names: list[str] = []
+
+    def repl(match: re.Match[str]) -> str:
+        names.append(match.group(1))
+        return "{" + match.group(1) + "}"
+
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", repl, rule), names
+
+
+def build_document(app: Flask) -> dict[str, Any]:
+    components: dict[str, Any] = {}
+    error_ref = _schema(ErrorResponse, components)
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint == "static":
+            continue
+        view = app.view_functions[rule.endpoint]
+        doc = getattr(view, "_intelluxe_doc", {"request_model": None, "responses": {}, "query": {}})
+        roles = getattr(view, "_intelluxe_roles", None)
+        path, params = _openapi_path(rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            summary, _, description = (view.__doc__ or rule.endpoint).strip().partition("\n")
+            operation: dict[str, Any] = {
+                "operationId": f"{rule.endpoint}.{method.lower()}",
+                "summary": summary.strip(),
+                "responses": {},
+            }
+            if description.strip():
+                operation["description"] = description.strip()
+            parameters = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in params
+            ]
+            parameters += [
+                {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": text}
+                for name, text in doc["query"].items()
+            ]
+            if parameters:
+                operation["parameters"] = parameters
+            if doc["request_model"] is not None:
+                operation["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": _schema(doc["request_model"], components)}},
+                }
+                operation["responses"]["400"] = _error("invalid JSON or a field failed validation", error_ref)
+            for status, body in doc["responses"].items():
+                if isinstance(body, str):
+                    operation["responses"][str(status)] = {"description": body}
+                else:
+                    operation["responses"][str(status)] = {
+                        "description": body.__doc__.strip().split("\n")[0] if body.__doc__ else body.__name__,
+                        "content": {"application/json": {"schema": _schema(body, components)}},
+                    }
+            if roles is not None:
+                operation["security"] = [{"bearerAuth": []}]
+                operation["x-roles"] = sorted({"admin", *(r.value for r in roles)})
+                operation["responses"]["401"] = _error("missing, invalid, expired or revoked token", error_ref)
+                operation["responses"]["403"] = _error("the token's role may not call this", error_ref)
+            if rule.endpoint.split(".")[0] != "spine":
+                operation["responses"].setdefault("503", _error("a dependency (database, audit) is down", error_ref))
+            if not operation["responses"]:
+                operation["responses"]["200"] = {"description": "OK"}
+            paths.setdefault(path, {})[method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": app.config.get("OPENAPI_TITLE", app.name),
+            "version": _version(),
+            "description": app.config.get("OPENAPI_DESCRIPTION", ""),
+        },
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "ilx token"}},
+        },
+    }
+
+
+def _error(description: str, ref: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": ref}}}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("intelluxe")
+    except PackageNotFoundError:
+        return "0.0.0"

@@ -1,0 +1,258 @@
+"""The orchestration layer behind `intelluxe up | down | status`.
+
+The stack's order lives in `config/stack.yml`; how one service starts lives in its `.conf` and the runner. This
+module only sequences them: database servers first, migrations, then each service through the runner, waiting for
+its health check before the next one starts (a later service may call an earlier one).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from core import embedded
+from core.config import Settings
+from core.db import Database, migrate
+
+Output = Callable[[str], None]
+
+
+class StackError(Exception):
+    """The stack could not be brought to the asked state; the message says which part and why."""
+
+
+def project_root() -> Path:
+    """The checkout holding config/ and the runner (INTELLUXE_ROOT overrides, e.g. for an installed package)."""
+    root = Path(os.environ.get("INTELLUXE_ROOT") or Path(__file__).resolve().parent.parent)
+    if not (root / "universal-service-runner.sh").exists():
+        raise StackError(f"{root} has no universal-service-runner.sh; run from a checkout or set INTELLUXE_ROOT")
+    return root
+
+
+@dataclass(frozen=True)
+class StackEntry:
+    name: str
+    conf: Path
+    needs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stack:
+    infrastructure: tuple[StackEntry, ...]
+    services: tuple[StackEntry, ...]
+
+    @classmethod
+    def load(cls, root: Path) -> Stack:
+        path = root / "config" / "stack.yml"
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise StackError(f"{path}: {exc}") from exc
+        seen: set[str] = set()
+
+        def entries(section: str) -> tuple[StackEntry, ...]:
+            out = []
+            for i, item in enumerate(data.get(section) or []):
+                where = f"{path}: {section}[{i}]"
+                if not isinstance(item, dict) or not item.get("name") or not item.get("conf"):
+                    raise StackError(f"{where} needs 'name' and 'conf'")
+                needs = tuple(item.get("needs") or ())
+                missing = [n for n in needs if n not in seen]
+                if missing:
+                    raise StackError(f"{where} ({item['name']}) needs {missing}, which must be listed before it")
+                conf = root / item["conf"]
+                if not conf.is_file():
+                    raise StackError(f"{where} ({item['name']}): {conf} does not exist")
+                seen.add(item["name"])
+                out.append(StackEntry(item["name"], conf, needs))
+            return tuple(out)
+
+        return cls(infrastructure=entries("infrastructure"), services=entries("services"))
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    backend: str
+    state: str
+    health: str
+    ports: str
+    log: str
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "running" and self.health in ("healthy", "none")
+
+    @property
+    def url(self) -> str:
+        first = self.ports.split(",")[0]
+        if first in ("", "-"):
+            return "-"
+        host_port = first.split("/")[0].rsplit(":", 1)[0].split(":")[-1]
+        return f"http://127.0.0.1:{host_port}"
+
+
+class Runner:
+    """universal-service-runner.sh, called with an environment that points services at our databases."""
+
+    def __init__(self, root: Path, env: dict[str, str]) -> None:
+        self.script = root / "universal-service-runner.sh"
+        self.env = env
+
+    def _run(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            ["bash", str(self.script), *args], env=self.env, capture_output=True, text=True, timeout=120
+        )
+        if check and result.returncode != 0:
+            raise StackError(result.stderr.strip() or f"runner {' '.join(args)} failed ({result.returncode})")
+        return result
+
+    def start(self, entry: StackEntry, backend: str, dry_run: bool = False) -> str:
+        args = ["--backend", backend, *(["--dry-run"] if dry_run else []), entry.name, str(entry.conf)]
+        return self._run(*args, check=True).stdout.strip()
+
+    def stop(self, name: str) -> str:
+        return self._run("stop", name, check=True).stdout.strip()
+
+    def status(self, name: str) -> ServiceStatus:
+        result = self._run("status", name)
+        lines = [line for line in result.stdout.splitlines()[1:] if line.strip()]
+        if not lines:
+            raise StackError(result.stderr.strip() or f"runner status {name} printed nothing")
+        fields = lines[0].split("\t")
+        if len(fields) != 6:
+            raise StackError(f"runner status {name}: unexpected line {lines[0]!r}")
+        return ServiceStatus(*fields)
+
+    def logs(self, name: str, lines: int = 20) -> str:
+        result = self._run("logs", "-n", str(lines), name)
+        return result.stdout if result.returncode == 0 else result.stderr
+
+
+def runner_env(settings: Settings, postgres_url: str | None, redis_url: str | None) -> dict[str, str]:
+    """Our environment, plus the database URLs and home, with this interpreter's bin folder first on PATH so
+    the services' `gunicorn` and `python` are the ones this package is installed in."""
+    env = dict(os.environ)
+    env["INTELLUXE_HOME"] = str(settings.home)
+    if postgres_url:
+        env["POSTGRES_URL"] = postgres_url
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+@dataclass
+class UpResult:
+    services: list[ServiceStatus] = field(default_factory=list)
+    postgres_url: str | None = None
+    redis_url: str | None = None
+    embedded: bool = False
+
+
+def _ensure_databases(settings: Settings, out: Output) -> tuple[str, str]:
+    if settings.postgres_url:
+        postgres_url = settings.postgres_url
+        out("postgres   using POSTGRES_URL")
+    elif embedded.postgres_url(settings.home):
+        out(f"postgres   embedded server running ({settings.home / 'pgdata'})")
+        postgres_url = embedded.start_postgres(settings.home)
+    else:
+        out(f"postgres   starting embedded server in {settings.home / 'pgdata'} …")
+        postgres_url = embedded.start_postgres(settings.home)
+    if settings.redis_url:
+        redis_url = settings.redis_url
+        out("redis      using REDIS_URL")
+    else:
+        out(f"redis      starting embedded server in {settings.home / 'redis'} …")
+        redis_url = embedded.start_redis(settings.home)
+    return postgres_url, redis_url
+
+
+def wait_healthy(runner: Runner, name: str, timeout: float, out: Output) -> ServiceStatus:
+    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    status = runner.status(name)
+    while not status.ok and time.monotonic() < deadline:
+        if status.state != "running":
+            break
+        time.sleep(0.5)
+        status = runner.status(name)
+    out(f"{name:<18} {'healthy' if status.ok else status.health or status.state} ({time.monotonic() - started:.1f} s)")
+    return status
+
+
+def up(
+    settings: Settings, *, backend: str = "local", timeout: float = 60.0, dry_run: bool = False, out: Output = print
+) -> UpResult:
+    """Bring the stack up; a second call finds everything healthy and changes nothing."""
+    root = project_root()
+    stack = Stack.load(root)
+    result = UpResult()
+    if backend == "docker":
+        runner = Runner(root, runner_env(settings, None, None))
+        entries = [*stack.infrastructure, *stack.services]
+    else:
+        if dry_run:
+            postgres_url, redis_url = settings.postgres_url, settings.redis_url
+        else:
+            postgres_url, redis_url = _ensure_databases(settings, out)
+            db = Database(postgres_url, minconn=1, maxconn=1)
+            try:
+                report = migrate(db)
+            finally:
+                db.close()
+            out(f"migrations applied {len(report.applied)}, already applied {len(report.already)}")
+        result.postgres_url, result.redis_url = postgres_url, redis_url
+        result.embedded = not settings.postgres_url
+        runner = Runner(root, runner_env(settings, postgres_url, redis_url))
+        entries = list(stack.services)
+    for entry in entries:
+        if dry_run:
+            out(runner.start(entry, backend, dry_run=True))
+            continue
+        current = runner.status(entry.name)
+        if current.ok:
+            out(f"{entry.name:<18} already running and healthy")
+            result.services.append(current)
+            continue
+        out(f"{entry.name:<18} starting ({backend}) …")
+        runner.start(entry, backend)
+        status = wait_healthy(runner, entry.name, timeout, out)
+        result.services.append(status)
+        if not status.ok:
+            raise StackError(
+                f"{entry.name} did not become healthy within {timeout:.0f} s "
+                f"(state {status.state}, health {status.health}); last lines of its log:\n"
+                + runner.logs(entry.name, 30)
+            )
+    return result
+
+
+def down(settings: Settings, *, out: Output = print) -> None:
+    """Stop every service of the stack that runs, newest first, then the embedded servers."""
+    root = project_root()
+    stack = Stack.load(root)
+    runner = Runner(root, runner_env(settings, None, None))
+    for entry in reversed([*stack.infrastructure, *stack.services]):
+        if (settings.home / "run" / f"{entry.name}.conf-path").exists():
+            out(runner.stop(entry.name))
+    if embedded.stop_redis(settings.home):
+        out("redis: embedded server stopped")
+    if embedded.stop_postgres(settings.home):
+        out("postgres: embedded server stopped")
+
+
+def status(settings: Settings) -> tuple[list[ServiceStatus], embedded.EmbeddedStatus]:
+    root = project_root()
+    stack = Stack.load(root)
+    runner = Runner(root, runner_env(settings, None, None))
+    return [runner.status(entry.name) for entry in stack.services], embedded.status(settings.home)
