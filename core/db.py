@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -27,7 +28,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "postgres" / "init"
+# The checkout's postgres/init; an installed package (the service image) points INTELLUXE_ROOT at its copy.
+MIGRATIONS_DIR = Path(os.environ.get("INTELLUXE_ROOT") or Path(__file__).resolve().parent.parent) / "postgres" / "init"
 _MIGRATION_NAME = re.compile(r"^(\d{2,})-[a-z0-9][a-z0-9-]*\.sql$")
 # Any constant works; it only has to be the same in every process that migrates.
 _MIGRATION_LOCK_KEY = 0x1A7E11C5
@@ -187,6 +189,8 @@ class MigrationReport:
 
 def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     """Every `NN-name.sql` in order of NN; any other .sql file is an error rather than silently skipped."""
+    if not directory.is_dir():
+        raise MigrationError(f"migrations folder {directory} does not exist (set INTELLUXE_ROOT to the checkout)")
     found: dict[str, Migration] = {}
     for path in sorted(directory.glob("*.sql")):
         match = _MIGRATION_NAME.match(path.name)

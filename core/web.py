@@ -344,7 +344,10 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _unhandled_error(exc: Exception) -> Response:
-    # The exception's message may quote request data (PHI), so only its type and stack go to the log.
-    stack = "".join(traceback.format_tb(exc.__traceback__))
+    # The exception's message may quote request data (PHI), so only its type and where it was raised go to the
+    # log: file, line and function of each frame, without the message or the source lines.
+    stack = "\n".join(
+        f"  {frame.filename}:{frame.lineno} in {frame.name}" for frame in traceback.extract_tb(exc.__traceback__)
+    )
     log.error("unhandled %s in %s\n%s", type(exc).__name__, _route(), stack)
     return error_response(500, "internal_error", "an internal error occurred; the request id is in X-Request-ID")

@@ -9,7 +9,7 @@ usr_die() {
 
 # Print the calling command's Usage lines (its header comment is the help text) and exit 1.
 usr_usage() {
-  sed -n 's/^# Usage: \{0,1\}//p; s/^#        //p' "$0" | sed '/^$/d' >&2
+  sed -n 's/^# \(Usage: .*\)/\1/p; s/^# \(       [a-z].*\)/\1/p' "$0" >&2
   exit 1
 }
 

@@ -1,0 +1,150 @@
+"""Fixtures shared by the unit and integration tests.
+
+Integration tests get PostgreSQL and Redis from POSTGRES_URL / REDIS_URL when set, else from embedded servers
+started under a temporary INTELLUXE_HOME. Every test database is created fresh for the session (or the test) and
+dropped afterwards, so the server's own databases are never touched. Redis keys carry a per-test prefix.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import psycopg2
+import psycopg2.extensions
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def test_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("intelluxe-home")
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(test_home: Path) -> Iterator[str]:
+    """A URL of the server tests create their databases on."""
+    url = os.environ.get("POSTGRES_URL")
+    if url:
+        yield url
+        return
+    from core import embedded
+
+    yield embedded.start_postgres(test_home)
+    embedded.stop_postgres(test_home)
+
+
+def _admin_connect(server_url: str) -> psycopg2.extensions.connection:
+    conn = psycopg2.connect(server_url, connect_timeout=5)
+    conn.autocommit = True
+    return conn
+
+
+def create_database(server_url: str) -> str:
+    """Create an empty database on the server; return a DSN for it."""
+    name = f"ilx_test_{secrets.token_hex(6)}"
+    conn = _admin_connect(server_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        conn.close()
+    return psycopg2.extensions.make_dsn(server_url, dbname=name)
+
+
+def drop_database(server_url: str, dsn: str) -> None:
+    name = psycopg2.extensions.parse_dsn(dsn)["dbname"]
+    conn = _admin_connect(server_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def fresh_database(pg_server_url: str) -> Iterator[str]:
+    """An empty, unmigrated database for this test only."""
+    dsn = create_database(pg_server_url)
+    yield dsn
+    drop_database(pg_server_url, dsn)
+
+
+@pytest.fixture(scope="session")
+def migrated_url(pg_server_url: str) -> Iterator[str]:
+    """One migrated database shared by the session's tests (each test keeps to rows it made)."""
+    from core.db import Database, migrate
+
+    dsn = create_database(pg_server_url)
+    db = Database(dsn, maxconn=2)
+    migrate(db)
+    db.close()
+    yield dsn
+    drop_database(pg_server_url, dsn)
+
+
+@pytest.fixture
+def db(migrated_url: str) -> Iterator[object]:
+    from core.db import Database
+
+    database = Database(migrated_url, maxconn=8)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def fresh_db(fresh_database: str) -> Iterator[object]:
+    """A migrated database of this test's own (for tests that need an empty audit chain)."""
+    from core.db import Database, migrate
+
+    database = Database(fresh_database, maxconn=8)
+    migrate(database)
+    yield database
+    database.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url(test_home: Path) -> Iterator[str]:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    from core import embedded
+
+    yield embedded.start_redis(test_home)
+    embedded.stop_redis(test_home)
+
+
+@pytest.fixture
+def cache_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    import redis
+
+    prefix = f"ilx-test-{secrets.token_hex(4)}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=prefix + "*"):
+        client.delete(key)
+    client.close()
+
+
+def load_service_module(service: str, module: str) -> ModuleType:
+    """Import services/user/<service>/app/<module>.py under a unique name (the apps are not a package)."""
+    path = ROOT / "services" / "user" / service / "app" / f"{module}.py"
+    name = f"_svc_{service.replace('-', '_')}_{module}_{secrets.token_hex(3)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod

@@ -1,0 +1,159 @@
+"""The audit log on real PostgreSQL: chained appends, verification, tampering found, changes refused."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+import psycopg2
+import pytest
+
+from core import audit
+from core.db import Database
+
+
+def _event(n: int = 0, **overrides: object) -> audit.AuditEvent:
+    fields: dict[str, object] = {
+        "service": "billing", "user_id": f"user-{n % 3}", "action": "read", "resource_type": "claim",
+        "resource_id": f"CLM-{n}", "outcome": "success", "http_status": 200, "client_ip": "127.0.0.1",
+        "details": {"bytes": n, "route": "/claims/<claim_id>"},
+    }  # fmt: skip
+    fields.update(overrides)
+    return audit.AuditEvent(**fields)  # type: ignore[arg-type]
+
+
+def _tamper(db: Database, sql: str, params: tuple[object, ...] = ()) -> None:
+    """Change the log the way only a superuser can: with triggers switched off for the session."""
+    with db.transaction() as cur:
+        cur.execute("SET LOCAL session_replication_role = replica")
+        cur.execute(sql, params or None)
+
+
+def test_appends_chain_and_verify(fresh_db: Database) -> None:
+    records = [audit.append(fresh_db, _event(i)) for i in range(5)]
+    assert [r.seq for r in records] == [1, 2, 3, 4, 5]
+    result = audit.verify(fresh_db)
+    assert result.ok
+    assert result.rows_checked == 5
+    assert result.head_seq == 5
+    assert result.head_hash == records[-1].row_hash
+    rows = fresh_db.fetchall("SELECT prev_hash, row_hash FROM audit_log ORDER BY seq")
+    assert rows[0]["prev_hash"] == audit.GENESIS
+    assert all(rows[i]["prev_hash"] == rows[i - 1]["row_hash"] for i in range(1, 5))
+
+
+def test_an_empty_log_verifies(fresh_db: Database) -> None:
+    result = audit.verify(fresh_db)
+    assert result.ok and result.rows_checked == 0 and result.head_hash == audit.GENESIS
+
+
+def test_an_altered_row_is_named(fresh_db: Database) -> None:
+    for i in range(5):
+        audit.append(fresh_db, _event(i))
+    _tamper(fresh_db, "UPDATE audit_log SET outcome = 'denied' WHERE seq = 3")
+    result = audit.verify(fresh_db)
+    assert not result.ok
+    assert result.first_bad_seq == 3
+    assert result.rows_checked == 2
+    assert "altered" in (result.reason or "")
+
+
+def test_altered_details_are_found_too(fresh_db: Database) -> None:
+    for i in range(3):
+        audit.append(fresh_db, _event(i))
+    _tamper(fresh_db, "UPDATE audit_log SET details = details || '{\"bytes\": 999}'::jsonb WHERE seq = 2")
+    assert audit.verify(fresh_db).first_bad_seq == 2
+
+
+def test_a_deleted_row_is_named(fresh_db: Database) -> None:
+    for i in range(5):
+        audit.append(fresh_db, _event(i))
+    _tamper(fresh_db, "DELETE FROM audit_log WHERE seq = 4")
+    result = audit.verify(fresh_db)
+    assert not result.ok
+    assert result.first_bad_seq == 5
+    assert "rows missing" in (result.reason or "")
+
+
+def test_a_rehashed_row_still_breaks_the_next_link(fresh_db: Database) -> None:
+    """Recomputing the altered row's own hash does not help: the next row's prev_hash no longer matches."""
+    for i in range(4):
+        audit.append(fresh_db, _event(i))
+    row = fresh_db.fetchone("SELECT * FROM audit_log WHERE seq = 2")
+    assert row is not None
+    row["action"] = "delete"
+    new_hash = audit.chain_hash(row["prev_hash"], row)
+    _tamper(fresh_db, "UPDATE audit_log SET action = 'delete', row_hash = %s WHERE seq = 2", (new_hash,))
+    result = audit.verify(fresh_db)
+    assert result.first_bad_seq == 3
+    assert result.reason == "prev_hash does not match the previous row's hash"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_log SET outcome = 'denied'", "DELETE FROM audit_log", "TRUNCATE audit_log"],
+)
+def test_changes_are_refused_by_triggers(fresh_db: Database, statement: str) -> None:
+    audit.append(fresh_db, _event())
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege, match="audit_log is append-only"):
+        fresh_db.execute(statement)
+    assert audit.verify(fresh_db).rows_checked == 1
+
+
+def test_the_app_role_may_insert_and_read_but_not_change(fresh_db: Database) -> None:
+    audit.append(fresh_db, _event())
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        with fresh_db.transaction() as cur:
+            cur.execute("SET LOCAL ROLE intelluxe_app")
+            cur.execute("SELECT count(*) FROM audit_log")
+            cur.execute("UPDATE audit_log SET outcome = 'denied'")
+    with fresh_db.transaction() as cur:
+        cur.execute("SET LOCAL ROLE intelluxe_app")
+        cur.execute(
+            "SELECT has_table_privilege('audit_log', 'UPDATE') AS u, has_table_privilege('audit_log', "
+            "'DELETE') AS d, has_table_privilege('audit_log', 'INSERT') AS i"
+        )
+        assert cur.fetchone() == {"u": False, "d": False, "i": True}
+
+
+def test_concurrent_appends_never_fork(fresh_db: Database) -> None:
+    errors: list[BaseException] = []
+
+    def writer(base: int) -> None:
+        try:
+            for i in range(25):
+                audit.append(fresh_db, _event(base + i))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k * 100,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    result = audit.verify(fresh_db)
+    assert result.ok and result.rows_checked == 100
+
+
+def test_an_append_rolls_back_with_its_transaction(fresh_db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        with fresh_db.transaction() as cur:
+            audit.append_in(cur, _event())
+            raise RuntimeError("business write failed")
+    assert audit.verify(fresh_db).rows_checked == 0
+
+
+def test_cli_verify_exits_non_zero_naming_the_first_bad_row(fresh_db: Database) -> None:
+    for i in range(3):
+        audit.append(fresh_db, _event(i))
+    env = {**os.environ, "POSTGRES_URL": fresh_db.url}
+    ok = subprocess.run([sys.executable, "-m", "core.cli", "audit", "verify"], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "audit chain intact: 3 rows" in ok.stdout
+    _tamper(fresh_db, "UPDATE audit_log SET user_id = 'mallory' WHERE seq = 2")
+    bad = subprocess.run([sys.executable, "-m", "core.cli", "audit", "verify"], env=env, capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert "audit chain BROKEN at seq 2" in bad.stdout

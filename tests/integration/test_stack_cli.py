@@ -1,0 +1,117 @@
+"""`intelluxe up | status | down` with the local backend: the real stack, and a stack with a broken service."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PORTS = {"insurance-verify": 8003, "billing": 8004, "compliance": 8005}
+
+
+def _intelluxe(home: Path, *args: str, root: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "INTELLUXE_HOME": str(home), **env}
+    if root is not None:
+        full_env["INTELLUXE_ROOT"] = str(root)
+    return subprocess.run(
+        [sys.executable, "-m", "core.cli", *args], env=full_env, capture_output=True, text=True, timeout=300
+    )
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_up_twice_then_down(tmp_path: Path, migrated_url: str, redis_url: str) -> None:
+    busy = [p for p in PORTS.values() if not _port_free(p)]
+    if busy:
+        pytest.skip(f"ports {busy} are in use by something else")
+    home = tmp_path / "home"
+    env = {"POSTGRES_URL": migrated_url, "REDIS_URL": redis_url}
+    try:
+        first = _intelluxe(home, "up", **env)
+        assert first.returncode == 0, first.stdout + first.stderr
+        for service, port in PORTS.items():
+            assert f"{service:<18} starting (local)" in first.stdout
+            health = requests.get(f"http://127.0.0.1:{port}/health", timeout=5)
+            assert health.status_code == 200
+            assert health.json()["service"] == service
+            assert f"http://127.0.0.1:{port}" in first.stdout
+        pids = {s: (home / "run" / f"{s}.pid").read_text() for s in PORTS}
+
+        second = _intelluxe(home, "up", **env)
+        assert second.returncode == 0, second.stderr
+        assert "starting (local)" not in second.stdout
+        assert second.stdout.count("already running and healthy") == 3
+        assert pids == {s: (home / "run" / f"{s}.pid").read_text() for s in PORTS}
+
+        status = _intelluxe(home, "status", **env)
+        assert status.returncode == 0
+        assert status.stdout.count("running   healthy") == 3
+    finally:
+        down = _intelluxe(home, "down", **env)
+    assert down.returncode == 0, down.stderr
+    for service in PORTS:
+        assert f"{service}: stopped" in down.stdout
+    assert all(_port_free(p) for p in PORTS.values())
+    after = _intelluxe(home, "status", **env)
+    assert after.returncode == 1
+    assert after.stdout.count("stopped") == 3
+
+
+def _broken_root(tmp_path: Path, command: str, health: str) -> Path:
+    """A checkout-shaped folder whose stack has one service with the given command and health command."""
+    root = tmp_path / "root"
+    (root / "config").mkdir(parents=True)
+    shutil.copy(ROOT / "universal-service-runner.sh", root)
+    shutil.copytree(ROOT / "libexec", root / "libexec")
+    svc = root / "services" / "flaky"
+    (svc / "app").mkdir(parents=True)
+    (svc / "app" / "serve.py").write_text(
+        "import sys, time\nprint('flaky: cannot reach its database', file=sys.stderr, flush=True)\n"
+        "time.sleep(60) if len(sys.argv) > 1 else sys.exit(3)\n"
+    )
+    (svc / "flaky.conf").write_text(
+        f'image="img"\nport="18099:8000"\nvolumes="./app:/app"\nworking_dir="/app"\n'
+        f'health_cmd="{health}"\ncommand="{command}"\n'
+    )
+    (root / "config" / "stack.yml").write_text("services:\n  - name: flaky\n    conf: services/flaky/flaky.conf\n")
+    return root
+
+
+def test_a_service_that_never_gets_healthy_fails_up_with_its_log(
+    tmp_path: Path, migrated_url: str, redis_url: str
+) -> None:
+    root = _broken_root(tmp_path, command="python3 /app/serve.py stay", health="false")
+    home = tmp_path / "home"
+    result = _intelluxe(home, "up", "--timeout", "2", root=root, POSTGRES_URL=migrated_url, REDIS_URL=redis_url)
+    _intelluxe(home, "down", root=root, POSTGRES_URL=migrated_url)
+    assert result.returncode == 1
+    assert "intelluxe: flaky did not become healthy within 2 s (state running, health unhealthy)" in result.stderr
+    assert "flaky: cannot reach its database" in result.stderr
+
+
+def test_a_service_that_exits_at_once_fails_up_with_its_log(tmp_path: Path, migrated_url: str, redis_url: str) -> None:
+    root = _broken_root(tmp_path, command="python3 /app/serve.py", health="true")
+    home = tmp_path / "home"
+    result = _intelluxe(home, "up", root=root, POSTGRES_URL=migrated_url, REDIS_URL=redis_url)
+    assert result.returncode == 1
+    assert "flaky exited at once" in result.stderr
+    assert "flaky: cannot reach its database" in result.stderr
+
+
+def test_docker_dry_run_lists_infrastructure_then_services(tmp_path: Path) -> None:
+    result = _intelluxe(tmp_path / "home", "up", "--backend", "docker", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    names = [line.split("--name ")[1].split()[0] for line in lines]
+    assert names == ["postgres", "redis", "insurance-verify", "billing", "compliance"]
+    assert all(line.startswith("docker run -d --name ") for line in lines)
