@@ -73,6 +73,7 @@ def _broken_root(tmp_path: Path, command: str, health: str) -> Path:
     (root / "config").mkdir(parents=True)
     shutil.copy(ROOT / "universal-service-runner.sh", root)
     shutil.copytree(ROOT / "libexec", root / "libexec")
+    shutil.copytree(ROOT / "postgres", root / "postgres")
     svc = root / "services" / "flaky"
     (svc / "app").mkdir(parents=True)
     (svc / "app" / "serve.py").write_text(
