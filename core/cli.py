@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from core import audit, auth, embedded, stack
 from core.config import ConfigError, Settings
@@ -21,18 +22,17 @@ def _fail(message: str) -> int:
     return 1
 
 
-def _database(settings: Settings) -> Database:
-    """The configured database; with no POSTGRES_URL, the embedded one (started if need be)."""
-    if settings.postgres_url:
-        return Database(settings.postgres_url, minconn=1, maxconn=2)
-    url = embedded.postgres_url(settings.home) or embedded.start_postgres(settings.home)
-    return Database(url, minconn=1, maxconn=2)
-
-
-def _migrated_database(settings: Settings) -> Database:
-    db = _database(settings)
-    migrate(db)
-    return db
+@contextmanager
+def _database(settings: Settings, *, migrated: bool = True) -> Iterator[Database]:
+    """The configured database (with no POSTGRES_URL, the embedded one, started if need be), schema applied."""
+    url = settings.postgres_url or embedded.postgres_url(settings.home) or embedded.start_postgres(settings.home)
+    db = Database(url, minconn=1, maxconn=2)
+    try:
+        if migrated:
+            migrate(db)
+        yield db
+    finally:
+        db.close()
 
 
 # --------------------------------------------------------------------------------------------------- commands
@@ -68,11 +68,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    db = _database(settings)
-    try:
+    with _database(settings, migrated=False) as db:
         report = migrate(db)
-    finally:
-        db.close()
     for name in report.applied:
         print(f"applied  {name}")
     print(f"{len(report.applied)} applied, {len(report.already)} already applied")
@@ -80,24 +77,19 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_token_issue(args: argparse.Namespace, settings: Settings) -> int:
-    db = _migrated_database(settings)
-    try:
-        token = auth.issue_token(db, args.name, args.role, args.expires_days)
-    except auth.TokenNameError as exc:
-        return _fail(str(exc))
-    finally:
-        db.close()
+    with _database(settings) as db:
+        try:
+            token = auth.issue_token(db, args.name, args.role, args.expires_days)
+        except auth.TokenNameError as exc:
+            return _fail(str(exc))
     print(token)
     print(f"token {args.name!r} (role {args.role}) issued; it is shown only now — store it safely", file=sys.stderr)
     return 0
 
 
 def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    db = _migrated_database(settings)
-    try:
+    with _database(settings) as db:
         revoked = auth.revoke_token(db, args.name)
-    finally:
-        db.close()
     if not revoked:
         return _fail(f"no live token named {args.name!r}")
     print(f"token {args.name!r} revoked")
@@ -105,11 +97,8 @@ def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_token_list(args: argparse.Namespace, settings: Settings) -> int:
-    db = _migrated_database(settings)
-    try:
+    with _database(settings) as db:
         tokens = auth.list_tokens(db)
-    finally:
-        db.close()
     print(f"{'NAME':<24} {'ROLE':<11} {'CREATED':<20} {'EXPIRES':<20} STATE")
     for t in tokens:
         state = "revoked" if t.revoked_at else "live"
@@ -119,11 +108,8 @@ def cmd_token_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    db = _migrated_database(settings)
-    try:
+    with _database(settings) as db:
         result = audit.verify(db)
-    finally:
-        db.close()
     if args.json:
         print(json.dumps(result.__dict__))
     elif result.ok:

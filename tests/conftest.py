@@ -148,3 +148,14 @@ def load_service_module(service: str, module: str) -> ModuleType:
     sys.modules[name] = mod
     spec.loader.exec_module(mod)
     return mod
+
+
+@pytest.fixture
+def stoppable_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A Redis server of this test's own, which it may stop (never the machine's). Yields its INTELLUXE_HOME."""
+    from core import embedded
+
+    home = tmp_path_factory.mktemp("redis-home")
+    embedded.start_redis(home)
+    yield home
+    embedded.stop_redis(home)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from core import embedded
 from core.cache import Cache
@@ -31,19 +28,10 @@ def test_entries_expire(redis_url: str, cache_prefix: str) -> None:
     cache.close()
 
 
-@pytest.fixture
-def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A Redis server this test may stop (never the machine's)."""
-    home = tmp_path_factory.mktemp("redis-home")
-    embedded.start_redis(home)
-    yield home
-    embedded.stop_redis(home)
-
-
-def test_redis_down_means_misses_skipped_writes_and_degraded_health(own_redis: Path) -> None:
-    cache = Cache(embedded.redis_url(own_redis), retry_after=0.2)
+def test_redis_down_means_misses_skipped_writes_and_degraded_health(stoppable_redis: Path) -> None:
+    cache = Cache(embedded.redis_url(stoppable_redis), retry_after=0.2)
     assert cache.set("k", {"v": 1}, ttl_seconds=60)
-    assert embedded.stop_redis(own_redis)
+    assert embedded.stop_redis(stoppable_redis)
 
     started = time.monotonic()
     assert cache.get("k") is None
@@ -54,7 +42,7 @@ def test_redis_down_means_misses_skipped_writes_and_degraded_health(own_redis: P
     assert reason is not None and "redis unavailable" in reason
     assert time.monotonic() - started < 3, "a dead cache must not stall callers"
 
-    embedded.start_redis(own_redis)
+    embedded.start_redis(stoppable_redis)
     time.sleep(0.3)
     assert cache.health() == ("ok", None)
     assert cache.get("k") == {"v": 1}, "the server reloaded its saved data or kept it"

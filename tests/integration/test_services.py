@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,14 +38,6 @@ def test_each_service_serves_its_openapi_and_metrics(service_env: None, service:
     assert {"/health", "/metrics", "/openapi.json"} <= set(doc["paths"])
     client.get("/health")
     assert f'service="{service}"' in client.get("/metrics").get_data(as_text=True)
-
-
-@pytest.fixture
-def stoppable_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    home = tmp_path_factory.mktemp("svc-redis")
-    embedded.start_redis(home)
-    yield home
-    embedded.stop_redis(home)
 
 
 def test_insurance_verify_is_degraded_not_down_without_redis(
