@@ -124,6 +124,27 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_billing_estimate(args: argparse.Namespace, settings: Settings) -> int:
+    from pydantic import ValidationError
+
+    from core.claims.estimate import estimate_from_json
+
+    try:
+        payload = json.load(sys.stdin)
+    except ValueError as exc:
+        return _fail(f"stdin is not JSON: {exc}")
+    try:
+        result = estimate_from_json(payload)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'input'}: {err['msg']}"
+            for err in exc.errors(include_input=False, include_url=False)
+        )
+        return _fail(f"invalid estimate input: {problems}")
+    print(json.dumps(result.to_json(), indent=2))
+    return 0
+
+
 # --------------------------------------------------------------------------------------------------- parser
 
 
@@ -157,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_token_revoke)
     p = token.add_parser("list", help="list tokens (never their values)")
     p.set_defaults(func=cmd_token_list)
+
+    billing = sub.add_parser("billing", help="claims tools").add_subparsers(dest="billing_command", required=True)
+    p = billing.add_parser("estimate", help="patient-responsibility estimate of JSON on stdin (no database)")
+    p.set_defaults(func=cmd_billing_estimate)
 
     audit_cmd = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     p = audit_cmd.add_parser("verify", help="walk the hash chain; exit 1 naming the first broken row")

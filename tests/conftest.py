@@ -11,7 +11,7 @@ import importlib.util
 import os
 import secrets
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -138,8 +138,7 @@ def cache_prefix(redis_url: str) -> Iterator[str]:
     client.close()
 
 
-def load_service_module(service: str, module: str) -> ModuleType:
-    """Import services/user/<service>/app/<module>.py under a unique name (the apps are not a package)."""
+def _load_service_module(service: str, module: str) -> ModuleType:
     path = ROOT / "services" / "user" / service / "app" / f"{module}.py"
     name = f"_svc_{service.replace('-', '_')}_{module}_{secrets.token_hex(3)}"
     spec = importlib.util.spec_from_file_location(name, path)
@@ -148,6 +147,12 @@ def load_service_module(service: str, module: str) -> ModuleType:
     sys.modules[name] = mod
     spec.loader.exec_module(mod)
     return mod
+
+
+@pytest.fixture
+def service_module() -> Callable[[str, str], ModuleType]:
+    """Import services/user/<service>/app/<module>.py under a unique name (the apps are not a package)."""
+    return _load_service_module
 
 
 @pytest.fixture

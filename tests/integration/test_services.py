@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from core import embedded
-from tests.conftest import load_service_module
 
 SERVICES = [("insurance-verify", "server"), ("billing", "billing_engine"), ("compliance", "hipaa_monitor")]
 
@@ -19,8 +18,13 @@ def service_env(monkeypatch: pytest.MonkeyPatch, migrated_url: str, redis_url: s
 
 
 @pytest.mark.parametrize(("service", "module"), SERVICES)
-def test_each_service_is_healthy_with_its_dependencies(service_env: None, service: str, module: str) -> None:
-    app = load_service_module(service, module).app
+def test_each_service_is_healthy_with_its_dependencies(
+    service_env: None,
+    service_module,
+    service: str,
+    module: str,  # type: ignore[no-untyped-def]
+) -> None:
+    app = service_module(service, module).app
     response = app.test_client().get("/health")
     assert response.status_code == 200, response.json
     assert response.json["status"] == "healthy"
@@ -31,8 +35,13 @@ def test_each_service_is_healthy_with_its_dependencies(service_env: None, servic
 
 
 @pytest.mark.parametrize(("service", "module"), SERVICES)
-def test_each_service_serves_its_openapi_and_metrics(service_env: None, service: str, module: str) -> None:
-    client = load_service_module(service, module).app.test_client()
+def test_each_service_serves_its_openapi_and_metrics(
+    service_env: None,
+    service_module,
+    service: str,
+    module: str,  # type: ignore[no-untyped-def]
+) -> None:
+    client = service_module(service, module).app.test_client()
     doc = client.get("/openapi.json").json
     assert doc["info"]["title"] == f"Intelluxe {service}"
     assert {"/health", "/metrics", "/openapi.json"} <= set(doc["paths"])
@@ -41,11 +50,14 @@ def test_each_service_serves_its_openapi_and_metrics(service_env: None, service:
 
 
 def test_insurance_verify_is_degraded_not_down_without_redis(
-    monkeypatch: pytest.MonkeyPatch, migrated_url: str, stoppable_redis: Path
+    service_module,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    migrated_url: str,
+    stoppable_redis: Path,
 ) -> None:
     monkeypatch.setenv("POSTGRES_URL", migrated_url)
     monkeypatch.setenv("REDIS_URL", embedded.redis_url(stoppable_redis))
-    client = load_service_module("insurance-verify", "server").app.test_client()
+    client = service_module("insurance-verify", "server").app.test_client()
     assert client.get("/health").json["status"] == "healthy"
     embedded.stop_redis(stoppable_redis)
     response = client.get("/health")
@@ -55,9 +67,9 @@ def test_insurance_verify_is_degraded_not_down_without_redis(
     assert response.json["checks"]["postgres"]["status"] == "ok"
 
 
-def test_billing_is_unhealthy_when_postgresql_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_billing_is_unhealthy_when_postgresql_is_gone(monkeypatch: pytest.MonkeyPatch, service_module) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("POSTGRES_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
-    client = load_service_module("billing", "billing_engine").app.test_client()
+    client = service_module("billing", "billing_engine").app.test_client()
     response = client.get("/health")
     assert response.status_code == 503
     assert response.json["status"] == "unhealthy"
