@@ -22,6 +22,7 @@ from core.config import Settings
 from core.db import Database, migrate
 
 Output = Callable[[str], None]
+SERVICE_TOKEN_NAME = "intelluxe-services"  # noqa: S105 - a token name, not a secret
 
 
 class StackError(Exception):
@@ -214,6 +215,8 @@ def up(
         result.postgres_url, result.redis_url = postgres_url, redis_url
         result.embedded = not settings.postgres_url
         runner = Runner(root, runner_env(settings, postgres_url, redis_url))
+        if not dry_run and not settings.service_token:
+            runner.env["INTELLUXE_SERVICE_TOKEN"] = ensure_service_token(settings, postgres_url)
         entries = list(stack.services)
     for entry in entries:
         if dry_run:
@@ -222,11 +225,11 @@ def up(
         current = runner.status(entry.name)
         if current.ok:
             out(f"{entry.name:<18} already running and healthy")
-            result.services.append(current)
-            continue
-        out(f"{entry.name:<18} starting ({backend}) …")
-        runner.start(entry, backend)
-        status = wait_healthy(runner, entry.name, timeout, out)
+            status = current
+        else:
+            out(f"{entry.name:<18} starting ({backend}) …")
+            runner.start(entry, backend)
+            status = wait_healthy(runner, entry.name, timeout, out)
         result.services.append(status)
         if not status.ok:
             raise StackError(
@@ -234,7 +237,38 @@ def up(
                 f"(state {status.state}, health {status.health}); last lines of its log:\n"
                 + runner.logs(entry.name, 30)
             )
+        if backend == "local":
+            # Later services find this one at its host port (a .conf's env names the container network's host).
+            variable = entry.name.upper().replace("-", "_") + "_URL"
+            if variable not in os.environ:
+                runner.env[variable] = status.url
     return result
+
+
+def ensure_service_token(settings: Settings, postgres_url: str) -> str:
+    """The token services use to call each other, kept in $INTELLUXE_HOME/run/service-token (mode 0600);
+    reused while it verifies, else the old one is revoked and a new one issued."""
+    from core import auth
+
+    path = settings.home / "run" / "service-token"
+    db = Database(postgres_url, minconn=1, maxconn=1)
+    try:
+        if path.exists():
+            token = path.read_text().strip()
+            try:
+                auth.verify_token(db, token)
+                return token
+            except auth.AuthError:
+                pass
+        auth.revoke_token(db, SERVICE_TOKEN_NAME)
+        token = auth.issue_token(db, SERVICE_TOKEN_NAME, auth.Role.SERVICE)
+    finally:
+        db.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token + "\n")
+    return token
 
 
 def down(settings: Settings, *, out: Output = print) -> None:

@@ -16,10 +16,13 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import psycopg2.extensions
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -154,7 +157,7 @@ class HealthDependency:
 class ServiceState:
     service: str
     settings: Settings
-    db: Database
+    db: Database | None
     cache: Cache | None
     dependencies: list[HealthDependency] = field(default_factory=list)
 
@@ -164,7 +167,10 @@ def state() -> ServiceState:
 
 
 def get_db() -> Database:
-    return state().db
+    db = state().db
+    if db is None:
+        raise RuntimeError(f"service {state().service} was created without a database")
+    return db
 
 
 def get_cache() -> Cache:
@@ -188,10 +194,26 @@ def _postgres_check(db: Database) -> Callable[[], tuple[str, str | None]]:
 # --------------------------------------------------------------------------------------------------- factory
 
 
+class MoneyJSONProvider(DefaultJSONProvider):
+    """Decimal money goes out as a JSON number (already rounded to cents by the domain code), as the seed's clients
+    expect, instead of Flask's default string; dates as ISO 8601. Keys keep the order the handler built."""
+
+    sort_keys = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, Decimal):
+            return float(o)
+        if isinstance(o, datetime | date):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
 def create_app(
     service: str,
     *,
     blueprints: Iterable[Blueprint] = (),
+    use_database: bool = True,
     use_cache: bool = False,
     cache_required: bool = False,
     settings: Settings | None = None,
@@ -204,12 +226,12 @@ def create_app(
     settings = settings or Settings.from_env()
     logs.configure(settings.log_level)
     app = Flask(service)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    if db is None:
+    app.json = MoneyJSONProvider(app)
+    if db is None and use_database:
         db = Database(settings.resolved_postgres_url(), minconn=settings.db_pool_min, maxconn=settings.db_pool_max)
     if cache is None and use_cache:
         cache = Cache(settings.resolved_redis_url())
-    deps = [HealthDependency("postgres", _postgres_check(db), required=True)]
+    deps = [HealthDependency("postgres", _postgres_check(db), required=True)] if db is not None else []
     if cache is not None:
         deps.append(HealthDependency("redis", cache.health, required=cache_required))
     app.extensions["intelluxe"] = ServiceState(service, settings, db, cache, deps)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import secrets
+import socket
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -139,7 +141,10 @@ def cache_prefix(redis_url: str) -> Iterator[str]:
 
 
 def _load_service_module(service: str, module: str) -> ModuleType:
-    path = ROOT / "services" / "user" / service / "app" / f"{module}.py"
+    app_dir = ROOT / "services" / "user" / service / "app"
+    path = app_dir / f"{module}.py"
+    if str(app_dir) not in sys.path:  # as gunicorn does: the app's folder is where its own modules are found
+        sys.path.insert(0, str(app_dir))
     name = f"_svc_{service.replace('-', '_')}_{module}_{secrets.token_hex(3)}"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
@@ -164,3 +169,36 @@ def stoppable_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     embedded.start_redis(home)
     yield home
     embedded.stop_redis(home)
+
+
+class ServedApp:
+    """A WSGI app served over real HTTP on a free loopback port, in a thread (werkzeug's threaded server)."""
+
+    def __init__(self, app: object) -> None:
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def payer_sandbox() -> Iterator[ServedApp]:
+    """The payer sandbox answering 270s over HTTP, as the default clearinghouse of every payer."""
+    served = ServedApp(_load_service_module("payer-sandbox", "sandbox").app)
+    yield served
+    served.close()
+
+
+@pytest.fixture
+def dead_url() -> str:
+    """An http URL on which nothing listens."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

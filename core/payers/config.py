@@ -1,0 +1,150 @@
+"""Payer configuration: `config/payers/<payer>.yml`, one file per payer.
+
+Each names the payer, its clearinghouse endpoint and credential (by environment variable, never the secret itself),
+the cache lifetime of its answers and the procedure codes its medical policy sends to prior authorization.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from core.claims.codes import is_procedure_code
+
+_PLACEHOLDER = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
+
+
+class PayerConfigError(Exception):
+    """A payer file is missing, malformed or refers to an unset variable; the message names file and field."""
+
+
+class _Auth(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["none", "bearer", "basic"] = "none"
+    credential_env: str | None = None
+
+
+class _Clearinghouse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    auth: _Auth = _Auth()
+    timeout_seconds: float = Field(default=10, gt=0, le=120)
+    retries: int = Field(default=2, ge=0, le=5)
+    submitter_id: str = Field(min_length=2, max_length=15)
+    receiver_id: str = Field(min_length=2, max_length=15)
+
+
+class _PriorAuth(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    procedure_codes: list[str] = []
+
+    @field_validator("procedure_codes")
+    @classmethod
+    def _codes(cls, codes: list[str]) -> list[str]:
+        bad = [c for c in codes if not is_procedure_code(c)]
+        if bad:
+            raise ValueError(f"not CPT/HCPCS codes: {bad}")
+        return codes
+
+
+class _PayerFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    payer_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")
+    name: str
+    x12_payer_id: str = Field(min_length=2, max_length=80)
+    clearinghouse: _Clearinghouse
+    cache_ttl_seconds: int = Field(default=3600, ge=0)
+    prior_authorization: _PriorAuth = _PriorAuth()
+
+
+@dataclass(frozen=True)
+class PayerConfig:
+    payer_id: str
+    name: str
+    x12_payer_id: str
+    url_template: str
+    auth_type: str
+    credential_env: str | None
+    timeout_seconds: float
+    retries: int
+    submitter_id: str
+    receiver_id: str
+    cache_ttl_seconds: int
+    prior_auth_codes: frozenset[str]
+
+    def endpoint(self, environ: dict[str, str] | None = None) -> str:
+        """The clearinghouse URL with `{NAME}` placeholders filled from the environment."""
+        env = os.environ if environ is None else environ
+
+        def fill(match: re.Match[str]) -> str:
+            value = env.get(match.group(1))
+            if not value:
+                raise PayerConfigError(
+                    f"payer {self.payer_id}: clearinghouse url needs {match.group(1)}, which is not set"
+                )
+            return value.rstrip("/")
+
+        return _PLACEHOLDER.sub(fill, self.url_template)
+
+    def credential(self, environ: dict[str, str] | None = None) -> str | None:
+        if self.auth_type == "none" or not self.credential_env:
+            return None
+        env = os.environ if environ is None else environ
+        value = env.get(self.credential_env)
+        if not value:
+            raise PayerConfigError(f"payer {self.payer_id}: credential variable {self.credential_env} is not set")
+        return value
+
+
+def payers_dir() -> Path:
+    root = Path(os.environ.get("INTELLUXE_ROOT") or Path(__file__).resolve().parents[2])
+    return Path(os.environ.get("INTELLUXE_PAYERS_DIR") or root / "config" / "payers")
+
+
+def load_payers(directory: Path | None = None) -> dict[str, PayerConfig]:
+    """Every `*.yml` in the folder, keyed by payer_id; any bad file is an error naming it (never skipped)."""
+    directory = directory or payers_dir()
+    if not directory.is_dir():
+        raise PayerConfigError(f"payer folder {directory} does not exist")
+    payers: dict[str, PayerConfig] = {}
+    for path in sorted(directory.glob("*.yml")):
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            parsed = _PayerFile.model_validate(raw)
+        except (OSError, yaml.YAMLError) as exc:
+            raise PayerConfigError(f"{path}: {exc}") from exc
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
+            )
+            raise PayerConfigError(f"{path}: {problems}") from exc
+        if parsed.payer_id in payers:
+            raise PayerConfigError(f"{path}: payer_id {parsed.payer_id!r} is also used by another file")
+        ch = parsed.clearinghouse
+        payers[parsed.payer_id] = PayerConfig(
+            payer_id=parsed.payer_id,
+            name=parsed.name,
+            x12_payer_id=parsed.x12_payer_id,
+            url_template=ch.url,
+            auth_type=ch.auth.type,
+            credential_env=ch.auth.credential_env,
+            timeout_seconds=ch.timeout_seconds,
+            retries=ch.retries,
+            submitter_id=ch.submitter_id,
+            receiver_id=ch.receiver_id,
+            cache_ttl_seconds=parsed.cache_ttl_seconds,
+            prior_auth_codes=frozenset(parsed.prior_authorization.procedure_codes),
+        )
+    if not payers:
+        raise PayerConfigError(f"no payer files (*.yml) in {directory}")
+    return payers

@@ -1,0 +1,99 @@
+"""Posting an 835: the payer's final word moves each claim to paid, partially paid, denied or reversed.
+
+One transaction per 835: the remittance, one claim_payments row per CLP that names a claim we have, the claims'
+status and amounts. A CLP naming a claim we do not have is kept in the remittance's `unmatched` and reported back —
+never dropped. The same payment (payer + check/EFT number) is posted once.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import psycopg2.errors
+from psycopg2.extras import Json
+
+from core.x12 import ClaimPayment, Remittance
+
+ZERO = Decimal("0")
+
+
+class AlreadyPosted(Exception):
+    """This payer's check/EFT number was posted before."""
+
+
+def claim_status(payment: ClaimPayment) -> str:
+    """CLP02 and the amounts → our status. 4 denied, 22 reversal; processed claims are paid when nothing of the
+    billed amount is left unaccounted (paid + patient share + contractual write-off), else partially paid."""
+    if payment.status_code == "4":
+        return "denied"
+    if payment.status_code == "22":
+        return "reversed"
+    accounted = payment.paid + payment.patient_responsibility + payment.contractual
+    return "paid" if accounted >= payment.billed else "partially_paid"
+
+
+def post_remittance(cur, remittance: Remittance, raw: str, *, posted_by: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    cur.execute("SAVEPOINT remit")
+    try:
+        cur.execute(
+            """
+            INSERT INTO remittances (payer_name, check_number, payment_date, total_paid, raw_835, posted_by)
+            VALUES (%s, %s, %s, %s, %s, %s) RETURNING remittance_id
+            """,
+            (remittance.payer_name, remittance.check_number, remittance.payment_date, remittance.total_paid, raw,
+             posted_by),
+        )  # fmt: skip
+    except psycopg2.errors.UniqueViolation:
+        cur.execute("ROLLBACK TO SAVEPOINT remit")
+        raise AlreadyPosted(f"check/EFT {remittance.check_number} from this payer was already posted") from None
+    remittance_id = str(cur.fetchone()["remittance_id"])
+    claim_ids = [p.claim_id for p in remittance.claims]
+    cur.execute("SELECT claim_id FROM claims WHERE claim_id = ANY(%s) FOR UPDATE", (claim_ids,))
+    known = {row["claim_id"] for row in cur.fetchall()}
+    posted, unmatched = [], []
+    for payment in remittance.claims:
+        summary = {
+            "claim_id": payment.claim_id, "status_code": payment.status_code, "billed": payment.billed,
+            "paid": payment.paid, "patient_responsibility": payment.patient_responsibility,
+        }  # fmt: skip
+        if payment.claim_id not in known:
+            unmatched.append(summary)
+            continue
+        status = claim_status(payment)
+        cur.execute(
+            """
+            INSERT INTO claim_payments (remittance_id, claim_id, status_code, billed, paid, patient_responsibility,
+                                        deductible, coinsurance, copay, payer_claim_number)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            """,
+            (
+                remittance_id, payment.claim_id, payment.status_code, payment.billed, payment.paid,
+                payment.patient_responsibility, payment.deductible, payment.coinsurance, payment.copay,
+                payment.payer_claim_number,
+            ),
+        )  # fmt: skip
+        # A claim can be paid in several remittances (and reversed): amounts are the sum of its payments.
+        cur.execute(
+            """
+            UPDATE claims SET status = %s, updated_date = now(),
+                paid_amount = (SELECT sum(paid) FROM claim_payments WHERE claim_id = %s),
+                patient_amount = (SELECT sum(patient_responsibility) FROM claim_payments WHERE claim_id = %s)
+            WHERE claim_id = %s
+            """,
+            (status, payment.claim_id, payment.claim_id, payment.claim_id),
+        )
+        posted.append({**summary, "status": status, "deductible": payment.deductible,
+                       "coinsurance": payment.coinsurance, "copay": payment.copay})  # fmt: skip
+    if unmatched:
+        cur.execute(
+            "UPDATE remittances SET unmatched = %s WHERE remittance_id = %s",
+            (Json([{k: str(v) for k, v in u.items()} for u in unmatched]), remittance_id),
+        )
+    return {
+        "remittance_id": remittance_id,
+        "check_number": remittance.check_number,
+        "total_paid": remittance.total_paid,
+        "posted": posted,
+        "unmatched": unmatched,
+    }

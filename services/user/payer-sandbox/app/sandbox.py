@@ -1,0 +1,97 @@
+"""payer-sandbox: a clearinghouse stand-in that answers X12 270s with real 271s from a members fixture.
+
+It is the default clearinghouse of `intelluxe up` and of the tests, so the eligibility path runs end to end over
+real HTTP and real X12 with no outside connection. It speaks what the clinic's adapters speak: `POST /x12/270`
+with an `application/edi-x12` body, the 271 in the answer. Set SANDBOX_TOKEN to require a bearer credential, as a
+real clearinghouse would; SANDBOX_MEMBERS points at another fixture file.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import re
+import secrets
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import Blueprint, Response, request
+
+from core.web import create_app
+from core.x12 import CoverageAnswer, EligibilityRequest, Subscriber, X12ParseError, build_271, read_270
+
+_MEMBER_ID = re.compile(r"^[A-Za-z0-9]{6,20}$")
+_MONEY = (
+    "deductible", "deductible_remaining", "family_deductible", "family_deductible_remaining", "coinsurance_rate",
+    "copay", "out_of_pocket_max", "out_of_pocket_remaining", "family_out_of_pocket_max",
+    "family_out_of_pocket_remaining",
+)  # fmt: skip
+EDI = "application/edi-x12"
+
+
+def load_members(path: Path) -> dict[str, dict[str, Any]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    members = data.get("members") or {}
+    if not isinstance(members, dict):
+        raise ValueError(f"{path}: 'members' must be a mapping of member id to plan")
+    return {str(k): v for k, v in members.items()}
+
+
+def answer_for(req: EligibilityRequest, members: dict[str, dict[str, Any]]) -> CoverageAnswer:
+    """What the payer says to this request: a rejection (AAA) or the member's plan for the service date's year."""
+    if not _MEMBER_ID.match(req.member_id):
+        return CoverageAnswer(reject_reason_code="72")
+    member = members.get(req.member_id)
+    if member is None or str(member.get("payer")) != req.payer_id:
+        return CoverageAnswer(reject_reason_code="75")
+    year = req.service_date.year
+    begin = member.get("plan_begin") or date(year, 1, 1)
+    end = member.get("plan_end") or date(year, 12, 31)
+    status = member.get("status", "active")
+    if status == "active" and not (begin <= req.service_date <= end):
+        status = "inactive"
+    sub = member.get("subscriber") or {}
+    amounts = {name: Decimal(str(member[name])) for name in _MONEY if member.get(name) is not None}
+    return CoverageAnswer(
+        status=status,
+        plan_name=member.get("plan_name", ""),
+        plan_begin=begin,
+        plan_end=end,
+        subscriber=Subscriber(**sub) if sub else None,
+        authorization_required_codes=tuple(member.get("authorization_required_codes") or ()),
+        **amounts,
+    )
+
+
+bp = Blueprint("sandbox", __name__)
+
+
+@bp.post("/x12/270")
+def eligibility_270() -> Response:
+    """Answer an X12 270 (005010X279A1) with a 271. Not part of Intelluxe's API: a payer stand-in."""
+    expected = os.environ.get("SANDBOX_TOKEN")
+    if expected:
+        presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(presented.encode(), expected.encode()):
+            return Response("unauthorized\n", status=401, mimetype="text/plain")
+    try:
+        req = read_270(request.get_data(as_text=True))
+    except X12ParseError as exc:
+        return Response(f"not a readable 270: {exc}\n", status=400, mimetype="text/plain")
+    answer = answer_for(req, app.extensions["sandbox.members"])
+    body = build_271(req, answer, control_number=secrets.randbelow(999_999_999) + 1, now=datetime.now(UTC))
+    return Response(body, mimetype=EDI)
+
+
+app = create_app(
+    "payer-sandbox",
+    blueprints=[bp],
+    use_database=False,
+    description="A payer/clearinghouse stand-in for development and tests: X12 270 in, 271 out.",
+)
+app.extensions["sandbox.members"] = load_members(
+    Path(os.environ.get("SANDBOX_MEMBERS") or Path(__file__).resolve().parent / "members.yml")
+)
