@@ -202,3 +202,26 @@ def dead_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def served_app() -> Iterator[Callable[[object], ServedApp]]:
+    """Serve apps over HTTP for this test; each is shut down afterwards."""
+    started: list[ServedApp] = []
+
+    def serve(app: object) -> ServedApp:
+        served = ServedApp(app)
+        started.append(served)
+        return served
+
+    yield serve
+    for served in started:
+        served.close()
+
+
+@pytest.fixture
+def pyx12_errors() -> Callable[[str], list[str]]:
+    """pyx12's findings on an X12 document (an empty list when it accepts it)."""
+    from core.x12.validation import pyx12_validate
+
+    return lambda text: pyx12_validate(text).problems

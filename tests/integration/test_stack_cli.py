@@ -13,7 +13,7 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-PORTS = {"insurance-verify": 8003, "billing": 8004, "compliance": 8005}
+PORTS = {"payer-sandbox": 8010, "insurance-verify": 8003, "billing": 8004, "compliance": 8005}
 
 
 def _intelluxe(home: Path, *args: str, root: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
@@ -47,15 +47,29 @@ def test_up_twice_then_down(tmp_path: Path, migrated_url: str, redis_url: str) -
             assert f"http://127.0.0.1:{port}" in first.stdout
         pids = {s: (home / "run" / f"{s}.pid").read_text() for s in PORTS}
 
+        # The services find each other: billing → insurance-verify (service token) → payer sandbox (X12).
+        issued = _intelluxe(home, "token", "issue", "--name", f"stack-{os.getpid()}", "--role", "billing", **env)
+        token = issued.stdout.strip()
+        claim = requests.post(
+            "http://127.0.0.1:8004/create_claim",
+            json={"patient_data": {"patient_id": "P-STACK", "provider_id": "dr-smith", "member_id": "XYZ100000001"},
+                  "services": [{"code": "99213", "amount": "150.00", "allowed_amount": "100.00"}]},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )  # fmt: skip
+        assert claim.status_code == 200, claim.text
+        assert claim.json()["patient_responsibility"] == 25.0
+        _intelluxe(home, "token", "revoke", f"stack-{os.getpid()}", **env)
+
         second = _intelluxe(home, "up", **env)
         assert second.returncode == 0, second.stderr
         assert "starting (local)" not in second.stdout
-        assert second.stdout.count("already running and healthy") == 3
+        assert second.stdout.count("already running and healthy") == len(PORTS)
         assert pids == {s: (home / "run" / f"{s}.pid").read_text() for s in PORTS}
 
         status = _intelluxe(home, "status", **env)
         assert status.returncode == 0
-        assert status.stdout.count("running   healthy") == 3
+        assert status.stdout.count("running   healthy") == len(PORTS)
     finally:
         down = _intelluxe(home, "down", **env)
     assert down.returncode == 0, down.stderr
@@ -64,7 +78,7 @@ def test_up_twice_then_down(tmp_path: Path, migrated_url: str, redis_url: str) -
     assert all(_port_free(p) for p in PORTS.values())
     after = _intelluxe(home, "status", **env)
     assert after.returncode == 1
-    assert after.stdout.count("stopped") == 3
+    assert after.stdout.count("stopped") == len(PORTS)
 
 
 def _broken_root(tmp_path: Path, command: str, health: str) -> Path:
@@ -114,5 +128,5 @@ def test_docker_dry_run_lists_infrastructure_then_services(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     names = [line.split("--name ")[1].split()[0] for line in lines]
-    assert names == ["postgres", "redis", "insurance-verify", "billing", "compliance"]
+    assert names == ["postgres", "redis", "payer-sandbox", "insurance-verify", "billing", "compliance"]
     assert all(line.startswith("docker run -d --name ") for line in lines)

@@ -1,0 +1,443 @@
+"""A small, tolerant X12 interchange reader: text in, envelopes and segments out, no I/O.
+
+Why our own: the payers and clearinghouses we read from differ in delimiters, line breaks and strictness, and the
+libraries that know the implementation guides (pyx12, x12sdk) either validate too much or fail on valid files. We
+only need the envelope structure and the segments; the transaction readers (eligibility, claims) pick what they use.
+
+Theory of operation:
+- `SegmentStream` turns text into segments. It learns the delimiters from each ISA: the element separator is the
+  character after "ISA", the component separator is ISA16 and the segment terminator is the character after ISA16
+  (index 104 and 105 of a well-formed, fixed-width ISA; the separators are counted rather than the columns, so an
+  ISA with unpadded fields is read too). After an IEA the next ISA may bring other delimiters. Line breaks after a
+  terminator, leading whitespace and a byte-order mark are skipped. Like h11's connection, it takes text in chunks
+  (`receive_data`) and hands back a segment or `None` for "need more data", so a caller may feed it a file or a
+  socket piece by piece; `parse` feeds it the whole text at once.
+- `parse` walks the segments through the envelope states below and checks every trailer against its header.
+
+    state          segment   next state     check
+    OUTSIDE        ISA       INTERCHANGE
+    INTERCHANGE    GS        GROUP
+    INTERCHANGE    IEA       OUTSIDE        IEA01 = number of groups, IEA02 = ISA13
+    GROUP          ST        TRANSACTION
+    GROUP          GE        INTERCHANGE    GE01 = number of transactions, GE02 = GS06
+    TRANSACTION    SE        GROUP          SE01 = segments from ST to SE, SE02 = ST02
+    TRANSACTION    (other)   TRANSACTION    not ISA/IEA/GS/GE/ST (a missing trailer)
+
+- Errors are `X12ParseError`: the input is at fault. Messages name the segment position (1-based, over the whole
+  input), the tag and element numbers, and at most control numbers and counts. Element values are never quoted,
+  because in a 270/271/837 they are names, member ids and birth dates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+_TAG = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
+_BOM = "\ufeff"
+_LINE_BREAKS = "\r\n"
+_ISA_ELEMENTS = 16
+_ENVELOPE_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+# Tags of the HIPAA 5010 sets; only these are quoted in messages, so a name that happens to look like a tag
+# ("DOE*...") is never echoed.
+_KNOWN_TAGS = frozenset(
+    "AAA ACT ADX AK1 AK2 AK9 AMT BGN BHT BPR CAS CL1 CLM CLP CN1 COB CR1 CR2 CR3 CRC CTP CTX CUR DMG DSB DTM DTP "
+    "EB EC ENT EQ FRM GE GS HCP HD HI HL HLH HSD ICM IDC IEA III IK3 IK4 IK5 INS ISA IT1 K3 LE LIN LQ LS LUI LX MEA "
+    "MIA MOA MPI MSG N1 N2 N3 N4 NM1 NTE OI PAT PER PLA PLB PRV PS1 PWK QTY RDM REF RMR SAC SBR SE SLN ST STC SV1 "
+    "SV2 SV5 SVC SVD TA1 TRN TS2 TS3".split()
+)
+
+
+class X12ParseError(ValueError):
+    """The input is not well-formed X12. `position` is the 1-based segment index in the input, `tag` its tag."""
+
+    def __init__(self, message: str, *, position: int, tag: str | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+        self.tag = tag
+
+
+@dataclass(frozen=True)
+class Delimiters:
+    """The separators one interchange uses, learned from its ISA."""
+
+    element: str = "*"
+    component: str = ":"
+    segment: str = "~"
+    repetition: str | None = "^"
+
+
+_DEFAULT_DELIMITERS = Delimiters()
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One segment: its tag, its elements (element 1 first; the tag is not an element) and its input position."""
+
+    tag: str
+    elements: tuple[str, ...]
+    position: int
+    delimiters: Delimiters = field(default=_DEFAULT_DELIMITERS, compare=False, repr=False)
+
+    def get(self, n: int) -> str:
+        """Element `n` in X12 numbering (`NM1*IL*1` → get(1) == "IL"); "" when the segment is shorter."""
+        if n < 1:
+            raise IndexError("X12 element numbers start at 1")
+        return self.elements[n - 1] if n <= len(self.elements) else ""
+
+    def components(self, n: int) -> tuple[str, ...]:
+        """Element `n` split on the component separator (`HC:99213:25` → ("HC", "99213", "25"))."""
+        value = self.get(n)
+        return tuple(value.split(self.delimiters.component)) if value else ()
+
+    def component(self, n: int, k: int) -> str:
+        """Component `k` (1-based) of element `n`; "" when absent."""
+        if k < 1:
+            raise IndexError("X12 component numbers start at 1")
+        parts = self.components(n)
+        return parts[k - 1] if k <= len(parts) else ""
+
+    def repeats(self, n: int) -> tuple[str, ...]:
+        """Element `n` split on the repetition separator (ISA11); a single value when the interchange has none."""
+        value = self.get(n)
+        if not value:
+            return ()
+        sep = self.delimiters.repetition
+        return tuple(value.split(sep)) if sep else (value,)
+
+    @property
+    def label(self) -> str:
+        """How messages name this segment: "segment 14 (SE)"."""
+        return f"segment {self.position} ({_shown(self.tag)})"
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """One transaction set; `segments` are the ones between ST and SE."""
+
+    st: Segment
+    segments: list[Segment]
+    se: Segment
+
+    @property
+    def set_id(self) -> str:
+        """ST01: "270", "271", "835", "837"."""
+        return self.st.get(1)
+
+    @property
+    def version(self) -> str:
+        """ST03, the implementation guide (optional in some sets; see FunctionalGroup.version)."""
+        return self.st.get(3)
+
+
+@dataclass(frozen=True)
+class FunctionalGroup:
+    gs: Segment
+    transactions: list[Transaction]
+    ge: Segment
+
+    @property
+    def version(self) -> str:
+        """GS08, the implementation guide the group follows, e.g. 005010X279A1."""
+        return self.gs.get(8)
+
+
+@dataclass(frozen=True)
+class Interchange:
+    isa: Segment
+    groups: list[FunctionalGroup]
+    delimiters: Delimiters
+    iea: Segment | None = field(default=None, compare=False)
+
+    @property
+    def sender_id(self) -> str:
+        return self.isa.get(6).strip()
+
+    @property
+    def receiver_id(self) -> str:
+        return self.isa.get(8).strip()
+
+    @property
+    def control_number(self) -> str:
+        return self.isa.get(13)
+
+    def transactions(self, set_id: str | None = None) -> Iterator[tuple[FunctionalGroup, Transaction]]:
+        """Every transaction with its group, optionally only those whose ST01 is `set_id`."""
+        for group in self.groups:
+            for transaction in group.transactions:
+                if set_id is None or transaction.set_id == set_id:
+                    yield group, transaction
+
+
+def _shown(tag: str) -> str:
+    return tag if tag in _KNOWN_TAGS else "unknown tag"
+
+
+def _safe_tag(raw: str) -> str | None:
+    """The known tag at the start of `raw`, if any; never echo anything that might be data."""
+    match = re.match(r"[A-Z][A-Z0-9]{1,2}", raw)
+    if match is None or match.group() not in _KNOWN_TAGS:
+        return None
+    rest = raw[match.end() :]
+    return match.group() if not rest or not rest[0].isalnum() else None
+
+
+class SegmentStream:
+    """Incremental tokenizer: feed text with `receive_data`, then call `next_segment` until it returns None.
+
+    `None` means "need more data" until `end_of_input()` has been called; after that it means the input is used up.
+    Raises X12ParseError for text that cannot be a segment.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = ""
+        self._cursor = 0
+        self._ended = False
+        self._position = 0
+        self._delimiters: Delimiters | None = None
+        self._seen_isa = False
+
+    @property
+    def delimiters(self) -> Delimiters | None:
+        """The delimiters of the interchange being read; None between interchanges."""
+        return self._delimiters
+
+    def receive_data(self, data: str) -> None:
+        if self._ended:
+            raise RuntimeError("receive_data after end_of_input")
+        if self._cursor > 65536:
+            self._buffer = self._buffer[self._cursor :]
+            self._cursor = 0
+        self._buffer += data
+
+    def end_of_input(self) -> None:
+        self._ended = True
+
+    def __iter__(self) -> Iterator[Segment]:
+        while (segment := self.next_segment()) is not None:
+            yield segment
+
+    def next_segment(self) -> Segment | None:
+        if self._delimiters is None:
+            return self._next_isa()
+        return self._next_in_interchange(self._delimiters)
+
+    def _error(self, message: str, tag: str | None) -> X12ParseError:
+        where = f"segment {self._position}" + (f" ({tag})" if tag else "")
+        return X12ParseError(f"{where}: {message}", position=self._position, tag=tag)
+
+    def _next_isa(self) -> Segment | None:
+        buf = self._buffer
+        start = self._cursor
+        while start < len(buf) and (buf[start].isspace() or buf[start] == _BOM):
+            start += 1
+        self._cursor = start
+        rest = buf[start:]
+        if not rest:
+            return None
+        if not rest.startswith("ISA"):
+            if "ISA".startswith(rest) and not self._ended:
+                return None  # maybe the start of "ISA"
+            self._position += 1
+            tag = _safe_tag(rest)
+            if self._seen_isa:
+                raise self._error("data after IEA that does not start a new interchange (ISA)", tag)
+            raise self._error("the input must start with an ISA segment", tag)
+        if len(rest) < 4:
+            if self._ended:
+                self._position += 1
+                raise self._error("ISA is cut short", "ISA")
+            return None
+        sep = rest[3]
+        # Count the 16 element separators rather than trusting the columns; ISA16 and the terminator follow.
+        index = 3
+        for _ in range(_ISA_ELEMENTS - 1):
+            index = rest.find(sep, index + 1)
+            if index < 0:
+                break
+        if index < 0 or len(rest) < index + 3:
+            if self._ended:
+                self._position += 1
+                raise self._error("ISA is cut short (it needs 16 elements and a segment terminator)", "ISA")
+            return None
+        component, terminator = rest[index + 1], rest[index + 2]
+        self._position += 1
+        if sep.isalnum() or sep in " \r\n\t" or len({sep, component, terminator}) != 3:
+            raise self._error("the element separator, ISA16 and the segment terminator must be distinct", "ISA")
+        if component.isalnum() or terminator.isalnum() or terminator == " ":
+            raise self._error("ISA16 and the segment terminator must not be letters, digits or spaces", "ISA")
+        elements = tuple(rest[4:index].split(sep)) + (component,)
+        repetition = elements[10] if len(elements[10]) == 1 and not elements[10].isalnum() else None
+        if repetition in (sep, component, terminator):
+            repetition = None
+        self._delimiters = Delimiters(element=sep, component=component, segment=terminator, repetition=repetition)
+        self._seen_isa = True
+        self._cursor = start + index + 3
+        return Segment("ISA", elements, self._position, self._delimiters)
+
+    def _next_in_interchange(self, delimiters: Delimiters) -> Segment | None:
+        buf = self._buffer
+        while True:
+            start = self._cursor
+            while start < len(buf) and buf[start] in _LINE_BREAKS and buf[start] != delimiters.segment:
+                start += 1
+            self._cursor = start
+            if start >= len(buf):
+                return None
+            end = buf.find(delimiters.segment, start)
+            if end >= 0:
+                raw = buf[start:end]
+                self._cursor = end + 1
+            elif self._ended:
+                raw = buf[start:].rstrip()  # tolerate a last segment without a terminator
+                self._cursor = len(buf)
+            else:
+                return None
+            raw = raw.strip(_LINE_BREAKS)
+            if raw:
+                break  # else an empty segment: a doubled terminator or a blank line
+        self._position += 1
+        parts = raw.split(delimiters.element)
+        tag = parts[0]
+        if not _TAG.match(tag):
+            raise self._error("not a segment (the tag must be 2-3 capital letters or digits)", _safe_tag(tag))
+        if tag == "ISA":
+            # An ISA where a segment should be: the previous interchange has no IEA. Read this ISA with its own
+            # delimiters and let the envelope check report the missing trailers.
+            self._delimiters = None
+            self._position -= 1
+            self._cursor = start
+            return self._next_isa()
+        segment = Segment(tag, tuple(parts[1:]), self._position, delimiters)
+        if tag == "IEA":
+            self._delimiters = None
+        return segment
+
+
+def iter_segments(text: str) -> Iterator[Segment]:
+    """Every segment of `text` in order, envelopes included, without envelope checks."""
+    stream = SegmentStream()
+    stream.receive_data(text)
+    stream.end_of_input()
+    yield from stream
+
+
+def _count(segment: Segment, n: int) -> int:
+    value = segment.get(n).strip()
+    if not value.isdigit():
+        raise X12ParseError(
+            f"{segment.label}: {segment.tag}{n:02d} must be a count", position=segment.position, tag=segment.tag
+        )
+    return int(value)
+
+
+def _fail(segment: Segment, message: str) -> X12ParseError:
+    tag = segment.tag if segment.tag in _KNOWN_TAGS else None
+    return X12ParseError(f"{segment.label}: {message}", position=segment.position, tag=tag)
+
+
+class _EnvelopeBuilder:
+    """The state table of the module docstring, one method per state."""
+
+    def __init__(self) -> None:
+        self.interchanges: list[Interchange] = []
+        self._isa: Segment | None = None
+        self._groups: list[FunctionalGroup] = []
+        self._gs: Segment | None = None
+        self._transactions: list[Transaction] = []
+        self._st: Segment | None = None
+        self._body: list[Segment] = []
+        self._last: Segment | None = None
+
+    def feed(self, segment: Segment) -> None:
+        self._last = segment
+        if self._st is not None:
+            self._in_transaction(segment, self._st)
+        elif self._gs is not None:
+            self._in_group(segment, self._gs)
+        elif self._isa is not None:
+            self._in_interchange(segment, self._isa)
+        else:
+            self._outside(segment)
+
+    def _outside(self, segment: Segment) -> None:
+        if segment.tag != "ISA":
+            raise _fail(segment, "expected ISA")
+        self._isa = segment
+        self._groups = []
+
+    def _in_interchange(self, segment: Segment, isa: Segment) -> None:
+        if segment.tag == "GS":
+            self._gs = segment
+            self._transactions = []
+        elif segment.tag == "IEA":
+            groups = _count(segment, 1)
+            if groups != len(self._groups):
+                raise _fail(segment, f"IEA01 says {groups} functional groups, interchange has {len(self._groups)}")
+            if segment.get(2).strip() != isa.get(13).strip():
+                raise _fail(segment, f"IEA02 {segment.get(2)!r} does not match ISA13 {isa.get(13)!r} of {isa.label}")
+            self.interchanges.append(Interchange(isa, self._groups, isa.delimiters, segment))
+            self._isa = None
+        elif segment.tag == "ISA":
+            raise _fail(segment, f"new interchange before the IEA of the one opened at {isa.label}")
+        else:
+            raise _fail(segment, "expected GS or IEA")
+
+    def _in_group(self, segment: Segment, gs: Segment) -> None:
+        if segment.tag == "ST":
+            self._st = segment
+            self._body = []
+        elif segment.tag == "GE":
+            count = _count(segment, 1)
+            if count != len(self._transactions):
+                raise _fail(segment, f"GE01 says {count} transaction sets, group has {len(self._transactions)}")
+            if segment.get(2).strip() != gs.get(6).strip():
+                raise _fail(segment, f"GE02 {segment.get(2)!r} does not match GS06 {gs.get(6)!r} of {gs.label}")
+            self._groups.append(FunctionalGroup(gs, self._transactions, segment))
+            self._gs = None
+        elif segment.tag in ("IEA", "ISA"):
+            raise _fail(segment, f"functional group opened at {gs.label} has no GE")
+        else:
+            raise _fail(segment, "expected ST or GE")
+
+    def _in_transaction(self, segment: Segment, st: Segment) -> None:
+        if segment.tag == "SE":
+            count = _count(segment, 1)
+            actual = len(self._body) + 2
+            if count != actual:
+                raise _fail(segment, f"SE01 says {count} segments, transaction has {actual}")
+            if segment.get(2).strip() != st.get(2).strip():
+                raise _fail(segment, f"SE02 {segment.get(2)!r} does not match ST02 {st.get(2)!r} of {st.label}")
+            self._transactions.append(Transaction(st, self._body, segment))
+            self._st = None
+        elif segment.tag in _ENVELOPE_TAGS:
+            raise _fail(segment, f"transaction set opened at {st.label} has no SE")
+        else:
+            self._body.append(segment)
+
+    def finish(self) -> list[Interchange]:
+        after = (self._last.position if self._last else 0) + 1
+        for open_segment, trailer in ((self._st, "SE"), (self._gs, "GE"), (self._isa, "IEA")):
+            if open_segment is None:
+                continue
+            raise X12ParseError(
+                f"segment {after}: input ends before the {trailer} that closes {open_segment.label}",
+                position=after,
+                tag=None,
+            )
+        if not self.interchanges:
+            raise X12ParseError("segment 1: no ISA segment in the input", position=1, tag=None)
+        return self.interchanges
+
+
+def parse(text: str) -> list[Interchange]:
+    """Parse one or more interchanges, checking every envelope.
+
+    Raises:
+        X12ParseError: the text is not well-formed X12; `.position` names the segment at fault.
+    """
+    builder = _EnvelopeBuilder()
+    for segment in iter_segments(text):
+        builder.feed(segment)
+    return builder.finish()
