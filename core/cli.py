@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from core import audit, auth, embedded, stack
 from core.config import ConfigError, Settings
@@ -145,6 +146,23 @@ def cmd_billing_estimate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_x12_read_271(args: argparse.Namespace, settings: Settings) -> int:
+    from core.x12 import X12ParseError, read_271
+
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"{args.file}: {exc.strerror}")
+    except UnicodeDecodeError:
+        return _fail(f"{args.file}: not text (X12 is ASCII)")
+    try:
+        coverage = read_271(text)
+    except X12ParseError as exc:
+        return _fail(f"{args.file}: {exc}")
+    print(json.dumps(coverage.to_json(), indent=2))
+    return 0
+
+
 # --------------------------------------------------------------------------------------------------- parser
 
 
@@ -178,6 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_token_revoke)
     p = token.add_parser("list", help="list tokens (never their values)")
     p.set_defaults(func=cmd_token_list)
+
+    x12 = sub.add_parser("x12", help="X12 tools").add_subparsers(dest="x12_command", required=True)
+    p = x12.add_parser("read-271", help="print a 271's coverage as JSON (FILE or - for stdin)")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(func=cmd_x12_read_271)
 
     billing = sub.add_parser("billing", help="claims tools").add_subparsers(dest="billing_command", required=True)
     p = billing.add_parser("estimate", help="patient-responsibility estimate of JSON on stdin (no database)")

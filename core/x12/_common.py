@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from core.claims.codes import npi_is_valid  # noqa: F401 - one NPI check for the whole suite
 from core.x12.reader import Segment, X12ParseError
 
 CENT = Decimal("0.01")
@@ -75,21 +76,6 @@ def format_amount(value: Decimal) -> str:
 def format_decimal(value: Decimal) -> str:
     """A rate or quantity without rounding to cents ("0.125", "1")."""
     return format(value.normalize(), "f")
-
-
-def npi_is_valid(npi: str) -> bool:
-    """Ten digits whose last is the Luhn check digit over "80840" + the first nine (the card-issuer prefix)."""
-    if len(npi) != 10 or not npi.isdigit():
-        return False
-    total = 0
-    for index, char in enumerate(reversed("80840" + npi)):
-        digit = int(char)
-        if index % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
 
 
 def d8(value: date) -> str:
