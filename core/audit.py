@@ -94,8 +94,11 @@ def chain_hash(prev_hash: str, row: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + _canonical(row)).hexdigest()
 
 
-def append_in(cur: psycopg2.extensions.cursor, event: AuditEvent) -> AuditRecord:
-    """Append inside the caller's transaction (the row commits or rolls back with it)."""
+def append_in(cur: psycopg2.extensions.cursor, event: AuditEvent, *, at: datetime | None = None) -> AuditRecord:
+    """Append inside the caller's transaction (the row commits or rolls back with it).
+
+    `at` is when the event happened, for events reported after the fact; it defaults to now.
+    """
     cur.execute("SELECT pg_advisory_xact_lock(%s)", (_APPEND_LOCK_KEY,))
     cur.execute("SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
     head = cur.fetchone()
@@ -108,7 +111,7 @@ def append_in(cur: psycopg2.extensions.cursor, event: AuditEvent) -> AuditRecord
     row: dict[str, Any] = {
         "seq": seq,
         "audit_id": str(uuid.uuid4()),
-        "created_at": datetime.now(UTC),
+        "created_at": (at or datetime.now(UTC)).astimezone(UTC),
         "service": event.service,
         "user_id": event.user_id,
         "actor_role": event.actor_role,

@@ -1,0 +1,88 @@
+"""The compliance officer's view of the audit log: search, chain verification, and FHIR AuditEvent export."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fhir.resources.R4B.auditevent import AuditEvent
+
+from core.db import Database
+
+_COLUMNS = (
+    "seq, audit_id, created_at, service, user_id, actor_role, action, resource_type, resource_id, outcome, "
+    "http_status, client_ip, request_id, details, row_hash"
+)
+# FHIR AuditEvent.action: C create, R read/view/print/query, U update, D delete, E execute.
+_FHIR_ACTION = {
+    "create": "C", "post": "U", "update": "U", "resolve": "U", "delete": "D", "read": "R", "search": "R",
+    "verify": "R", "view": "R", "export": "R", "download": "R", "print": "R", "bulk_access": "R",
+}  # fmt: skip
+# FHIR AuditEvent.outcome: 0 success, 4 minor failure, 8 serious failure, 12 major failure.
+_FHIR_OUTCOME = {"success": "0", "failure": "4", "denied": "4", "error": "8"}
+
+
+def row_json(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    out["audit_id"] = str(row["audit_id"])
+    out["created_at"] = row["created_at"].isoformat()
+    return out
+
+
+def search(db: Database, *, user_id: str | None, resource: str | None, since: datetime | None,
+           until: datetime | None, after_seq: int, limit: int) -> list[dict[str, Any]]:  # fmt: skip
+    """Rows in chain order after `after_seq` (the cursor of the previous page)."""
+    clauses, params = ["seq > %s"], [after_seq]
+    if user_id is not None:
+        clauses.append("user_id = %s")
+        params.append(user_id)
+    if resource is not None:
+        clauses.append("(resource_id = %s OR resource_type = %s)")
+        params += [resource, resource]
+    if since is not None:
+        clauses.append("created_at >= %s")
+        params.append(since)
+    if until is not None:
+        clauses.append("created_at < %s")
+        params.append(until)
+    sql = f"SELECT {_COLUMNS} FROM audit_log WHERE {' AND '.join(clauses)} ORDER BY seq LIMIT %s"  # noqa: S608
+    return [row_json(r) for r in db.fetchall(sql, (*params, limit))]
+
+
+def get(db: Database, audit_id: str) -> dict[str, Any] | None:
+    row = db.fetchone(f"SELECT {_COLUMNS} FROM audit_log WHERE audit_id = %s", (audit_id,))  # noqa: S608
+    return None if row is None else row_json(row)
+
+
+def fhir_audit_event(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as a FHIR R4B AuditEvent (validated by fhir.resources before it leaves)."""
+    agent: dict[str, Any] = {
+        "who": {"identifier": {"system": "urn:intelluxe:user", "value": row["user_id"]}},
+        "requestor": True,
+    }
+    if row.get("actor_role"):
+        agent["role"] = [{"text": row["actor_role"]}]
+    if row.get("client_ip"):
+        agent["network"] = {"address": row["client_ip"], "type": "2"}  # 2 = IP address
+    resource: dict[str, Any] = {
+        "resourceType": "AuditEvent",
+        "id": row["audit_id"],
+        "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest",
+                 "display": "RESTful Operation"},  # fmt: skip
+        "subtype": [{"system": "urn:intelluxe:action", "code": row["action"]}],
+        "action": _FHIR_ACTION.get(row["action"], "E"),
+        "recorded": row["created_at"],
+        "outcome": _FHIR_OUTCOME.get(row["outcome"], "8"),
+        "agent": [agent],
+        "source": {"observer": {"display": f"intelluxe {row['service']}"},
+                   "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4",
+                             "display": "Application Server"}]},  # fmt: skip
+        "entity": [{"what": {"identifier": {"system": f"urn:intelluxe:{row['resource_type']}",
+                                            "value": row["resource_id"] or row["resource_type"]}},
+                    "type": {"system": "urn:intelluxe:resource-type", "code": row["resource_type"]}}],
+    }  # fmt: skip
+    if row["outcome"] != "success":
+        resource["outcomeDesc"] = (
+            f"{row['outcome']} (HTTP {row['http_status']})" if row.get("http_status") else row["outcome"]
+        )
+    return AuditEvent.model_validate(resource).model_dump(mode="json", exclude_none=True)
