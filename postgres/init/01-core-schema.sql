@@ -43,6 +43,51 @@ CREATE INDEX IF NOT EXISTS idx_audit_log_user_time ON audit_log (user_id, create
 CREATE INDEX IF NOT EXISTS idx_audit_log_resource ON audit_log (resource_type, resource_id);
 CREATE INDEX IF NOT EXISTS idx_audit_log_created_at ON audit_log (created_at);
 
+-- The chain's one definition of a row's hash: sha256 over the previous hash and every field, each quoted so that
+-- NULL, '' and separators cannot be confused. Used by audit_append when writing and by core.audit.verify when
+-- checking, so both sides always agree.
+CREATE OR REPLACE FUNCTION audit_row_hash(prev_hash text, seq bigint, audit_id uuid, created_at timestamptz,
+    service text, user_id text, actor_role text, action text, resource_type text, resource_id text, outcome text,
+    http_status integer, client_ip text, request_id text, details jsonb) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT encode(sha256(convert_to(concat_ws(',', quote_nullable(prev_hash), seq::text, audit_id::text,
+        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        quote_nullable(service), quote_nullable(user_id), quote_nullable(actor_role), quote_nullable(action),
+        quote_nullable(resource_type), quote_nullable(resource_id), quote_nullable(outcome),
+        coalesce(http_status::text, 'NULL'), quote_nullable(client_ip), quote_nullable(request_id),
+        quote_nullable(details::text)), 'UTF8')), 'hex')
+$$;
+
+-- Append one row at the head of the chain. The transaction-scoped advisory lock serialises appends (two writers
+-- can never chain onto the same head) and is held until the caller's transaction ends, so a business write and
+-- its audit row commit together. The key is core.audit's _APPEND_LOCK_KEY.
+CREATE OR REPLACE FUNCTION audit_append(p_audit_id uuid, p_created_at timestamptz, p_service text, p_user_id text,
+    p_actor_role text, p_action text, p_resource_type text, p_resource_id text, p_outcome text,
+    p_http_status integer, p_client_ip text, p_request_id text, p_details jsonb)
+RETURNS TABLE (seq bigint, row_hash text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    head_seq bigint;
+    head_hash text;
+    new_hash text;
+BEGIN
+    PERFORM pg_advisory_xact_lock(444469702);
+    SELECT a.seq, a.row_hash INTO head_seq, head_hash FROM audit_log a ORDER BY a.seq DESC LIMIT 1;
+    IF head_seq IS NULL THEN
+        head_seq := 0;
+        head_hash := repeat('0', 64);
+    END IF;
+    new_hash := audit_row_hash(head_hash, head_seq + 1, p_audit_id, p_created_at, p_service, p_user_id,
+        p_actor_role, p_action, p_resource_type, p_resource_id, p_outcome, p_http_status, p_client_ip,
+        p_request_id, p_details);
+    INSERT INTO audit_log (seq, audit_id, created_at, service, user_id, actor_role, action, resource_type,
+                           resource_id, outcome, http_status, client_ip, request_id, details, prev_hash, row_hash)
+    VALUES (head_seq + 1, p_audit_id, p_created_at, p_service, p_user_id, p_actor_role, p_action, p_resource_type,
+            p_resource_id, p_outcome, p_http_status, p_client_ip, p_request_id, p_details, head_hash, new_hash);
+    RETURN QUERY SELECT head_seq + 1, new_hash;
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION audit_log_refuse_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN

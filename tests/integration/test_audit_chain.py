@@ -81,10 +81,11 @@ def test_a_rehashed_row_still_breaks_the_next_link(fresh_db: Database) -> None:
     """Recomputing the altered row's own hash does not help: the next row's prev_hash no longer matches."""
     for i in range(4):
         audit.append(fresh_db, _event(i))
-    row = fresh_db.fetchone("SELECT * FROM audit_log WHERE seq = 2")
-    assert row is not None
-    row["action"] = "delete"
-    new_hash = audit.chain_hash(row["prev_hash"], row)
+    new_hash = fresh_db.fetchone(
+        "SELECT audit_row_hash(prev_hash, seq, audit_id, created_at, service, user_id, actor_role, 'delete', "
+        "resource_type, resource_id, outcome, http_status, client_ip, request_id, details) AS h "
+        "FROM audit_log WHERE seq = 2"
+    )["h"]
     _tamper(fresh_db, "UPDATE audit_log SET action = 'delete', row_hash = %s WHERE seq = 2", (new_hash,))
     result = audit.verify(fresh_db)
     assert result.first_bad_seq == 3
@@ -157,3 +158,46 @@ def test_cli_verify_exits_non_zero_naming_the_first_bad_row(fresh_db: Database) 
     bad = subprocess.run([sys.executable, "-m", "core.cli", "audit", "verify"], env=env, capture_output=True, text=True)
     assert bad.returncode == 1
     assert "audit chain BROKEN at seq 2" in bad.stdout
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("audit_id", "'00000000-0000-0000-0000-000000000001'::uuid"), ("created_at", "created_at + interval '1 us'"),
+        ("service", "'compliance'"), ("user_id", "'someone-else'"), ("actor_role", "NULL"), ("action", "'delete'"),
+        ("resource_type", "'patient'"), ("resource_id", "'CLM-999'"), ("outcome", "'denied'"),
+        ("http_status", "403"), ("client_ip", "'10.9.9.9'"), ("request_id", "'other'"),
+        ("details", "details || '{\"bytes\": 999}'::jsonb"),
+    ],
+)  # fmt: skip
+def test_every_field_is_covered_by_the_hash(fresh_db: Database, column: str, value: str) -> None:
+    for i in range(3):
+        audit.append(fresh_db, _event(i, actor_role="billing", request_id=f"r{i}"))
+    _tamper(fresh_db, f"UPDATE audit_log SET {column} = {value} WHERE seq = 2")  # noqa: S608 - test-owned literals
+    result = audit.verify(fresh_db)
+    assert (result.ok, result.first_bad_seq) == (False, 2)
+
+
+def test_null_and_empty_are_different_to_the_hash(fresh_db: Database) -> None:
+    audit.append(fresh_db, _event(0, actor_role=None))
+    _tamper(fresh_db, "UPDATE audit_log SET actor_role = '' WHERE seq = 1")
+    assert audit.verify(fresh_db).first_bad_seq == 1
+
+
+def test_the_hash_does_not_depend_on_the_sessions_time_zone(fresh_db: Database) -> None:
+    audit.append(fresh_db, _event(0))
+    hashes = set()
+    for zone in ("UTC", "America/Chicago", "Asia/Kolkata"):
+        with fresh_db.transaction() as cur:
+            cur.execute("SET LOCAL TIME ZONE %s", (zone,))
+            cur.execute(
+                "SELECT audit_row_hash(prev_hash, seq, audit_id, created_at, service, user_id, actor_role, action, "
+                "resource_type, resource_id, outcome, http_status, client_ip, request_id, details) = row_hash AS ok, "
+                "audit_row_hash(prev_hash, seq, audit_id, created_at, service, user_id, actor_role, action, "
+                "resource_type, resource_id, outcome, http_status, client_ip, request_id, details) AS h "
+                "FROM audit_log WHERE seq = 1"
+            )
+            row = cur.fetchone()
+            assert row["ok"] is True
+            hashes.add(row["h"])
+    assert len(hashes) == 1
