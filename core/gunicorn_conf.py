@@ -36,3 +36,8 @@ def child_exit(server, worker):  # type: ignore[no-untyped-def]
 
 def on_exit(server):  # type: ignore[no-untyped-def]
     shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
+def pre_request(worker, req):  # type: ignore[no-untyped-def]
+    """gunicorn's default logs each request's path at debug level; paths carry patient and claim ids. core.web
+    logs the route template instead, so this hook does nothing."""
