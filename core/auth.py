@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -121,6 +123,10 @@ def list_tokens(db: Database) -> list[TokenInfo]:
 
 def verify_token(db: Database, token: str | None) -> Principal:
     """The principal a presented token stands for; AuthError when missing, malformed, unknown, expired or revoked."""
+    return _verify_with_expiry(db, token)[0]
+
+
+def _verify_with_expiry(db: Database, token: str | None) -> tuple[Principal, datetime | None]:
     if not token:
         raise AuthError("missing bearer token")
     match = _TOKEN_SHAPE.match(token)
@@ -141,7 +147,38 @@ def verify_token(db: Database, token: str | None) -> Principal:
         raise AuthError("token revoked")
     if row["expires_at"] is not None and row["expires_at"] <= datetime.now(UTC):
         raise AuthError("token expired")
-    return Principal(name=row["name"], role=Role(row["role"]), token_id=str(row["token_id"]))
+    return Principal(name=row["name"], role=Role(row["role"]), token_id=str(row["token_id"])), row["expires_at"]
+
+
+class VerifiedTokens:
+    """A short-lived, per-process memory of tokens that verified, so a busy service does not look up the same
+    token for every request. A revocation takes effect within `ttl_seconds` (INTELLUXE_TOKEN_CACHE_SECONDS, default
+    10; 0 turns the memory off); an expiry is checked on every use. Keys are hashes, never tokens."""
+
+    MAX_ENTRIES = 4096
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self.ttl = ttl_seconds
+        self._entries: dict[str, tuple[float, Principal, datetime | None]] = {}
+        self._lock = threading.Lock()
+
+    def verify(self, db: Database, token: str | None) -> Principal:
+        if self.ttl <= 0 or not token:
+            return verify_token(db, token)
+        key = hash_token(token)
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and entry[0] > now:
+            _, principal, expires_at = entry
+            if expires_at is None or expires_at > datetime.now(UTC):
+                return principal
+        principal, expires_at = _verify_with_expiry(db, token)
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (now + self.ttl, principal, expires_at)
+        return principal
 
 
 def bearer_token(authorization_header: str | None) -> str | None:

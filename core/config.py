@@ -40,6 +40,7 @@ class Settings:
     log_level: str
     db_pool_min: int
     db_pool_max: int
+    token_cache_seconds: int
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -53,7 +54,9 @@ class Settings:
             master_key=env.get("INTELLUXE_MASTER_KEY") or None,
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             db_pool_min=_positive_int(env, "DB_POOL_MIN", 1),
-            db_pool_max=_positive_int(env, "DB_POOL_MAX", 10),
+            # A gthread worker serves GUNICORN_THREADS requests at once, each holding one connection at a time.
+            db_pool_max=_positive_int(env, "DB_POOL_MAX", 6),
+            token_cache_seconds=_whole(env, "INTELLUXE_TOKEN_CACHE_SECONDS", 10),
         )
 
     def resolved_postgres_url(self) -> str:
@@ -77,6 +80,15 @@ class Settings:
         from core import embedded
 
         return embedded.redis_url(self.home)
+
+
+def _whole(env: dict[str, str] | os._Environ[str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number of seconds (0 or more), got {raw!r}")
+    return int(raw)
 
 
 def _positive_int(env: dict[str, str] | os._Environ[str], name: str, default: int) -> int:

@@ -64,7 +64,7 @@ class Database:
             with self._lock:
                 if self._pool is None:
                     try:
-                        self._pool = psycopg2.pool.ThreadedConnectionPool(
+                        pool = psycopg2.pool.ThreadedConnectionPool(
                             self._minconn,
                             self._maxconn,
                             self.url,
@@ -73,6 +73,11 @@ class Database:
                         )
                     except psycopg2.OperationalError as exc:
                         raise DatabaseUnavailable(_describe(exc)) from exc
+                    # psycopg2 closes every returned connection beyond `minconn`, so under load it would open a
+                    # new connection for most requests. Opening `minconn` at start but keeping up to `maxconn`
+                    # idle ones makes returned connections stay for the next request.
+                    pool.minconn = self._maxconn
+                    self._pool = pool
         return self._pool
 
     @contextmanager

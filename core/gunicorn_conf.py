@@ -18,6 +18,9 @@ worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 10
 accesslog = None
+# gunicorn 27's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl); several services on one
+# host would clobber each other's, and nothing of ours uses it.
+control_socket_disable = True
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from core import audit, logs, metrics
-from core.auth import AuthError, Principal, Role, bearer_token, verify_token
+from core.auth import AuthError, Principal, Role, VerifiedTokens, bearer_token
 from core.cache import Cache
 from core.config import Settings
 from core.db import Database, DatabaseUnavailable
@@ -160,6 +160,7 @@ class ServiceState:
     db: Database | None
     cache: Cache | None
     dependencies: list[HealthDependency] = field(default_factory=list)
+    tokens: VerifiedTokens = field(default_factory=lambda: VerifiedTokens(0))
 
 
 def state() -> ServiceState:
@@ -234,7 +235,9 @@ def create_app(
     deps = [HealthDependency("postgres", _postgres_check(db), required=True)] if db is not None else []
     if cache is not None:
         deps.append(HealthDependency("redis", cache.health, required=cache_required))
-    app.extensions["intelluxe"] = ServiceState(service, settings, db, cache, deps)
+    app.extensions["intelluxe"] = ServiceState(
+        service, settings, db, cache, deps, VerifiedTokens(settings.token_cache_seconds)
+    )
     app.config["OPENAPI_TITLE"] = title or f"Intelluxe {service}"
     app.config["OPENAPI_DESCRIPTION"] = description
 
@@ -276,7 +279,7 @@ def _begin_request() -> None:
     roles = getattr(view, "_intelluxe_roles", None) if view is not None else None
     if roles is None:
         return
-    principal = verify_token(get_db(), bearer_token(request.headers.get("Authorization")))
+    principal = state().tokens.verify(get_db(), bearer_token(request.headers.get("Authorization")))
     g.principal = principal
     principal.require(*roles)
 

@@ -197,3 +197,24 @@ def test_routes_without_markers_need_no_token_and_leave_no_audit_row(db: Databas
     request_id = _unique("open")
     assert client.get("/open", headers={"X-Request-ID": request_id}).status_code == 200
     assert _audit_rows(db, request_id) == []
+
+
+def test_the_verified_token_memory_honours_ttl_and_expiry(db: Database) -> None:
+    name = _unique("cached")
+    token = auth.issue_token(db, name, Role.BILLING)
+    remembered = auth.VerifiedTokens(ttl_seconds=60)
+    assert remembered.verify(db, token).name == name
+    auth.revoke_token(db, name)
+    assert remembered.verify(db, token).name == name  # within its TTL the memory answers (documented latency)
+    with pytest.raises(AuthError, match="revoked"):
+        auth.VerifiedTokens(ttl_seconds=0).verify(db, token)
+    expiring_name = _unique("expiring")
+    expiring = auth.issue_token(db, expiring_name, Role.BILLING, expires_days=1)
+    assert remembered.verify(db, expiring).name == expiring_name
+    # An expiry passing while remembered is caught on the next use, without waiting for the TTL.
+    key = auth.hash_token(expiring)
+    ttl_until, principal, _ = remembered._entries[key]
+    remembered._entries[key] = (ttl_until, principal, datetime.now(UTC) - timedelta(seconds=1))
+    db.execute("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE name = %s", (expiring_name,))
+    with pytest.raises(AuthError, match="expired"):
+        remembered.verify(db, expiring)

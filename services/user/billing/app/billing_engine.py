@@ -28,6 +28,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from remittance_posting import AlreadyPosted, post_remittance
 
 from core.auth import Role
+from core.claims.codes import icd10_problem
 from core.clinic import load_clinic
 from core.payers import load_payers
 from core.web import (
@@ -236,3 +237,4 @@ app = create_app(
     description="Claims: eligibility check, patient-responsibility estimate, 837P export and 835 posting.",
 )
 app.extensions["intelluxe.payers"] = load_payers()
+icd10_problem("E11.9")  # builds the ICD-10-CM code tree now (~2 s) rather than during a worker's first claim

@@ -14,6 +14,9 @@ from typing import Any
 
 import requests
 
+# One HTTP session per process: keep-alive connections to insurance-verify instead of a new one per claim.
+_SESSION = requests.Session()
+
 
 class EligibilityUnavailable(Exception):
     """insurance-verify could not be asked or could not answer."""
@@ -55,7 +58,7 @@ class EligibilityClient:
             body["payer_id"] = payer_id
         headers = {"Authorization": f"Bearer {self.token}", "X-Intelluxe-Actor": actor, "X-Request-ID": request_id}
         try:
-            reply = requests.post(f"{self.base_url}/verify", json=body, headers=headers, timeout=self.timeout_seconds)
+            reply = _SESSION.post(f"{self.base_url}/verify", json=body, headers=headers, timeout=self.timeout_seconds)
         except requests.RequestException as exc:
             raise EligibilityUnavailable(f"insurance-verify unreachable ({type(exc).__name__})") from None
         try:
