@@ -161,6 +161,14 @@ class ServiceState:
     cache: Cache | None
     dependencies: list[HealthDependency] = field(default_factory=list)
     tokens: VerifiedTokens = field(default_factory=lambda: VerifiedTokens(0))
+    _audit_writer: audit.AuditWriter | None = None
+
+    def audit_writer(self) -> audit.AuditWriter:
+        if self._audit_writer is None:
+            if self.db is None:
+                raise RuntimeError(f"service {self.service} was created without a database, so it cannot audit")
+            self._audit_writer = audit.AuditWriter(self.db)
+        return self._audit_writer
 
 
 def state() -> ServiceState:
@@ -319,9 +327,8 @@ def _finish_request(response: Response) -> Response:
     spec = _audit_spec()
     if spec is not None and not g.get("audit_written"):
         try:
-            audit.append(
-                get_db(), _audit_event(spec, outcome=_outcome(response.status_code), http_status=response.status_code)
-            )
+            event = _audit_event(spec, outcome=_outcome(response.status_code), http_status=response.status_code)
+            state().audit_writer().append(event)
             metrics.AUDIT_WRITES.labels(state().service, "ok").inc()
         except Exception as exc:  # noqa: BLE001 - any failure to audit must withhold the response
             metrics.AUDIT_WRITES.labels(state().service, "failed").inc()
