@@ -41,6 +41,7 @@ class Settings:
     db_pool_min: int
     db_pool_max: int
     token_cache_seconds: int
+    cache_prefix: str
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -57,6 +58,8 @@ class Settings:
             # A gthread worker serves GUNICORN_THREADS requests at once, each holding one connection at a time.
             db_pool_max=_positive_int(env, "DB_POOL_MAX", 6),
             token_cache_seconds=_whole(env, "INTELLUXE_TOKEN_CACHE_SECONDS", 10),
+            # Several Intelluxe installs (or test runs) can share one Redis under different prefixes.
+            cache_prefix=env.get("INTELLUXE_CACHE_PREFIX") or "intelluxe:",
         )
 
     def resolved_postgres_url(self) -> str:

@@ -239,7 +239,7 @@ def create_app(
     if db is None and use_database:
         db = Database(settings.resolved_postgres_url(), minconn=settings.db_pool_min, maxconn=settings.db_pool_max)
     if cache is None and use_cache:
-        cache = Cache(settings.resolved_redis_url())
+        cache = Cache(settings.resolved_redis_url(), prefix=settings.cache_prefix)
     deps = [HealthDependency("postgres", _postgres_check(db), required=True)] if db is not None else []
     if cache is not None:
         deps.append(HealthDependency("redis", cache.health, required=cache_required))

@@ -26,8 +26,8 @@ def service_token(db: Database) -> str:
 def billing(monkeypatch: pytest.MonkeyPatch, migrated_url: str, redis_url: str, payer_sandbox, service_module,
             service_token: str, served_app) -> Callable[..., Any]:  # type: ignore[no-untyped-def]  # fmt: skip
     """A billing test client wired to a real insurance-verify served over HTTP."""
-    for key, value in {"POSTGRES_URL": migrated_url, "REDIS_URL": redis_url,
-                       "PAYER_SANDBOX_URL": payer_sandbox.url}.items():  # fmt: skip
+    for key, value in {"POSTGRES_URL": migrated_url, "REDIS_URL": redis_url, "PAYER_SANDBOX_URL": payer_sandbox.url,
+                       "INTELLUXE_CACHE_PREFIX": f"ilx-test-{os.urandom(4).hex()}:"}.items():  # fmt: skip
         monkeypatch.setenv(key, value)
     verify = served_app(service_module("insurance-verify", "server").app)
 

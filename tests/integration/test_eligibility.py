@@ -13,6 +13,8 @@ from core import auth
 from core.auth import Role
 from core.db import Database
 
+CACHE_PREFIX = f"ilx-test-{os.urandom(4).hex()}:"  # this run's own Redis keys, whatever else shares the server
+
 
 @pytest.fixture
 def make_verify(monkeypatch: pytest.MonkeyPatch, migrated_url: str, redis_url: str, payer_sandbox,
@@ -22,7 +24,7 @@ def make_verify(monkeypatch: pytest.MonkeyPatch, migrated_url: str, redis_url: s
 
     def make(**env: str):  # type: ignore[no-untyped-def]
         settings = {"POSTGRES_URL": migrated_url, "REDIS_URL": redis_url, "PAYER_SANDBOX_URL": payer_sandbox.url,
-                    "ELIGIBILITY_CACHE_TTL_SECONDS": "3600", **env}  # fmt: skip
+                    "ELIGIBILITY_CACHE_TTL_SECONDS": "3600", "INTELLUXE_CACHE_PREFIX": CACHE_PREFIX, **env}  # fmt: skip
         for key, value in settings.items():
             monkeypatch.setenv(key, value)
         app = service_module("insurance-verify", "server").app
@@ -52,7 +54,7 @@ def _fresh_member_cache(db: Database, redis_url: str) -> None:
 
     db.execute("DELETE FROM insurance_eligibility")
     client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(match="intelluxe:eligibility:*"):
+    for key in client.scan_iter(match=f"{CACHE_PREFIX}eligibility:*"):
         client.delete(key)
     client.close()
 
@@ -185,7 +187,7 @@ def _fresh_member_cache_redis_only(redis_url: str) -> None:
     import redis
 
     client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(match="intelluxe:eligibility:*"):
+    for key in client.scan_iter(match=f"{CACHE_PREFIX}eligibility:*"):
         client.delete(key)
     client.close()
 

@@ -35,7 +35,11 @@ def test_up_twice_then_down(tmp_path: Path, migrated_url: str, redis_url: str) -
     if busy:
         pytest.skip(f"ports {busy} are in use by something else")
     home = tmp_path / "home"
-    env = {"POSTGRES_URL": migrated_url, "REDIS_URL": redis_url}
+    env = {
+        "POSTGRES_URL": migrated_url,
+        "REDIS_URL": redis_url,
+        "INTELLUXE_CACHE_PREFIX": f"ilx-{os.getpid()}-{id(home)}:",
+    }
     try:
         first = _intelluxe(home, "up", **env)
         assert first.returncode == 0, first.stdout + first.stderr
