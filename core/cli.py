@@ -129,6 +129,7 @@ def cmd_billing_estimate(args: argparse.Namespace, settings: Settings) -> int:
     from pydantic import ValidationError
 
     from core.claims.estimate import estimate_from_json
+    from core.yaml_config import validation_problems
 
     try:
         payload = json.load(sys.stdin)
@@ -137,11 +138,7 @@ def cmd_billing_estimate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         result = estimate_from_json(payload)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'input'}: {err['msg']}"
-            for err in exc.errors(include_input=False, include_url=False)
-        )
-        return _fail(f"invalid estimate input: {problems}")
+        return _fail(f"invalid estimate input: {validation_problems(exc)}")
     print(json.dumps(result.to_json(), indent=2))
     return 0
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.claims.codes import npi_is_valid
+from core.yaml_config import ConfigFileError, load_model, project_file
 
 
-class ClinicConfigError(Exception):
+class ClinicConfigError(ConfigFileError):
     """config/clinic.yml is missing or wrong; the message names the field."""
 
 
@@ -62,18 +61,7 @@ class Clinic(BaseModel):
         return None
 
 
-def clinic_file() -> Path:
-    root = Path(os.environ.get("INTELLUXE_ROOT") or Path(__file__).resolve().parent.parent)
-    return Path(os.environ.get("INTELLUXE_CLINIC_FILE") or root / "config" / "clinic.yml")
-
-
 @cache
 def load_clinic(path: Path | None = None) -> Clinic:
-    path = path or clinic_file()
-    try:
-        return Clinic.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ClinicConfigError(f"{path}: {exc}") from exc
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False))
-        raise ClinicConfigError(f"{path}: {problems}") from exc
+    path = path or project_file("config", "clinic.yml", override_env="INTELLUXE_CLINIC_FILE")
+    return load_model(path, Clinic, ClinicConfigError)

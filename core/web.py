@@ -75,6 +75,16 @@ def parse_body(model: type[M]) -> M:
         raise ApiError(400, "validation_error", "request body is invalid", fields) from None
 
 
+def query_int(name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter within [low, high], or a 400 naming it."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiError(400, "validation_error", "invalid query", {name: f"a whole number from {low} to {high}"})
+    return int(raw)
+
+
 # --------------------------------------------------------------------------------------------------- markers
 
 

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.claims.codes import is_procedure_code
+from core.yaml_config import ConfigFileError, load_model, project_file
 
 _PLACEHOLDER = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 
 
-class PayerConfigError(Exception):
+class PayerConfigError(ConfigFileError):
     """A payer file is missing, malformed or refers to an unset variable; the message names file and field."""
 
 
@@ -107,8 +107,7 @@ class PayerConfig:
 
 
 def payers_dir() -> Path:
-    root = Path(os.environ.get("INTELLUXE_ROOT") or Path(__file__).resolve().parents[2])
-    return Path(os.environ.get("INTELLUXE_PAYERS_DIR") or root / "config" / "payers")
+    return project_file("config", "payers", override_env="INTELLUXE_PAYERS_DIR")
 
 
 def load_payers(directory: Path | None = None) -> dict[str, PayerConfig]:
@@ -118,16 +117,7 @@ def load_payers(directory: Path | None = None) -> dict[str, PayerConfig]:
         raise PayerConfigError(f"payer folder {directory} does not exist")
     payers: dict[str, PayerConfig] = {}
     for path in sorted(directory.glob("*.yml")):
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-            parsed = _PayerFile.model_validate(raw)
-        except (OSError, yaml.YAMLError) as exc:
-            raise PayerConfigError(f"{path}: {exc}") from exc
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
-            )
-            raise PayerConfigError(f"{path}: {problems}") from exc
+        parsed = load_model(path, _PayerFile, PayerConfigError)
         if parsed.payer_id in payers:
             raise PayerConfigError(f"{path}: payer_id {parsed.payer_id!r} is also used by another file")
         ch = parsed.clearinghouse

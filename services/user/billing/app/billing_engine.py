@@ -40,6 +40,7 @@ from core.web import (
     get_db,
     parse_body,
     phi_access,
+    query_int,
     requires,
 )
 from core.x12 import X12ParseError, read_835
@@ -170,10 +171,7 @@ def search_claims() -> Response:
     status = args.get("status")
     if status is not None and status not in STATUSES:
         raise ApiError(400, "validation_error", "invalid query", {"status": f"one of {', '.join(STATUSES)}"})
-    raw_limit = args.get("limit", "50")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 200:
-        raise ApiError(400, "validation_error", "invalid query", {"limit": "a whole number from 1 to 200"})
-    limit = int(raw_limit)
+    limit = query_int("limit", 50, 1, 200)
     claims = list_claims(get_db(), patient_id=args.get("patient_id"), status=status, member_id=args.get("member_id"),
                          limit=limit, before=args.get("before"))  # fmt: skip
     audit_resource(None, results=len(claims))

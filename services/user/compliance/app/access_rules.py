@@ -15,18 +15,17 @@ Theory of operation:
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from psycopg2.extras import Json
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core import audit
+from core.yaml_config import ConfigFileError, load_model, project_file
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Severity = Literal["low", "medium", "high", "critical"]
 
 
-class ComplianceConfigError(Exception):
+class ComplianceConfigError(ConfigFileError):
     """config/compliance.yml is wrong; the message names the field."""
 
 
@@ -115,20 +114,9 @@ class ComplianceConfig(BaseModel):
         return not (hours.start <= local.time().replace(tzinfo=None) < hours.end)
 
 
-def config_file() -> Path:
-    root = Path(os.environ.get("INTELLUXE_ROOT") or Path(__file__).resolve().parents[4])
-    return Path(os.environ.get("INTELLUXE_COMPLIANCE_FILE") or root / "config" / "compliance.yml")
-
-
 def load_config(path: Path | None = None) -> ComplianceConfig:
-    path = path or config_file()
-    try:
-        return ComplianceConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ComplianceConfigError(f"{path}: {exc}") from exc
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False))
-        raise ComplianceConfigError(f"{path}: {problems}") from exc
+    path = path or project_file("config", "compliance.yml", override_env="INTELLUXE_COMPLIANCE_FILE")
+    return load_model(path, ComplianceConfig, ComplianceConfigError)
 
 
 # --------------------------------------------------------------------------------------------------- events
