@@ -11,6 +11,7 @@ import importlib.util
 import os
 import secrets
 import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -225,3 +226,34 @@ def pyx12_errors() -> Callable[[str], list[str]]:
     from core.x12.validation import pyx12_validate
 
     return lambda text: pyx12_validate(text).problems
+
+
+@pytest.fixture
+def intelluxe() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the `intelluxe` CLI of this checkout: intelluxe(home, *args, root=None, **env)."""
+
+    def run(home: Path, *args: str, root: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, "INTELLUXE_HOME": str(home), **env}
+        if root is not None:
+            full_env["INTELLUXE_ROOT"] = str(root)
+        return subprocess.run([sys.executable, "-m", "core.cli", *args], env=full_env, capture_output=True,
+                              text=True, timeout=300)  # fmt: skip
+
+    return run
+
+
+STACK_PORTS = {"payer-sandbox": 8010, "insurance-verify": 8003, "billing": 8004, "compliance": 8005}
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.fixture
+def stack_ports() -> dict[str, int]:
+    """The stack's published ports; the test is skipped when something else already listens on one."""
+    busy = [p for p in STACK_PORTS.values() if not port_free(p)]
+    if busy:
+        pytest.skip(f"ports {busy} are in use by something else")
+    return dict(STACK_PORTS)

@@ -4,36 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-PORTS = {"payer-sandbox": 8010, "insurance-verify": 8003, "billing": 8004, "compliance": 8005}
 
 
-def _intelluxe(home: Path, *args: str, root: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "INTELLUXE_HOME": str(home), **env}
-    if root is not None:
-        full_env["INTELLUXE_ROOT"] = str(root)
-    return subprocess.run(
-        [sys.executable, "-m", "core.cli", *args], env=full_env, capture_output=True, text=True, timeout=300
-    )
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
-
-
-def test_up_twice_then_down(tmp_path: Path, migrated_url: str, redis_url: str) -> None:
-    busy = [p for p in PORTS.values() if not _port_free(p)]
-    if busy:
-        pytest.skip(f"ports {busy} are in use by something else")
+def test_up_twice_then_down(tmp_path: Path, migrated_url: str, redis_url: str, intelluxe, stack_ports) -> None:  # type: ignore[no-untyped-def]
     home = tmp_path / "home"
     env = {
         "POSTGRES_URL": migrated_url,
@@ -41,18 +20,18 @@ def test_up_twice_then_down(tmp_path: Path, migrated_url: str, redis_url: str) -
         "INTELLUXE_CACHE_PREFIX": f"ilx-{os.getpid()}-{id(home)}:",
     }
     try:
-        first = _intelluxe(home, "up", **env)
+        first = intelluxe(home, "up", **env)
         assert first.returncode == 0, first.stdout + first.stderr
-        for service, port in PORTS.items():
+        for service, port in stack_ports.items():
             assert f"{service:<18} starting (local)" in first.stdout
             health = requests.get(f"http://127.0.0.1:{port}/health", timeout=5)
             assert health.status_code == 200
             assert health.json()["service"] == service
             assert f"http://127.0.0.1:{port}" in first.stdout
-        pids = {s: (home / "run" / f"{s}.pid").read_text() for s in PORTS}
+        pids = {s: (home / "run" / f"{s}.pid").read_text() for s in stack_ports}
 
         # The services find each other: billing → insurance-verify (service token) → payer sandbox (X12).
-        issued = _intelluxe(home, "token", "issue", "--name", f"stack-{os.getpid()}", "--role", "billing", **env)
+        issued = intelluxe(home, "token", "issue", "--name", f"stack-{os.getpid()}", "--role", "billing", **env)
         token = issued.stdout.strip()
         claim = requests.post(
             "http://127.0.0.1:8004/create_claim",
@@ -63,26 +42,28 @@ def test_up_twice_then_down(tmp_path: Path, migrated_url: str, redis_url: str) -
         )  # fmt: skip
         assert claim.status_code == 200, claim.text
         assert claim.json()["patient_responsibility"] == 25.0
-        _intelluxe(home, "token", "revoke", f"stack-{os.getpid()}", **env)
+        intelluxe(home, "token", "revoke", f"stack-{os.getpid()}", **env)
 
-        second = _intelluxe(home, "up", **env)
+        second = intelluxe(home, "up", **env)
         assert second.returncode == 0, second.stderr
         assert "starting (local)" not in second.stdout
-        assert second.stdout.count("already running and healthy") == len(PORTS)
-        assert pids == {s: (home / "run" / f"{s}.pid").read_text() for s in PORTS}
+        assert second.stdout.count("already running and healthy") == len(stack_ports)
+        assert pids == {s: (home / "run" / f"{s}.pid").read_text() for s in stack_ports}
 
-        status = _intelluxe(home, "status", **env)
+        status = intelluxe(home, "status", **env)
         assert status.returncode == 0
-        assert status.stdout.count("running   healthy") == len(PORTS)
+        assert status.stdout.count("running   healthy") == len(stack_ports)
     finally:
-        down = _intelluxe(home, "down", **env)
+        down = intelluxe(home, "down", **env)
     assert down.returncode == 0, down.stderr
-    for service in PORTS:
+    for service in stack_ports:
         assert f"{service}: stopped" in down.stdout
-    assert all(_port_free(p) for p in PORTS.values())
-    after = _intelluxe(home, "status", **env)
+    for port in stack_ports.values():
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/health", timeout=5)
+    after = intelluxe(home, "status", **env)
     assert after.returncode == 1
-    assert after.stdout.count("stopped") == len(PORTS)
+    assert after.stdout.count("stopped") == len(stack_ports)
 
 
 def _broken_root(tmp_path: Path, command: str, health: str) -> Path:
@@ -107,28 +88,33 @@ def _broken_root(tmp_path: Path, command: str, health: str) -> Path:
 
 
 def test_a_service_that_never_gets_healthy_fails_up_with_its_log(
-    tmp_path: Path, migrated_url: str, redis_url: str
+    tmp_path: Path,
+    migrated_url: str,
+    redis_url: str,
+    intelluxe,  # type: ignore[no-untyped-def]
 ) -> None:
     root = _broken_root(tmp_path, command="python3 /app/serve.py stay", health="false")
     home = tmp_path / "home"
-    result = _intelluxe(home, "up", "--timeout", "2", root=root, POSTGRES_URL=migrated_url, REDIS_URL=redis_url)
-    _intelluxe(home, "down", root=root, POSTGRES_URL=migrated_url)
+    result = intelluxe(home, "up", "--timeout", "2", root=root, POSTGRES_URL=migrated_url, REDIS_URL=redis_url)
+    intelluxe(home, "down", root=root, POSTGRES_URL=migrated_url)
     assert result.returncode == 1
     assert "intelluxe: flaky did not become healthy within 2 s (state running, health unhealthy)" in result.stderr
     assert "flaky: cannot reach its database" in result.stderr
 
 
-def test_a_service_that_exits_at_once_fails_up_with_its_log(tmp_path: Path, migrated_url: str, redis_url: str) -> None:
+def test_a_service_that_exits_at_once_fails_up_with_its_log(
+    tmp_path: Path, migrated_url: str, redis_url: str, intelluxe
+) -> None:  # type: ignore[no-untyped-def]
     root = _broken_root(tmp_path, command="python3 /app/serve.py", health="true")
     home = tmp_path / "home"
-    result = _intelluxe(home, "up", root=root, POSTGRES_URL=migrated_url, REDIS_URL=redis_url)
+    result = intelluxe(home, "up", root=root, POSTGRES_URL=migrated_url, REDIS_URL=redis_url)
     assert result.returncode == 1
     assert "flaky exited at once" in result.stderr
     assert "flaky: cannot reach its database" in result.stderr
 
 
-def test_docker_dry_run_lists_infrastructure_then_services(tmp_path: Path) -> None:
-    result = _intelluxe(tmp_path / "home", "up", "--backend", "docker", "--dry-run")
+def test_docker_dry_run_lists_infrastructure_then_services(tmp_path: Path, intelluxe) -> None:  # type: ignore[no-untyped-def]
+    result = intelluxe(tmp_path / "home", "up", "--backend", "docker", "--dry-run")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     names = [line.split("--name ")[1].split()[0] for line in lines]
