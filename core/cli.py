@@ -125,6 +125,20 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_phi_scan(args: argparse.Namespace, settings: Settings) -> int:
+    from core.phi.cli import scan_jsonl
+
+    if not args.jsonl:
+        return _fail("phi scan reads JSON lines: pass --jsonl")
+    return scan_jsonl(sys.stdin, sys.stdout)
+
+
+def cmd_phi_redact(args: argparse.Namespace, settings: Settings) -> int:
+    from core.phi.cli import redact_stream
+
+    return redact_stream(sys.stdin, sys.stdout, surrogate=args.surrogate)
+
+
 def cmd_billing_estimate(args: argparse.Namespace, settings: Settings) -> int:
     from pydantic import ValidationError
 
@@ -193,6 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_token_revoke)
     p = token.add_parser("list", help="list tokens (never their values)")
     p.set_defaults(func=cmd_token_list)
+
+    phi = sub.add_parser("phi", help="PHI detection and redaction").add_subparsers(dest="phi_command", required=True)
+    p = phi.add_parser("scan", help='{"text": ...} lines on stdin -> {"spans": [[start, end, type], ...]} lines')
+    p.add_argument("--jsonl", action="store_true", help="read and write JSON lines (the only format)")
+    p.set_defaults(func=cmd_phi_scan)
+    p = phi.add_parser("redact", help="text on stdin -> the same text with identifiers replaced")
+    p.add_argument("--surrogate", action="store_true", help="consistent fake values instead of [TYPE]")
+    p.set_defaults(func=cmd_phi_redact)
 
     x12 = sub.add_parser("x12", help="X12 tools").add_subparsers(dest="x12_command", required=True)
     p = x12.add_parser("read-271", help="print a 271's coverage as JSON (FILE or - for stdin)")

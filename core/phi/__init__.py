@@ -1,0 +1,33 @@
+"""PHI detection and redaction for clinical text: the 18 Safe Harbor identifiers that text can carry.
+
+`detect(text)` returns `Finding(type, start, end, score)` records, sorted and non-overlapping; `redact(text)`
+replaces them with `[TYPE]` placeholders or, with `surrogate=True`, consistent stand-ins (see `_redact`).
+Deterministic, no model, no network: candidates come from a few compiled regexes, validators and context words judge
+them (see `_detect`), and names come from the public-domain census lists shipped in `data/`.
+
+Decisions worth knowing:
+- NPI numbers (with an "NPI" cue and a valid check digit) are not reported: an NPI is the provider's public
+  registry id, not an identifier of the patient, and is needed on claims. The number is also kept from being read
+  as a phone number. Clinician names, though, are reported as `name` (Safe Harbor treats them as identifying the
+  encounter, and most de-identification corpora label them).
+- Well-known sample SSNs (078-05-1120, 219-09-9999, 123-45-6789) are reported with score 0.5 instead of 0.95: they
+  are still redacted (a sample in a real note may be a typo of a real number), and the low score tells a reviewer.
+- Dates need a day or a month: "2019" alone is never a finding, "March 2019" and "3/14" after a date cue are.
+"""
+
+from __future__ import annotations
+
+from core.phi._detect import detect
+from core.phi._redact import redact_text
+from core.phi._types import PHI_TYPES, Finding, Severity, severity
+
+__all__ = ["PHI_TYPES", "Finding", "Severity", "detect", "redact", "severity"]
+
+
+def redact(text: str, *, surrogate: bool = False, key: bytes | None = None) -> str:
+    """`text` with every finding replaced: `[SSN]`-style placeholders, or surrogates when `surrogate` is true.
+
+    Surrogates are consistent per distinct value under one `key` (within and across calls); without a key a random
+    per-process key is used, so pass one to link redactions made in different runs.
+    """
+    return redact_text(text, detect(text), surrogate=surrogate, key=key)

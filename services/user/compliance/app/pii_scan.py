@@ -1,0 +1,69 @@
+"""POST /scan_pii: identifiers in a text, with spans, and optionally the text redacted.
+
+The text is PHI by assumption: it is never stored, logged or put in an error message — only counts and types
+leave this module, besides the findings and redaction returned to the caller who sent it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from core.phi import detect, redact, severity
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_CHARACTERS = 1_000_000
+
+
+class ScanRequest(BaseModel):
+    """Text to scan (the seed's `content`); `redact` adds the text with identifiers replaced."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content: str = Field(max_length=MAX_CHARACTERS)
+    redact: bool = False
+    surrogate: bool = Field(default=False, description="with redact: consistent fake values instead of [TYPE]")
+
+
+class ViolationDetail(BaseModel):
+    type: str
+    count: int
+    severity: str = Field(description="high | medium | low")
+
+
+class FindingOut(BaseModel):
+    type: str
+    start: int
+    end: int
+    score: float
+
+
+class ScanResponse(BaseModel):
+    """Seed fields (violations_found, violation_details, scan_timestamp) plus the findings with their spans."""
+
+    violations_found: bool
+    violation_details: list[ViolationDetail]
+    scan_timestamp: datetime
+    findings: list[FindingOut]
+    redacted_content: str | None = None
+
+
+def scan(body: ScanRequest) -> dict[str, Any]:
+    findings = detect(body.content)
+    counts = Counter(f.type for f in findings)
+    # A name next to a birth date identifies a person outright, whatever the name alone would rate.
+    identified = "name" in counts and "date_of_birth" in counts
+    details = [
+        {"type": kind, "count": n, "severity": "high" if identified and kind == "name" else severity(kind)}
+        for kind, n in sorted(counts.items())
+    ]
+    result: dict[str, Any] = {
+        "violations_found": bool(findings),
+        "violation_details": details,
+        "scan_timestamp": datetime.now(UTC),
+        "findings": [{"type": f.type, "start": f.start, "end": f.end, "score": f.score} for f in findings],
+    }
+    if body.redact:
+        result["redacted_content"] = redact(body.content, surrogate=body.surrogate)
+    return result
