@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Summary: Run both benchmarks (bench_verify.py, then bench_claims.py); see scripts/bench/README.md
+# Summary: Run the service benchmarks (bench_verify.py, bench_claims.py, bench_audit.py); see scripts/bench/README.md
 # Usage: scripts/bench/run-all.sh
 #
 # Uses the repository's .venv python if there is one, else python3. Each benchmark prints its figures, ratio and
-# PASS / BELOW TARGET; this script runs both and exits non-zero only if one of them failed to run or had failed
+# PASS / BELOW TARGET; this script runs them in turn and exits non-zero only if one of them failed to run or had failed
 # requests. POSTGRES_URL / REDIS_URL select existing servers; without them each benchmark starts embedded ones.
 set -euo pipefail
 [ -n "${INTELLUXE_DEBUG:-}" ] && { export PS4='+ [${BASH_SOURCE##*/}:${LINENO}] '; set -x; }
@@ -20,7 +20,7 @@ else
 fi
 
 status=0
-for bench in bench_verify.py bench_claims.py; do
+for bench in bench_verify.py bench_claims.py bench_audit.py; do
     echo "=== $bench ($python)"
     "$python" "$here/$bench" || { code=$?; echo "=== $bench exited with $code" >&2; status=$code; }
     echo
