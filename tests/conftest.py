@@ -156,9 +156,23 @@ def _load_service_module(service: str, module: str) -> ModuleType:
 
 
 @pytest.fixture
-def service_module() -> Callable[[str, str], ModuleType]:
-    """Import services/user/<service>/app/<module>.py under a unique name (the apps are not a package)."""
-    return _load_service_module
+def service_module() -> Iterator[Callable[[str, str], ModuleType]]:
+    """Import services/user/<service>/app/<module>.py under a unique name (the apps are not a package). Apps made
+    this way have their database pools closed after the test, so connections do not pile up across tests."""
+    loaded: list[ModuleType] = []
+
+    def load(service: str, module: str) -> ModuleType:
+        mod = _load_service_module(service, module)
+        loaded.append(mod)
+        return mod
+
+    yield load
+    for mod in loaded:
+        state = getattr(getattr(mod, "app", None), "extensions", {}).get("intelluxe")
+        if state is not None and state.db is not None:
+            state.db.close()
+        if state is not None and state.cache is not None:
+            state.cache.close()
 
 
 @pytest.fixture
