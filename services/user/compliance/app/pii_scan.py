@@ -10,8 +10,9 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from core.phi import detect, redact, severity
 from pydantic import BaseModel, ConfigDict, Field
+
+from core.phi import detect, redact, severity
 
 MAX_CHARACTERS = 1_000_000
 
