@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -125,6 +126,44 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_enroll_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from core import enrollment
+    from core.keys import master_fernet
+
+    with _database(settings) as db:
+        try:
+            if args.revoke:
+                if not enrollment.revoke(db, args.doctor_id):
+                    return _fail(f"doctor {args.doctor_id!r} is not enrolled")
+                print(f"doctor {args.doctor_id!r}: access revoked (token ended, keys forgotten)")
+                return 0
+            if args.out is None:
+                return _fail("--out FILE is needed: the doctor's client config is written there")
+            ca = args.ca or settings.home / "certs" / "ca.pem"
+            if not ca.is_file():
+                return _fail(f"no clinic CA certificate at {ca} (make one: scripts/gen-certs.sh {ca.parent})")
+            vocabulary = args.vocabulary.read_text(encoding="utf-8").strip() if args.vocabulary else None
+            master = master_fernet(settings, create=True)
+            if args.rotate:
+                token, key = enrollment.rotate(db, master, args.doctor_id, timedelta(hours=args.grace_hours))
+                if vocabulary is not None:
+                    enrollment.set_vocabulary(db, args.doctor_id, vocabulary)
+                what = f"new key and token; the old ones work for {args.grace_hours:g} more hours"
+            else:
+                token, key = enrollment.enroll(db, master, args.doctor_id, vocabulary or "")
+                what = "enrolled"
+        except (enrollment.EnrollmentError, OSError) as exc:
+            return _fail(str(exc))
+    enrollment.ClientConfig(
+        server_url=args.server_url, doctor_id=args.doctor_id, token=token, fernet_key=key,
+        ca_certificate=ca.read_text(encoding="ascii"),
+    ).write(args.out)  # fmt: skip
+    print(f"doctor {args.doctor_id!r}: {what}; client config written to {args.out} (mode 0600: it holds the key)")
+    return 0
+
+
 def cmd_phi_scan(args: argparse.Namespace, settings: Settings) -> int:
     from core.phi.cli import scan_jsonl
 
@@ -207,6 +246,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_token_revoke)
     p = token.add_parser("list", help="list tokens (never their values)")
     p.set_defaults(func=cmd_token_list)
+
+    p = sub.add_parser("enroll-doctor", help="enroll a doctor for dictation and write the client's config file")
+    p.add_argument("doctor_id")
+    p.add_argument("--vocabulary", type=Path, help="a text file of drug names and terms the doctor uses")
+    p.add_argument("--out", type=Path, help="where to write the client config (JSON, mode 0600)")
+    p.add_argument("--server-url", default=os.environ.get("INTELLUXE_AUDIO_URL", "wss://localhost:8443/dictation"))
+    p.add_argument("--ca", type=Path, help="the clinic CA certificate (default: $INTELLUXE_HOME/certs/ca.pem)")
+    action = p.add_mutually_exclusive_group()
+    action.add_argument("--rotate", action="store_true", help="issue a new key and token; the old ones keep working "
+                        "for --grace-hours")  # fmt: skip
+    action.add_argument("--revoke", action="store_true", help="end the doctor's access")
+    p.add_argument("--grace-hours", type=float, default=24.0)
+    p.set_defaults(func=cmd_enroll_doctor)
 
     phi = sub.add_parser("phi", help="PHI detection and redaction").add_subparsers(dest="phi_command", required=True)
     p = phi.add_parser("scan", help='{"text": ...} lines on stdin -> {"spans": [[start, end, type], ...]} lines')
