@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Summary: Create .venv and install Intelluxe with its dev tools from pyproject.toml
+# Summary: Create .venv and install Intelluxe with its dev tools and the dictation extra from pyproject.toml
 # Usage: scripts/dev-setup.sh
 #
 # Idempotent: an existing .venv is reused and brought up to date. PYTHON picks the interpreter (default python3,
@@ -13,5 +13,5 @@ python="${PYTHON:-python3}"
   { echo "dev-setup: $python is older than Python 3.11" >&2; exit 1; }
 [ -x "$root/.venv/bin/python" ] || "$python" -m venv "$root/.venv"
 "$root/.venv/bin/python" -m pip install --quiet --upgrade pip
-"$root/.venv/bin/python" -m pip install --quiet -e "${root}[dev]"
+"$root/.venv/bin/python" -m pip install --quiet -e "${root}[dev,audio]"
 echo "installed into $root/.venv (activate: source .venv/bin/activate)"

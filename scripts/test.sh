@@ -17,7 +17,7 @@ echo "== ruff"
 "$venv/ruff" format --check core services tests scripts
 
 echo "== shellcheck"
-shellcheck -x universal-service-runner.sh libexec/usr-* scripts/*.sh .ci/run
+shellcheck -x universal-service-runner.sh libexec/usr-* scripts/*.sh scripts/bench/*.sh .ci/run
 shellcheck -s bash tests/runner/*.bash
 
 echo "== pytest"
