@@ -1,0 +1,535 @@
+"""One dictation session's protocol rules, free of I/O: messages in, events and transcription work out.
+
+Theory of operation:
+- The websocket server owns the socket, the worker pool and the clock's side effects; this module owns the rules.
+  The server parses nothing itself: it hands each text frame to `receive_text` (or a parsed dict to `receive`),
+  sends `output.events` as JSON, submits `output.jobs` to the pool, and feeds each job's result back through
+  `complete`. When an output carries a `close_code`, it sends the events and closes the socket with that code.
+  (Compare h11: `receive_data`/`next_event` on one side, the thin trio server on the other.)
+- Client messages and the state that accepts them are a table (`_ACCEPTS`); anything else is the client's protocol
+  error. States: AWAITING_START -> STREAMING -> DRAINING (after `end`, until every job has completed) -> DONE;
+  any error -> FAILED. Both DONE and FAILED are final.
+- Audio is a Fernet token whose plaintext is an 8-byte big-endian sequence number followed by s16le PCM. Checks run
+  in this order, and audio that fails one never reaches the segmenter or the model: size; the signature (any of the
+  doctor's keys; `wrong_key`); the token's age against the TTL and the clock (`stale`); the sequence number, which
+  must be exactly the previous one + 1 starting at 1 (`sequence`: a replay or a gap); an even PCM byte count.
+  Fernet alone accepts the same token twice within its TTL; the sequence number inside the ciphertext is what
+  makes a replayed or reordered chunk detectable.
+- Errors are a table (`ERRORS`): protocol code, websocket close code, audit outcome and whose fault it is.
+  `RemoteProtocolError` is the client's fault and becomes an `error` event plus a close code;
+  `LocalProtocolError` is a bug in the caller (the server) and is raised.
+- Results may come back from the pool in any order; events are released in job order, so a partial never follows
+  the final of its segment and finals keep their order. At most one partial job is outstanding at a time: while
+  one runs, newer partials are skipped (counted), so a slow pool gets fewer partials, never a growing backlog.
+- The counters (`counters()`, `audit_details()`) are what the audit row needs: sizes, counts, seconds, outcome and
+  error code — never text.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import struct
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from core.transcription.engine import SAMPLE_RATE, Segment
+from core.transcription.vad import SpeechSegment, SpeechSegmenter, VadConfig, pcm16_to_float32
+
+SEQUENCE_BYTES = 8
+NORMAL_CLOSE = 1000
+
+
+@dataclass(frozen=True)
+class ErrorKind:
+    """One row of the error table: what the client is told, how the socket closes, what the audit row says."""
+
+    code: str
+    close_code: int
+    outcome: str  # an audit outcome (core.audit.OUTCOMES)
+    fault: str  # "client" or "server"
+    meaning: str
+
+
+# Every way a session ends other than `done`. protocol.md carries the same table for client authors.
+ERRORS: dict[str, ErrorKind] = {
+    e.code: e
+    for e in (
+        ErrorKind("unauthorized", 4001, "denied", "client", "no valid credentials (normally refused before upgrade)"),
+        ErrorKind("bad_message", 4400, "failure", "client", "not JSON, unknown type, missing or wrong field, bad "
+                  "start parameters, a message the session's state does not accept, odd PCM byte count"),
+        ErrorKind("wrong_key", 4403, "denied", "client", "the audio token does not decrypt with this doctor's keys "
+                  "(wrong key, or corrupted/tampered)"),
+        ErrorKind("stale", 4408, "denied", "client", "the audio token is older than the TTL, or from the future "
+                  "beyond the allowed clock skew"),
+        ErrorKind("sequence", 4409, "denied", "client", "sequence number replayed or out of order (must be "
+                  "previous + 1, starting at 1)"),
+        ErrorKind("too_large", 4413, "failure", "client", "a message or the session's total audio is over the limit"),
+        ErrorKind("internal", 1011, "error", "server", "transcription failed on the server"),
+        ErrorKind("busy", 1013, "error", "server", "the server is overloaded; try again later"),
+    )
+}  # fmt: skip
+
+
+class ProtocolError(Exception):
+    """Base of the session's errors; `kind` is the row of ERRORS that applies."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = ERRORS[code]
+        self.message = message
+
+
+class RemoteProtocolError(ProtocolError):
+    """The client broke the protocol. Becomes an `error` event and a close code; never raised out of `receive`."""
+
+
+class LocalProtocolError(RuntimeError):
+    """The caller (the server) used the session wrongly — e.g. fed it after it ended. A bug, raised to the caller."""
+
+
+class State(enum.StrEnum):
+    AWAITING_START = "awaiting_start"
+    STREAMING = "streaming"
+    DRAINING = "draining"
+    DONE = "done"
+    FAILED = "failed"
+
+
+# (state, client message type) -> state after it. A pair not listed is the client's protocol error.
+_ACCEPTS: dict[tuple[State, str], State] = {
+    (State.AWAITING_START, "start"): State.STREAMING,
+    (State.STREAMING, "audio"): State.STREAMING,
+    (State.STREAMING, "end"): State.DRAINING,
+}
+# The only parameters a `start` may carry (a future protocol version would add a field, not change these).
+_START_PARAMS = {"sample_rate": SAMPLE_RATE, "format": "s16le", "language": "en"}
+
+
+# Events: what the server sends. `to_message()` is the JSON object on the wire.
+@dataclass(frozen=True)
+class Partial:
+    """Provisional text of a segment still being spoken; replaces any earlier partial with the same segment_id."""
+
+    type: ClassVar[str] = "partial"
+    segment_id: int
+    text: str
+    start: float
+    end: float
+
+    def to_message(self) -> dict[str, Any]:
+        return {"type": self.type, "segment_id": self.segment_id, "text": self.text,
+                "start": round(self.start, 3), "end": round(self.end, 3)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Final:
+    """The settled text of a segment, sent at a pause (or when a segment reaches the length cap)."""
+
+    type: ClassVar[str] = "final"
+    segment_id: int
+    text: str
+    start: float
+    end: float
+    confidence: float
+
+    def to_message(self) -> dict[str, Any]:
+        return {"type": self.type, "segment_id": self.segment_id, "text": self.text, "start": round(self.start, 3),
+                "end": round(self.end, 3), "confidence": round(self.confidence, 3)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Error:
+    """Why the session is ending; the server closes the socket with `close_code` after sending it."""
+
+    type: ClassVar[str] = "error"
+    code: str
+    close_code: int
+    message: str
+
+    def to_message(self) -> dict[str, Any]:
+        return {"type": self.type, "code": self.code, "close_code": self.close_code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Done:
+    """Every segment has been sent; `duration` is seconds of audio received, `segments` the finals sent."""
+
+    type: ClassVar[str] = "done"
+    duration: float
+    segments: int
+
+    def to_message(self) -> dict[str, Any]:
+        return {"type": self.type, "duration": round(self.duration, 3), "segments": self.segments}
+
+
+Event = Partial | Final | Error | Done
+
+
+@dataclass(frozen=True, eq=False)
+class TranscriptionJob:
+    """Audio to transcribe for this session: run `engine.transcribe(audio, initial_prompt=...)` and hand the result
+    to `DictationSession.complete`. `final` False is a partial: the server may drop it under load (`discard`)."""
+
+    job_id: int
+    segment_id: int
+    start: float
+    end: float
+    final: bool
+    audio: Any  # numpy float32, 16 kHz mono
+    initial_prompt: str | None
+
+
+@dataclass(frozen=True)
+class SessionOutput:
+    """What to do after one input: send `events` in order, submit `jobs`, then close with `close_code` if set."""
+
+    events: tuple[Event, ...] = ()
+    jobs: tuple[TranscriptionJob, ...] = ()
+    close_code: int | None = None
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [event.to_message() for event in self.events]
+
+
+@dataclass(frozen=True)
+class SessionCounters:
+    """Sizes and counts for the audit row. No text, no audio, no key material."""
+
+    messages: int
+    audio_chunks: int
+    audio_bytes: int
+    audio_seconds: float
+    speech_seconds: float
+    segments: int
+    partials: int
+    partials_skipped: int
+    jobs: int
+    state: str
+    outcome: str | None
+    error_code: str | None
+
+
+@dataclass
+class _Counters:
+    messages: int = 0
+    audio_chunks: int = 0
+    audio_bytes: int = 0
+    speech_seconds: float = 0.0
+    segments: int = 0
+    partials: int = 0
+    partials_skipped: int = 0
+    jobs: int = 0
+    error_code: str | None = None
+    outcome: str | None = None
+
+
+def fernet_token_length(plaintext_bytes: int) -> int:
+    """Characters in a Fernet token for a plaintext of this size (version, time, IV, AES-CBC blocks, HMAC; base64)."""
+    padded = (plaintext_bytes // 16 + 1) * 16
+    return 4 * -(-(1 + 8 + 16 + padded + 32) // 3)
+
+
+class DictationSession:
+    """The state machine of one dictation websocket.
+
+    Args:
+        key: the doctor's key(s); a MultiFernet lets a rotated-out key still decrypt during rotation.
+        ttl_seconds: how old an audio token may be (Fernet TTL). Older tokens end the session with `stale`.
+        initial_prompt: vocabulary for Whisper (drug names, terms); passed with every job.
+        vad: segmentation settings (ignored when `segmenter_factory` is given).
+        segmenter_factory: makes the session's segmenter at `start` (tests pass one with a fake VAD).
+        max_chunk_seconds: the most audio one message may carry.
+        max_session_seconds: the most audio one session may carry.
+        clock_skew_seconds: how far in the future a token's timestamp may be (client clocks drift).
+        clock: seconds since the epoch; injectable for tests.
+    """
+
+    def __init__(
+        self,
+        key: MultiFernet | Fernet,
+        *,
+        ttl_seconds: int,
+        initial_prompt: str | None = None,
+        vad: VadConfig | None = None,
+        segmenter_factory: Callable[[], SpeechSegmenter] | None = None,
+        max_chunk_seconds: float = 5.0,
+        max_session_seconds: float = 3600.0,
+        clock_skew_seconds: int = 60,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if ttl_seconds < 1:
+            raise ValueError("ttl_seconds must be at least 1")
+        self._key = key
+        self._ttl = int(ttl_seconds)
+        self._skew = int(clock_skew_seconds)
+        self._clock = clock
+        self._initial_prompt = initial_prompt or None
+        self._make_segmenter = segmenter_factory or (lambda: SpeechSegmenter(vad))
+        self._max_chunk_bytes = int(max_chunk_seconds * SAMPLE_RATE) * 2
+        self._max_session_bytes = int(max_session_seconds * SAMPLE_RATE) * 2
+        self._max_token_chars = fernet_token_length(SEQUENCE_BYTES + self._max_chunk_bytes)
+        # A text frame holds the token plus a little JSON around it.
+        self.max_message_chars = self._max_token_chars + 256
+        self._segmenter: SpeechSegmenter | None = None
+        self._state = State.AWAITING_START
+        self._last_sequence = 0
+        self._counters = _Counters()
+        self._next_job_id = 0
+        self._outstanding: dict[int, TranscriptionJob] = {}
+        # Completed jobs waiting for their turn: job id -> (job, segments, or None when discarded).
+        self._results: dict[int, tuple[TranscriptionJob, list[Segment] | None]] = {}
+        self._next_release = 0
+        self._partial_outstanding = False
+        self._partial_sent: set[int] = set()
+        self.close_code: int | None = None
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    @property
+    def audio_seconds(self) -> float:
+        return self._counters.audio_bytes / 2 / SAMPLE_RATE
+
+    @property
+    def pending_jobs(self) -> int:
+        return len(self._outstanding)
+
+    # Input from the client.
+    def receive_text(self, data: str | bytes) -> SessionOutput:
+        """A websocket frame as received: a text frame is JSON; a binary frame is not part of the protocol."""
+        self._require_open()
+        if isinstance(data, bytes | bytearray | memoryview):
+            return self._fail(RemoteProtocolError("bad_message", "binary frames are not part of this protocol"))
+        if len(data) > self.max_message_chars:
+            return self._fail(RemoteProtocolError("too_large", f"message over {self.max_message_chars} characters"))
+        try:
+            message = json.loads(data)
+        except ValueError:
+            return self._fail(RemoteProtocolError("bad_message", "message is not valid JSON"))
+        return self.receive(message)
+
+    def receive(self, message: Mapping[str, Any]) -> SessionOutput:
+        """A parsed client message. Returns the events to send and the jobs to run; client errors become events."""
+        self._require_open()
+        self._counters.messages += 1
+        try:
+            if not isinstance(message, Mapping):
+                raise RemoteProtocolError("bad_message", "a message must be a JSON object")
+            kind = message.get("type")
+            if not isinstance(kind, str) or kind not in {"start", "audio", "end"}:
+                raise RemoteProtocolError("bad_message", "message type must be one of: start, audio, end")
+            after = _ACCEPTS.get((self._state, kind))
+            if after is None:
+                raise RemoteProtocolError("bad_message", f"{kind!r} is not accepted while {self._state.value}")
+            if kind == "start":
+                output = self._on_start(message)
+            elif kind == "audio":
+                output = self._on_audio(message)
+            else:
+                output = self._on_end()
+        except RemoteProtocolError as exc:
+            return self._fail(exc)
+        self._state = after
+        return self._maybe_done(output) if after is State.DRAINING else output
+
+    # Results from the pool.
+    def complete(self, job: TranscriptionJob, segments: list[Segment]) -> SessionOutput:
+        """The engine's result for `job`; returns the events it releases (in job order), and `done` at the end."""
+        self._take(job)
+        if self._state is State.FAILED:
+            return SessionOutput()
+        self._results[job.job_id] = (job, list(segments))
+        return self._maybe_done(self._release())
+
+    def discard(self, job: TranscriptionJob) -> SessionOutput:
+        """Drop a partial job without running it (the pool was busy). Finals cannot be discarded: use `abort`."""
+        if job.final:
+            raise LocalProtocolError("a final job cannot be discarded; run it, or abort the session")
+        self._take(job)
+        if self._state is State.FAILED:
+            return SessionOutput()
+        self._counters.partials_skipped += 1
+        self._results[job.job_id] = (job, None)
+        return self._maybe_done(self._release())
+
+    def abort(self, code: str, message: str) -> SessionOutput:
+        """End the session for a server-side reason from ERRORS (e.g. "internal" after the engine raised, "busy")."""
+        if code not in ERRORS:
+            raise LocalProtocolError(f"unknown error code {code!r}")
+        if self._state in (State.DONE, State.FAILED):
+            return SessionOutput()
+        return self._fail(ProtocolError(code, message))
+
+    def connection_lost(self) -> None:
+        """The socket closed under us. Records the outcome unless the session had already ended."""
+        if self._state not in (State.DONE, State.FAILED):
+            self._state = State.FAILED
+            self._counters.outcome = "failure"
+            self._counters.error_code = "disconnected"
+            self._outstanding.clear()
+
+    # Counters for the audit row.
+    def counters(self) -> SessionCounters:
+        c = self._counters
+        return SessionCounters(
+            messages=c.messages, audio_chunks=c.audio_chunks, audio_bytes=c.audio_bytes,
+            audio_seconds=round(self.audio_seconds, 3), speech_seconds=round(c.speech_seconds, 3),
+            segments=c.segments, partials=c.partials, partials_skipped=c.partials_skipped, jobs=c.jobs,
+            state=self._state.value, outcome=c.outcome, error_code=c.error_code,
+        )  # fmt: skip
+
+    def audit_details(self) -> dict[str, Any]:
+        """`counters()` as the `details` of an AuditEvent (sizes, counts and codes only)."""
+        c = self.counters()
+        return {
+            "audio_seconds": c.audio_seconds, "audio_bytes": c.audio_bytes, "audio_chunks": c.audio_chunks,
+            "speech_seconds": c.speech_seconds, "segments": c.segments, "partials": c.partials,
+            "partials_skipped": c.partials_skipped, "messages": c.messages, "error_code": c.error_code,
+        }  # fmt: skip
+
+    # Message handlers.
+    def _on_start(self, message: Mapping[str, Any]) -> SessionOutput:
+        for name, wanted in _START_PARAMS.items():
+            value = message.get(name)
+            if value != wanted or isinstance(value, bool):
+                raise RemoteProtocolError("bad_message", f"start: {name} must be {wanted!r}")
+        self._segmenter = self._make_segmenter()
+        return SessionOutput()
+
+    def _on_audio(self, message: Mapping[str, Any]) -> SessionOutput:
+        token = message.get("data")
+        if not isinstance(token, str) or not token:
+            raise RemoteProtocolError("bad_message", "audio: data must be a Fernet token string")
+        if len(token) > self._max_token_chars:
+            raise RemoteProtocolError("too_large", f"audio: a chunk may carry at most {self._max_chunk_bytes} bytes")
+        now = int(self._clock())
+        try:
+            issued = self._key.extract_timestamp(token)  # verifies the HMAC with each key in turn
+        except InvalidToken:
+            raise RemoteProtocolError("wrong_key", "audio: token does not decrypt with this doctor's key") from None
+        if now - issued > self._ttl:
+            raise RemoteProtocolError("stale", f"audio: token is {now - issued} s old (TTL {self._ttl} s)")
+        if issued - now > self._skew:
+            raise RemoteProtocolError("stale", f"audio: token is {issued - now} s in the future (clock skew)")
+        try:
+            plaintext = self._key.decrypt_at_time(token, ttl=self._ttl, current_time=now)
+        except InvalidToken:
+            raise RemoteProtocolError("wrong_key", "audio: token does not decrypt with this doctor's key") from None
+        if len(plaintext) < SEQUENCE_BYTES:
+            raise RemoteProtocolError("bad_message", "audio: plaintext shorter than its 8-byte sequence number")
+        (sequence,) = struct.unpack(">Q", plaintext[:SEQUENCE_BYTES])
+        expected = self._last_sequence + 1
+        if sequence < expected:
+            raise RemoteProtocolError("sequence", f"audio: sequence {sequence} replayed (expected {expected})")
+        if sequence > expected:
+            raise RemoteProtocolError("sequence", f"audio: sequence {sequence} out of order (expected {expected})")
+        pcm = plaintext[SEQUENCE_BYTES:]
+        if len(pcm) % 2:
+            raise RemoteProtocolError("bad_message", "audio: s16le PCM must have an even number of bytes")
+        if len(pcm) > self._max_chunk_bytes:
+            raise RemoteProtocolError("too_large", f"audio: a chunk may carry at most {self._max_chunk_bytes} bytes")
+        if self._counters.audio_bytes + len(pcm) > self._max_session_bytes:
+            limit = self._max_session_bytes / 2 / SAMPLE_RATE
+            raise RemoteProtocolError("too_large", f"audio: a session may carry at most {limit:g} s of audio")
+        self._last_sequence = sequence
+        self._counters.audio_chunks += 1
+        self._counters.audio_bytes += len(pcm)
+        assert self._segmenter is not None  # set by start, which the table requires first
+        return SessionOutput(jobs=self._jobs_for(self._segmenter.feed(pcm16_to_float32(pcm))))
+
+    def _on_end(self) -> SessionOutput:
+        assert self._segmenter is not None
+        return SessionOutput(jobs=self._jobs_for(self._segmenter.flush()))
+
+    # Jobs and their results.
+    def _jobs_for(self, pieces: list[SpeechSegment]) -> tuple[TranscriptionJob, ...]:
+        jobs = []
+        for i, piece in enumerate(pieces):
+            if not piece.final:
+                # Superseded within this same batch (a later piece covers the same segment) or one still running.
+                superseded = any(later.index == piece.index for later in pieces[i + 1 :])
+                if superseded or self._partial_outstanding:
+                    self._counters.partials_skipped += 1
+                    continue
+                self._partial_outstanding = True
+            job = TranscriptionJob(
+                job_id=self._next_job_id, segment_id=piece.index, start=piece.start, end=piece.end, final=piece.final,
+                audio=piece.audio, initial_prompt=self._initial_prompt,
+            )  # fmt: skip
+            self._next_job_id += 1
+            self._outstanding[job.job_id] = job
+            self._counters.jobs += 1
+            jobs.append(job)
+        return tuple(jobs)
+
+    def _take(self, job: TranscriptionJob) -> None:
+        if self._outstanding.get(job.job_id) is not job:
+            if self._state is State.FAILED:
+                return  # results of jobs in flight when the session failed: nothing to do
+            raise LocalProtocolError(f"job {job.job_id} is not outstanding in this session (completed twice?)")
+        del self._outstanding[job.job_id]
+        if not job.final:
+            self._partial_outstanding = False
+
+    def _release(self) -> SessionOutput:
+        events: list[Event] = []
+        while self._next_release in self._results:
+            job, segments = self._results.pop(self._next_release)
+            self._next_release += 1
+            event = self._event_for(job, segments) if segments is not None else None
+            if event is not None:
+                events.append(event)
+        return SessionOutput(events=tuple(events))
+
+    def _event_for(self, job: TranscriptionJob, segments: list[Segment]) -> Event | None:
+        text = " ".join(s.text for s in segments if s.text).strip()
+        if not job.final:
+            if not text:
+                return None
+            # Sent even when the text has not changed: its `end` advances, and the client sees the stream is alive.
+            self._partial_sent.add(job.segment_id)
+            self._counters.partials += 1
+            return Partial(job.segment_id, text, job.start, job.end)
+        if not text and job.segment_id not in self._partial_sent:
+            return None  # noise the VAD took for speech; nothing was shown for it, so nothing to retract
+        self._partial_sent.discard(job.segment_id)
+        self._counters.segments += 1 if text else 0
+        self._counters.speech_seconds += job.end - job.start
+        return Final(job.segment_id, text, job.start, job.end, _confidence(segments))
+
+    def _maybe_done(self, output: SessionOutput) -> SessionOutput:
+        if self._state is not State.DRAINING or self._outstanding:
+            return output
+        self._state = State.DONE
+        self._counters.outcome = "success"
+        self.close_code = NORMAL_CLOSE
+        done = Done(duration=self.audio_seconds, segments=self._counters.segments)
+        return SessionOutput(events=(*output.events, done), jobs=output.jobs, close_code=NORMAL_CLOSE)
+
+    def _fail(self, exc: ProtocolError) -> SessionOutput:
+        kind = exc.kind
+        self._state = State.FAILED
+        self._counters.outcome = kind.outcome
+        self._counters.error_code = kind.code
+        self._outstanding.clear()
+        self._results.clear()
+        self.close_code = kind.close_code
+        return SessionOutput(events=(Error(kind.code, kind.close_code, exc.message),), close_code=kind.close_code)
+
+    def _require_open(self) -> None:
+        if self._state in (State.DONE, State.FAILED):
+            raise LocalProtocolError(f"the session is {self._state.value}; close the connection, don't feed it")
+
+
+def _confidence(segments: list[Segment]) -> float:
+    """Duration-weighted mean of the segments' confidences (0 when there are none)."""
+    if not segments:
+        return 0.0
+    weights = [max(s.end - s.start, 0.01) for s in segments]
+    return sum(w * s.confidence for w, s in zip(weights, segments, strict=True)) / sum(weights)

