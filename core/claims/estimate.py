@@ -20,21 +20,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.claims.money import Money, PositiveMoney, Rate
+from core.claims.money import Money, PositiveMoney, Rate, cents
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0")
 # Office or other outpatient visits, new (99202-99205) and established (99211-99215): the usual copay services.
 _OFFICE_VISIT = re.compile(r"^992(0[2-5]|1[1-5])$")
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def money_str(value: Decimal) -> str:

@@ -1,15 +1,22 @@
-"""Validated money and rate types for request models: Decimal, never float, at most cents."""
+"""Money: Decimal, never float; rounded to cents half-up at the edges; validated types for request models."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+CENT = Decimal("0.01")
+
+
+def cents(value: Decimal) -> Decimal:
+    """The one rounding of money in the suite: to cents, half-up."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
 
 def _cents_only(value: Decimal) -> Decimal:
-    if value != value.quantize(Decimal("0.01")):
+    if value != value.quantize(CENT):
         raise ValueError("must have at most two decimal places")
     return value
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from core.claims.codes import npi_is_valid  # noqa: F401 - one NPI check for the whole suite
+from core.claims.money import cents  # noqa: F401 - one rounding of money for the whole suite
 from core.x12.reader import Segment, X12ParseError
 
-CENT = Decimal("0.01")
 _FORBIDDEN = frozenset("*:~^\r\n")
 _GS01 = {"270": "HS", "271": "HB", "835": "HP", "837": "HC"}
 
@@ -61,10 +61,6 @@ def read_amount(segment: Segment, n: int) -> Decimal | None:
     if not value.is_finite():
         raise parse_error(segment, f"{segment.tag}{n:02d} is not a number")
     return value
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def format_amount(value: Decimal) -> str:

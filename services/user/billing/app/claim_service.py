@@ -27,7 +27,6 @@ from core.db import Database
 from core.payers.config import PayerConfig
 from core.x12 import BillingProvider, Party, Payer, ProfessionalClaim, ServiceLine, Subscriber, build_837p
 
-CENT = Decimal("0.01")
 _IDEMPOTENCY_LOCK = 0x1A7E11D0
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from psycopg2.extras import Json
 
 from core.cache import Cache
+from core.claims.money import cents
 from core.db import Database
 from core.payers.adapter import EligibilityInquiry, PayerAdapter, PayerError, PayerUnavailable, record_exchange
 from core.payers.config import PayerConfig
@@ -190,7 +191,7 @@ def _covers(coverage: Coverage, service_date: date) -> bool:
 
 
 def _money(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(Decimal("0.01"))
+    return None if value is None else cents(value)
 
 
 def verify_response(
