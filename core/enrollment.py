@@ -24,6 +24,9 @@ from core import auth
 from core.db import Database
 
 DOCTOR_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,127}$")
+# A rotation's token is named dictation-<id>-<20 digits>; an id may not end like that, so a name maps to one doctor.
+_ROTATION_SUFFIX = re.compile(r"-\d{20}$")
+_TOKEN_NAME = re.compile(r"^dictation-(?P<doctor>.+?)(?:-\d{20})?$")
 MAX_VOCABULARY = 4000  # characters; Whisper's initial prompt holds about 224 tokens, the rest is ignored
 
 
@@ -62,11 +65,22 @@ def _revoke_tokens(db: Database, doctor_id: str) -> None:
     )
 
 
+def doctor_for_token(name: str) -> str | None:
+    """The doctor a dictation token belongs to, from its name (the first one's or a rotation's); None for a token
+    that is not a dictation token (a service's, a billing clerk's)."""
+    match = _TOKEN_NAME.match(name)
+    if match is None or not DOCTOR_ID.match(match["doctor"]):
+        return None
+    return match["doctor"]
+
+
 def _check_id(doctor_id: str) -> None:
     if not DOCTOR_ID.match(doctor_id):
         raise EnrollmentError(
             f"doctor id {doctor_id!r} must be lowercase letters, digits, '_', '.' or '-' (at most 128)"
         )
+    if _ROTATION_SUFFIX.search(doctor_id):
+        raise EnrollmentError(f"doctor id {doctor_id!r} may not end in '-' and 20 digits (rotated tokens are named so)")
 
 
 def _seal(master: MultiFernet, keys: list[dict[str, str | None]]) -> str:

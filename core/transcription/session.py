@@ -69,6 +69,7 @@ ERRORS: dict[str, ErrorKind] = {
         ErrorKind("sequence", 4409, "denied", "client", "sequence number replayed or out of order (must be "
                   "previous + 1, starting at 1)"),
         ErrorKind("too_large", 4413, "failure", "client", "a message or the session's total audio is over the limit"),
+        ErrorKind("idle", 4410, "failure", "client", "no message for longer than the server's idle timeout"),
         ErrorKind("internal", 1011, "error", "server", "transcription failed on the server"),
         ErrorKind("busy", 1013, "error", "server", "the server is overloaded; try again later"),
     )
@@ -234,6 +235,12 @@ def fernet_token_length(plaintext_bytes: int) -> int:
     return 4 * -(-(1 + 8 + 16 + padded + 32) // 3)
 
 
+def message_size_limit(max_chunk_seconds: float = 5.0) -> int:
+    """The longest text frame a session accepts: an audio token of the largest chunk plus a little JSON around it.
+    A server sets its websocket `max_size` from this."""
+    return fernet_token_length(SEQUENCE_BYTES + int(max_chunk_seconds * SAMPLE_RATE) * 2) + 256
+
+
 class DictationSession:
     """The state machine of one dictation websocket.
 
@@ -273,8 +280,7 @@ class DictationSession:
         self._max_chunk_bytes = int(max_chunk_seconds * SAMPLE_RATE) * 2
         self._max_session_bytes = int(max_session_seconds * SAMPLE_RATE) * 2
         self._max_token_chars = fernet_token_length(SEQUENCE_BYTES + self._max_chunk_bytes)
-        # A text frame holds the token plus a little JSON around it.
-        self.max_message_chars = self._max_token_chars + 256
+        self.max_message_chars = message_size_limit(max_chunk_seconds)
         self._segmenter: SpeechSegmenter | None = None
         self._state = State.AWAITING_START
         self._last_sequence = 0
