@@ -84,6 +84,9 @@ def logprob_to_confidence(avg_logprob: float) -> float:
     return min(1.0, max(0.0, math.exp(avg_logprob)))
 
 
+# Whisper's test for a failed decode: text this compressible (gzip ratio) is a repetition loop.
+LOOP_COMPRESSION_RATIO = 2.4
+LOOP_REPETITION_PENALTY = 1.1
 _WINDOW_TOKENS = 448  # Whisper's decoder window: prompt + special tokens + new tokens
 _MAX_PROMPT_TOKENS = 223  # faster-whisper keeps at most the last 223 prompt (or previous-text) tokens
 _MAX_NEW_TOKENS = _WINDOW_TOKENS - _MAX_PROMPT_TOKENS - 6  # 219, with room for the special tokens
@@ -198,6 +201,7 @@ class FasterWhisperEngine:
         self.parallelism = num_workers
         self.cpu_threads = cpu_threads
         self._decode_options = dict(decode_options or {})
+        self.loop_retries = 0  # decodes redone because the first one looped (see transcribe)
         if "chunk_length" in self._decode_options:
             # faster-whisper stores chunk_length on the model's shared feature extractor: it would leak into every
             # later call, from every thread (measured: WER 0.22 -> 0.57 after one call with chunk_length=3).
@@ -221,14 +225,27 @@ class FasterWhisperEngine:
             "max_new_tokens": max_new_tokens_for(audio.size / SAMPLE_RATE),
         }
         options.update(self._decode_options)
-        segments, _info = self._model.transcribe(audio, initial_prompt=initial_prompt or None, **options)
-        # The result is a generator: decoding happens while it is consumed, so consume it here, in the worker.
+        segments = self._decode(audio, initial_prompt, options)
+        if max((s.compression_ratio for s in segments), default=0.0) > LOOP_COMPRESSION_RATIO:
+            # A repetition loop ("amoxicillin clavulanate, amoxicillin clavulanate, ..."): Whisper's own test for a
+            # failed decode. It happens most with a vocabulary prompt, whose terms the decoder can get stuck on.
+            # One more greedy pass with a mild repetition penalty breaks it (measured on the meds-list clip: WER
+            # 1.25 -> 0.40; the same penalty on every call would cost accuracy elsewhere and a loop is rare).
+            self.loop_retries += 1
+            retry = self._decode(audio, initial_prompt, {**options, "repetition_penalty": LOOP_REPETITION_PENALTY})
+            if max((s.compression_ratio for s in retry), default=0.0) < max(s.compression_ratio for s in segments):
+                segments = retry
         return [
             Segment(text=s.text.strip(), start=float(s.start), end=float(s.end),
                     confidence=logprob_to_confidence(s.avg_logprob))
             for s in segments
             if s.text.strip()
         ]  # fmt: skip
+
+    def _decode(self, audio: np.ndarray, initial_prompt: str | None, options: dict[str, Any]) -> list[Any]:
+        segments, _info = self._model.transcribe(audio, initial_prompt=initial_prompt or None, **options)
+        # The result is a generator: decoding happens while it is consumed, so consume it here, in the worker.
+        return list(segments)
 
 
 class OpenAIWhisperEngine:

@@ -18,13 +18,12 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import struct
-import subprocess
 import time
-import wave
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+
+from core.transcription import prompt_from_vocabulary
+from core.transcription.evaluation import CLIP_VOCABULARY, Clip, make_clips, word_error_rate
 
 _MISSING = [
     name
@@ -41,13 +40,6 @@ pytestmark = pytest.mark.skipif(
     bool(_MISSING), reason=f"transcription model test needs: {', '.join(_MISSING)} (pip / apt-get install)"
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-SR = 16000
-# A doctor's vocabulary, as the server would hold it; the prompt is built by core's helper.
-TERMS = [
-    "metformin", "lisinopril", "atorvastatin", "levothyroxine", "amoxicillin clavulanate", "hemoglobin A1c",
-    "milligrams", "micrograms", "pneumonia", "sutures",
-]  # fmt: skip
 WER_WITH_PROMPT = 0.15
 WER_WITHOUT_PROMPT = 0.35
 STREAMING_MARGIN = 0.05
@@ -55,41 +47,16 @@ PROMPT_MARGIN = 0.02
 START = {"type": "start", "sample_rate": 16000, "format": "s16le", "language": "en"}
 
 
-@dataclass(frozen=True)
-class Clip:
-    name: str
-    pcm: bytes
-    reference: str
-
-    @property
-    def seconds(self) -> float:
-        return len(self.pcm) / 2 / SR
-
-    def audio(self):  # numpy float32
-        import numpy as np
-
-        return np.frombuffer(self.pcm, dtype="<i2").astype(np.float32) / 32768.0
-
-
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Clip]:
-    out = tmp_path_factory.mktemp("dictation-clips")
-    subprocess.run([str(ROOT / "scripts" / "make-dictation-clips.sh"), str(out)], check=True, capture_output=True)
-    found = {}
-    for wav in sorted(out.glob("*.wav")):
-        with wave.open(str(wav)) as w:
-            assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (SR, 1, 2)
-            pcm = w.readframes(w.getnframes())
-        found[wav.stem] = Clip(wav.stem, pcm, wav.with_suffix(".txt").read_text().strip())
+    found = make_clips(tmp_path_factory.mktemp("dictation-clips"))
     assert len(found) == 5
     return found
 
 
 @pytest.fixture(scope="module")
 def vocabulary() -> str:
-    from core.transcription.engine import vocabulary_prompt
-
-    prompt = vocabulary_prompt(TERMS)
+    prompt = prompt_from_vocabulary(CLIP_VOCABULARY)
     assert prompt is not None
     return prompt
 
@@ -99,14 +66,6 @@ def engine():
     from core.transcription.engine import FasterWhisperEngine
 
     return FasterWhisperEngine()
-
-
-def wer(references: list[str], hypotheses: list[str]) -> float:
-    import jiwer
-    from whisper_normalizer.english import EnglishTextNormalizer
-
-    normalise = EnglishTextNormalizer()
-    return jiwer.wer([normalise(r) for r in references], [normalise(h) for h in hypotheses])
 
 
 def whole_file(engine, clip: Clip, prompt: str | None) -> str:
@@ -161,28 +120,31 @@ def results(engine, clips, vocabulary) -> dict[tuple[str, bool], list[str]]:
 
 @pytest.mark.parametrize("path", ["whole", "stream"])
 def test_word_error_rate_with_the_vocabulary_prompt(clips, results, path) -> None:
-    error = wer([c.reference for c in clips.values()], results[(path, True)])
+    error = word_error_rate([c.reference for c in clips.values()], results[(path, True)])
     assert error <= WER_WITH_PROMPT, f"{path}: WER {error:.3f}"
 
 
 @pytest.mark.parametrize("path", ["whole", "stream"])
 def test_word_error_rate_without_a_prompt(clips, results, path) -> None:
-    error = wer([c.reference for c in clips.values()], results[(path, False)])
+    error = word_error_rate([c.reference for c in clips.values()], results[(path, False)])
     assert error <= WER_WITHOUT_PROMPT, f"{path}: WER {error:.3f}"
 
 
 @pytest.mark.parametrize("with_prompt", [False, True])
 def test_streaming_is_not_much_worse_than_the_whole_file(clips, results, with_prompt) -> None:
     references = [c.reference for c in clips.values()]
-    whole = wer(references, results[("whole", with_prompt)])
-    streamed = wer(references, results[("stream", with_prompt)])
+    whole = word_error_rate(references, results[("whole", with_prompt)])
+    streamed = word_error_rate(references, results[("stream", with_prompt)])
     assert streamed <= whole + STREAMING_MARGIN, f"streaming WER {streamed:.3f} vs whole-file {whole:.3f}"
 
 
 @pytest.mark.parametrize("path", ["whole", "stream"])
 def test_the_vocabulary_prompt_does_not_hurt(clips, results, path) -> None:
     references = [c.reference for c in clips.values()]
-    plain, prompted = wer(references, results[(path, False)]), wer(references, results[(path, True)])
+    plain, prompted = (
+        word_error_rate(references, results[(path, False)]),
+        word_error_rate(references, results[(path, True)]),
+    )
     assert prompted <= plain + PROMPT_MARGIN, f"{path}: with prompt {prompted:.3f}, without {plain:.3f}"
 
 

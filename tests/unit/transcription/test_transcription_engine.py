@@ -129,3 +129,47 @@ def test_vocabulary_prompt_is_a_sentence_of_unique_terms_within_a_cap() -> None:
     )
     long = vocabulary_prompt([f"term{i:03d}" for i in range(500)], max_chars=100)
     assert long is not None and "term000" in long and "term099" not in long
+
+
+class _LoopingModel:
+    """Stands in for faster-whisper's WhisperModel: loops unless asked for a repetition penalty."""
+
+    def __init__(self, *, recovers: bool = True) -> None:
+        self.calls: list[dict] = []
+        self.recovers = recovers
+
+    def transcribe(self, audio, *, initial_prompt=None, **options):  # noqa: ANN001, ANN003, ANN201
+        from types import SimpleNamespace
+
+        self.calls.append({"initial_prompt": initial_prompt, **options})
+        clean = self.recovers and options.get("repetition_penalty", 1.0) > 1.0
+        text, ratio = ("lisinopril 10 milligrams daily", 1.3) if clean else ("amoxicillin, " * 20, 4.9)
+        return iter([SimpleNamespace(text=text, start=0.0, end=2.0, avg_logprob=-0.2, compression_ratio=ratio)]), None
+
+
+def _engine_with(model: _LoopingModel) -> engine_module.FasterWhisperEngine:
+    engine = object.__new__(engine_module.FasterWhisperEngine)
+    engine._model = model
+    engine.beam_size = 1
+    engine._decode_options = {}
+    engine.loop_retries = 0
+    return engine
+
+
+def test_a_looping_decode_is_redone_once_with_a_repetition_penalty() -> None:
+    model = _LoopingModel()
+    engine = _engine_with(model)
+    segments = engine.transcribe(np.zeros(32000, dtype=np.float32), initial_prompt="Terms: lisinopril.")
+    assert [s.text for s in segments] == ["lisinopril 10 milligrams daily"]
+    assert len(model.calls) == 2 and engine.loop_retries == 1
+    assert "repetition_penalty" not in model.calls[0]
+    assert model.calls[1]["repetition_penalty"] == engine_module.LOOP_REPETITION_PENALTY
+    assert model.calls[1]["initial_prompt"] == "Terms: lisinopril."
+
+
+def test_a_retry_that_loops_as_badly_keeps_the_first_result_and_stops() -> None:
+    model = _LoopingModel(recovers=False)
+    engine = _engine_with(model)
+    segments = engine.transcribe(np.zeros(32000, dtype=np.float32))
+    assert len(model.calls) == 2  # one retry, never more
+    assert segments[0].text.startswith("amoxicillin")

@@ -16,6 +16,7 @@ import logging
 import signal
 import ssl
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ class Receiver:
         self.recorder = Recorder(self.db, audit.AuditWriter(self.db), master,
                                  store_transcripts=config.store_transcripts)  # fmt: skip
         self.active = 0
+        self.port: int | None = None  # known once serving (PORT=0 picks a free one)
         self.gate = Gate(
             self.db, auth.VerifiedTokens(settings.token_cache_seconds), master, self.recorder,
             max_sessions=config.max_sessions, active_sessions=lambda: self.active, health=self.health,
@@ -105,18 +107,18 @@ class Receiver:
         self.db.close()
 
 
-async def serve_forever(receiver: Receiver, stop: asyncio.Event | None = None,
-                        started: asyncio.Event | None = None) -> None:  # fmt: skip
-    """Serve until `stop` is set (or SIGTERM/SIGINT when run as the service)."""
-    stop = stop or asyncio.Event()
+async def serve_forever(
+    receiver: Receiver, stop: asyncio.Event, on_started: Callable[[int], None] | None = None
+) -> None:
+    """Serve until `stop` is set (by SIGTERM/SIGINT when run as the service); `on_started` gets the port."""
     async with serve(
         receiver.handle, receiver.config.host, receiver.config.port, ssl=receiver.ssl_context(),
         process_request=receiver.gate, max_size=message_size_limit(), server_header="intelluxe-audio-receiver",
     ) as server:  # fmt: skip
-        ports = sorted({s.getsockname()[1] for s in server.sockets})
-        log.info("audio-receiver listening on port %s (TLS), model loaded, %d workers", ports, receiver.pool.workers)
-        if started is not None:
-            started.set()
+        receiver.port = server.sockets[0].getsockname()[1]
+        log.info("audio-receiver listening on port %d (TLS), %d workers", receiver.port, receiver.pool.workers)
+        if on_started is not None:
+            on_started(receiver.port)
         await stop.wait()
         server.close(close_connections=True)
         await server.wait_closed()

@@ -45,7 +45,7 @@ class ReceiverConfig:
         cert_dir = Path(env.get("TLS_CERT_DIR") or intelluxe_home(env) / "certs")
         config = cls(
             host=env.get("HOST") or "0.0.0.0",  # noqa: S104 - a server; the .conf publishes the port
-            port=_number(env, "PORT", 8443, int, 1, 65535),
+            port=_number(env, "PORT", 8443, int, 0, 65535),  # 0: any free port (tests)
             cert_file=Path(env.get("TLS_CERT") or cert_dir / "cert.pem"),
             key_file=Path(env.get("TLS_KEY") or cert_dir / "key.pem"),
             ttl_seconds=_number(env, "AUDIO_TTL_SECONDS", 30, int, 1, 3600),
