@@ -2,7 +2,7 @@
 # Summary: Set up and run the whole suite on this machine: .venv, embedded PostgreSQL and Redis, every service
 # Usage: scripts/start.sh [intelluxe up options]
 #
-# Needs only Python 3.11+ and bash: no Docker, no database. Stop everything with `.venv/bin/intelluxe down`.
+# Needs only Python 3.11+, bash and openssl (for the receiver's certificates): no Docker, no database. Stop everything with `.venv/bin/intelluxe down`.
 set -euo pipefail
 [ -n "${INTELLUXE_DEBUG:-}" ] && { export PS4='+ [${BASH_SOURCE##*/}:${LINENO}] '; set -x; }
 

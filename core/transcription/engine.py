@@ -228,11 +228,17 @@ class FasterWhisperEngine:
         segments = self._decode(audio, initial_prompt, options)
         if max((s.compression_ratio for s in segments), default=0.0) > LOOP_COMPRESSION_RATIO:
             # A repetition loop ("amoxicillin clavulanate, amoxicillin clavulanate, ..."): Whisper's own test for a
-            # failed decode. It happens most with a vocabulary prompt, whose terms the decoder can get stuck on.
-            # One more greedy pass with a mild repetition penalty breaks it (measured on the meds-list clip: WER
-            # 1.25 -> 0.40; the same penalty on every call would cost accuracy elsewhere and a loop is rare).
+            # failed decode. It happens most with a vocabulary prompt, whose terms the greedy decoder can get stuck
+            # on. One more pass with beam search (5 beams) and a mild repetition penalty breaks it, deterministically
+            # (meds-list clip: WER 1.25 -> 0.10; greedy + penalty alone 0.40; faster-whisper's temperature fallback
+            # 0.20-0.90 from run to run, since it samples). Beam search costs ~2-3 greedy passes, paid only here.
             self.loop_retries += 1
-            retry = self._decode(audio, initial_prompt, {**options, "repetition_penalty": LOOP_REPETITION_PENALTY})
+            retry_options = {
+                **options,
+                "beam_size": max(5, self.beam_size),
+                "repetition_penalty": LOOP_REPETITION_PENALTY,
+            }
+            retry = self._decode(audio, initial_prompt, retry_options)
             if max((s.compression_ratio for s in retry), default=0.0) < max(s.compression_ratio for s in segments):
                 segments = retry
         return [

@@ -242,18 +242,22 @@ class Processes:
             XDG_RUNTIME_DIR=str(runtime_dir),
         )
         child_env.update(env)
+        return self.start(name, gunicorn_argv(app), cwd, child_env, f"http://{LOOPBACK}:{port}")
+
+    def start(self, name: str, argv: list[str], cwd: Path, env: dict[str, str], url: str) -> Service:
+        """Start `argv` in a process group of its own with exactly `env`, output to <workdir>/<name>.log."""
         log_path = self.workdir / f"{name}.log"
         with open(log_path, "wb") as log:
-            process = subprocess.Popen(  # noqa: S603 - a fixed argv of this interpreter's gunicorn, no shell
-                gunicorn_argv(app),
+            process = subprocess.Popen(  # noqa: S603 - a fixed argv of this interpreter, no shell
+                argv,
                 cwd=cwd,
-                env=child_env,
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        service = Service(name, f"http://{LOOPBACK}:{port}", process, log_path)
+        service = Service(name, url, process, log_path)
         self.started.append(service)
         return service
 

@@ -13,14 +13,11 @@ import contextlib
 import importlib.util
 import json
 import shutil
-import ssl
 import struct
 import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -40,108 +37,6 @@ pytestmark = pytest.mark.skipif(bool(_MISSING), reason=f"needs {', '.join(_MISSI
 ROOT = Path(__file__).resolve().parents[2]
 START = {"type": "start", "sample_rate": 16000, "format": "s16le", "language": "en"}
 CHUNK = 6400  # 0.2 s of 16 kHz s16le
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("certs")
-    subprocess.run(["bash", str(ROOT / "scripts" / "gen-certs.sh"), str(out)], check=True, capture_output=True)
-    return out
-
-
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    from core.transcription.evaluation import make_clips
-
-    return make_clips(tmp_path_factory.mktemp("clips"))
-
-
-@pytest.fixture(scope="module")
-def master_key() -> str:
-    return Fernet.generate_key().decode()
-
-
-@pytest.fixture
-def master(master_key: str) -> MultiFernet:
-    return MultiFernet([Fernet(master_key.encode())])
-
-
-class CountingEngine:
-    """The shared real engine, counting the audio it is given (to show refused audio never reaches it)."""
-
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
-        self.parallelism = getattr(engine, "parallelism", 1)
-        self.model_path = getattr(engine, "model_path", None)
-        self.seconds = 0.0
-        self.calls = 0
-
-    def transcribe(self, audio, *, initial_prompt=None):  # noqa: ANN001, ANN201
-        self.calls += 1
-        self.seconds += audio.size / 16000
-        return self.engine.transcribe(audio, initial_prompt=initial_prompt)
-
-
-@dataclass
-class Served:
-    url: str
-    port: int
-    engine: CountingEngine
-    ca: Path
-    stop: Callable[[], None]
-    receiver: Any = None
-
-    def ssl(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.ca))
-
-
-@pytest.fixture
-def start_receiver(migrated_url: str, certs: Path, master_key: str, service_module, tmp_path: Path):  # noqa: ANN001, ANN201
-    """Start a receiver with extra environment settings; stopped (and its pools closed) after the test."""
-    from core.config import Settings
-    from core.transcription import TranscriptionPool, shared_engine
-
-    started: list[Served] = []
-
-    def start(**env: str) -> Served:
-        mod = service_module("audio-receiver", "receiver")
-        config_mod = service_module("audio-receiver", "receiver_config")
-        base = {
-            "POSTGRES_URL": migrated_url, "INTELLUXE_MASTER_KEY": master_key, "INTELLUXE_HOME": str(tmp_path),
-            "INTELLUXE_TOKEN_CACHE_SECONDS": "0", "TLS_CERT_DIR": str(certs), "PORT": "0", "HOST": "127.0.0.1",
-        }  # fmt: skip
-        settings = Settings.from_env({**base, **env})
-        config = config_mod.ReceiverConfig.from_env({**base, **env})
-        engine = CountingEngine(shared_engine())
-        pool = TranscriptionPool(engine, queue_size=config.queue_size)
-        receiver = mod.Receiver(settings, config, pool)
-        ready = threading.Event()
-        loop = asyncio.new_event_loop()
-        stop_event: list[asyncio.Event] = []
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            stop_event.append(asyncio.Event())
-            loop.run_until_complete(mod.serve_forever(receiver, stop_event[0], lambda port: ready.set()))
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        assert ready.wait(30), "receiver did not start"
-
-        def stop() -> None:
-            loop.call_soon_threadsafe(stop_event[0].set)
-            thread.join(30)
-            receiver.close()
-            loop.close()
-
-        served = Served(f"wss://localhost:{receiver.port}/dictation", receiver.port, engine, certs / "ca.pem", stop,
-                        receiver)  # fmt: skip
-        started.append(served)
-        return served
-
-    yield start
-    for served in started:
-        served.stop()
 
 
 @dataclass
@@ -168,7 +63,7 @@ def chunks(pcm: bytes, key: str, *, first_seq: int = 1) -> list[str]:
     return out
 
 
-async def _dictate(served: Served, token: str, frames: list[str], *, end: bool = True, pace: float = 0.0,
+async def _dictate(served: Any, token: str, frames: list[str], *, end: bool = True, pace: float = 0.0,
                    hold_open: float = 0.0) -> tuple[list[dict], int | None]:  # fmt: skip
     """Send `start`, the frames (paced in real time when `pace` > 0), `end`; collect events until the close."""
     from websockets.asyncio.client import connect
@@ -204,7 +99,7 @@ async def _dictate(served: Served, token: str, frames: list[str], *, end: bool =
         return events, ws.close_code
 
 
-def dictate(served: Served, token: str, frames: list[str], **kwargs: Any) -> tuple[list[dict], int | None]:
+def dictate(served: Any, token: str, frames: list[str], **kwargs: Any) -> tuple[list[dict], int | None]:
     return asyncio.run(_dictate(served, token, frames, **kwargs))
 
 
@@ -224,7 +119,7 @@ def wait_for_rows(db: Database, doctor_id: str, n: int = 1, action: str = "dicta
     return rows
 
 
-def status_of(served: Served, headers: dict[str, str]) -> int:
+def status_of(served: Any, headers: dict[str, str]) -> int:
     """The HTTP status a websocket handshake gets (101 when accepted)."""
     from websockets.asyncio.client import connect
     from websockets.exceptions import InvalidStatus
@@ -325,13 +220,13 @@ def test_a_full_receiver_refuses_with_503_and_an_idle_session_is_closed(
 
 # Dictation with the real model.
 def test_a_dictation_comes_back_as_finals_and_is_audited_without_its_text(
-    start_receiver, db: Database, master: MultiFernet, clips
+    start_receiver, db: Database, master: MultiFernet, dictation_clips
 ) -> None:  # noqa: ANN001
     from core.transcription.evaluation import CLIP_VOCABULARY, word_error_rate
 
     served = start_receiver()
     doctor = enroll(db, master, CLIP_VOCABULARY)
-    clip = clips["pause-followup"]
+    clip = dictation_clips["pause-followup"]
     events, code = dictate(served, doctor.token, chunks(clip.pcm, doctor.key))
     assert code == 1000
     finals = [e for e in events if e["type"] == "final"]
@@ -356,11 +251,11 @@ def test_a_dictation_comes_back_as_finals_and_is_audited_without_its_text(
 
 
 def test_two_doctors_dictate_at_once_and_each_gets_only_their_own_text(
-    start_receiver, db: Database, master: MultiFernet, clips
+    start_receiver, db: Database, master: MultiFernet, dictation_clips
 ) -> None:  # noqa: ANN001
     served = start_receiver()
     a, b = enroll(db, master), enroll(db, master)
-    one, two = clips["short-allergies"], clips["pause-followup"]
+    one, two = dictation_clips["short-allergies"], dictation_clips["pause-followup"]
 
     async def both() -> list[tuple[list[dict], int | None]]:
         return await asyncio.gather(
@@ -381,11 +276,11 @@ def test_two_doctors_dictate_at_once_and_each_gets_only_their_own_text(
 
 
 def test_a_stored_transcript_is_encrypted_at_rest_and_written_before_done(
-    start_receiver, db: Database, master: MultiFernet, clips
+    start_receiver, db: Database, master: MultiFernet, dictation_clips
 ) -> None:  # noqa: ANN001
     served = start_receiver(STORE_TRANSCRIPTS="true")
     doctor = enroll(db, master)
-    events, _ = dictate(served, doctor.token, chunks(clips["short-allergies"].pcm, doctor.key))
+    events, _ = dictate(served, doctor.token, chunks(dictation_clips["short-allergies"].pcm, doctor.key))
     assert events[-1]["type"] == "done"
     # No waiting: `done` means the row is committed.
     row = db.fetchone("SELECT * FROM dictation_transcripts WHERE doctor_id = %s", (doctor.doctor_id,))
@@ -404,11 +299,11 @@ def test_a_stored_transcript_is_encrypted_at_rest_and_written_before_done(
      ("wrong_key", "wrong_key", 4403)],
 )  # fmt: skip
 def test_replayed_reordered_stale_and_foreign_audio_end_the_session_unheard(
-    start_receiver, db: Database, master: MultiFernet, clips, attack: str, code: str, close: int
+    start_receiver, db: Database, master: MultiFernet, dictation_clips, attack: str, code: str, close: int
 ) -> None:  # noqa: ANN001
     served = start_receiver()
     doctor = enroll(db, master)
-    pcm = clips["dx-diabetes"].pcm[: 32000 * 3]  # 3 s of speech, no pause: no final before the attack
+    pcm = dictation_clips["dx-diabetes"].pcm[: 32000 * 3]  # 3 s of speech, no pause: no final before the attack
     frames = chunks(pcm, doctor.key)
     fernet = Fernet(doctor.key.encode())
     bad = {
@@ -419,7 +314,7 @@ def test_replayed_reordered_stale_and_foreign_audio_end_the_session_unheard(
         "wrong_key": chunks(pcm[:CHUNK], Fernet.generate_key().decode(), first_seq=len(frames) + 1)[0],
     }[attack]  # fmt: skip
     # After the attack, a whole clip of valid-looking speech: none of it may be heard.
-    after = chunks(clips["short-allergies"].pcm, doctor.key, first_seq=len(frames) + 2)
+    after = chunks(dictation_clips["short-allergies"].pcm, doctor.key, first_seq=len(frames) + 2)
     events, close_code = dictate(served, doctor.token, [*frames, bad, *after])
     errors = [e for e in events if e["type"] == "error"]
     assert [(e["code"], e["close_code"]) for e in errors] == [(code, close)] and close_code == close
@@ -432,12 +327,12 @@ def test_replayed_reordered_stale_and_foreign_audio_end_the_session_unheard(
 
 
 def test_rotation_keeps_the_old_client_working_for_its_grace_period(
-    start_receiver, db: Database, master: MultiFernet, clips
+    start_receiver, db: Database, master: MultiFernet, dictation_clips
 ) -> None:  # noqa: ANN001
     served = start_receiver()
     doctor = enroll(db, master)
     new_token, new_key = enrollment.rotate(db, master, doctor.doctor_id, timedelta(hours=1))
-    clip = clips["short-allergies"]
+    clip = dictation_clips["short-allergies"]
     for token, key in ((doctor.token, doctor.key), (new_token, new_key)):
         events, code = dictate(served, token, chunks(clip.pcm, key))
         assert code == 1000 and "allergies" in " ".join(e.get("text", "") for e in events).lower()
@@ -454,11 +349,11 @@ def test_rotation_keeps_the_old_client_working_for_its_grace_period(
 
 
 def test_a_client_that_vanishes_mid_dictation_is_recorded_as_disconnected(
-    start_receiver, db: Database, master: MultiFernet, clips
+    start_receiver, db: Database, master: MultiFernet, dictation_clips
 ) -> None:  # noqa: ANN001
     served = start_receiver()
     doctor = enroll(db, master)
-    frames = chunks(clips["long-assessment"].pcm, doctor.key)[:25]
+    frames = chunks(dictation_clips["long-assessment"].pcm, doctor.key)[:25]
     events, _ = dictate(served, doctor.token, frames, end=False)
     (row,) = wait_for_rows(db, doctor.doctor_id)
     assert row["outcome"] == "failure" and row["details"]["error_code"] == "disconnected"

@@ -23,7 +23,7 @@ import time
 import pytest
 
 from core.transcription import prompt_from_vocabulary
-from core.transcription.evaluation import CLIP_VOCABULARY, Clip, make_clips, word_error_rate
+from core.transcription.evaluation import CLIP_VOCABULARY, Clip, word_error_rate
 
 _MISSING = [
     name
@@ -48,10 +48,8 @@ START = {"type": "start", "sample_rate": 16000, "format": "s16le", "language": "
 
 
 @pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Clip]:
-    found = make_clips(tmp_path_factory.mktemp("dictation-clips"))
-    assert len(found) == 5
-    return found
+def clips(dictation_clips: dict[str, Clip]) -> dict[str, Clip]:
+    return dictation_clips
 
 
 @pytest.fixture(scope="module")
