@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Summary: Create .venv and install Intelluxe with its dev tools and the dictation extra from pyproject.toml
+# Summary: Create .venv and install Intelluxe with its dev tools, the dictation extra and the dictation client
 # Usage: scripts/dev-setup.sh
 #
 # Idempotent: an existing .venv is reused and brought up to date. PYTHON picks the interpreter (default python3,
@@ -14,4 +14,6 @@ python="${PYTHON:-python3}"
 [ -x "$root/.venv/bin/python" ] || "$python" -m venv "$root/.venv"
 "$root/.venv/bin/python" -m pip install --quiet --upgrade pip
 "$root/.venv/bin/python" -m pip install --quiet -e "${root}[dev,audio]"
+# The doctors' dictation client (its own package; the end-to-end tests run it against the receiver).
+"$root/.venv/bin/python" -m pip install --quiet -e "${root}/clients/windows/intelluxe-audio-client"
 echo "installed into $root/.venv (activate: source .venv/bin/activate)"

@@ -13,8 +13,8 @@ cd "$root"
 venv="$root/.venv/bin"
 
 echo "== ruff"
-"$venv/ruff" check core services tests scripts
-"$venv/ruff" format --check core services tests scripts
+"$venv/ruff" check core services tests scripts clients
+"$venv/ruff" format --check core services tests scripts clients
 
 echo "== shellcheck"
 shellcheck -x universal-service-runner.sh libexec/usr-* scripts/*.sh scripts/bench/*.sh .ci/run

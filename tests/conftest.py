@@ -256,7 +256,8 @@ def intelluxe() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run
 
 
-STACK_PORTS = {"payer-sandbox": 8010, "insurance-verify": 8003, "billing": 8004, "compliance": 8005}
+STACK_PORTS = {"payer-sandbox": 8010, "insurance-verify": 8003, "billing": 8004, "compliance": 8005,
+               "audio-receiver": 8443}  # fmt: skip
 
 
 def port_free(port: int) -> bool:

@@ -112,6 +112,8 @@ def start_receiver(migrated_url: str, certs: Path, master_key: str, service_modu
         assert ready.wait(30), "receiver did not start"
 
         def stop() -> None:
+            if loop.is_closed():
+                return  # stopped already (a test that restarts the receiver stops it itself)
             loop.call_soon_threadsafe(stop_event[0].set)
             thread.join(30)
             receiver.close()

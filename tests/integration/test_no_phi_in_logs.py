@@ -4,7 +4,9 @@ them may appear in any service's log."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -93,8 +95,27 @@ def _post_835(claim_id: str, auth: dict[str, str]) -> None:
     assert response.ok, response.text[:200]
 
 
+def _dictate(home: Path, intelluxe, env: dict[str, str], clip) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+    """Enroll a doctor with the CLI and dictate a clip through the running receiver with the doctors' client.
+    Returns the token and the final texts."""
+    import asyncio
+    import json
+    import sys
+
+    client_dir = Path(__file__).resolve().parents[2] / "clients" / "windows" / "intelluxe-audio-client"
+    if str(client_dir) not in sys.path:
+        sys.path.insert(0, str(client_dir))
+    from intelluxe_audio_client import DictationClient, WavSource, load_config
+
+    config_path = home / "dr-leak.json"
+    enrolled = intelluxe(home, "enroll-doctor", f"dr-leak-{os.getpid()}", "--out", str(config_path), **env)
+    assert enrolled.returncode == 0, enrolled.stderr
+    transcript = asyncio.run(DictationClient(load_config(config_path)).run(WavSource(clip.path, pace=0)))
+    return json.loads(config_path.read_text())["token"], [s.text for s in transcript.segments]
+
+
 def test_no_identifier_reaches_any_service_log(tmp_path: Path, migrated_url: str, redis_url: str, intelluxe,  # type: ignore[no-untyped-def]
-                                               stack_ports) -> None:  # fmt: skip
+                                               stack_ports, request) -> None:  # fmt: skip
     home = tmp_path / "home"
     env = {
         "POSTGRES_URL": migrated_url,
@@ -108,6 +129,12 @@ def test_no_identifier_reaches_any_service_log(tmp_path: Path, migrated_url: str
         admin = intelluxe(home, "token", "issue", "--name", f"leak-{os.getpid()}", "--role", "admin", **env)
         service_token = (home / "run" / "service-token").read_text().strip()
         _exercise(admin.stdout.strip(), service_token)
+        # Dictation: the doctor's words go through the receiver (decrypted, transcribed, sent back) at DEBUG too.
+        dictated: list[str] = []
+        if shutil.which("espeak-ng") and shutil.which("sox") and importlib.util.find_spec("faster_whisper"):
+            token, finals = _dictate(home, intelluxe, env, request.getfixturevalue("dictation_clips")["pause-followup"])
+            assert any("forearm" in f.lower() for f in finals)
+            dictated = [token, "forearm", "infection", "healing"]
     finally:
         intelluxe(home, "down", **env)
     logs = sorted((home / "run").glob("*.log"))
@@ -116,5 +143,5 @@ def test_no_identifier_reaches_any_service_log(tmp_path: Path, migrated_url: str
     assert all(len(t) > 0 for t in text.values())
     assert "POST /create_claim -> 200" in text["billing.log"]  # the logs did record the requests
     for name, content in text.items():
-        for secret in (*SECRETS, *SANDBOX_NAMES):
+        for secret in (*SECRETS, *SANDBOX_NAMES, *dictated):
             assert secret not in content, f"{secret!r} found in {name}"

@@ -24,10 +24,11 @@ def test_up_twice_then_down(tmp_path: Path, migrated_url: str, redis_url: str, i
         assert first.returncode == 0, first.stdout + first.stderr
         for service, port in stack_ports.items():
             assert f"{service:<18} starting (local)" in first.stdout
-            health = requests.get(f"http://127.0.0.1:{port}/health", timeout=5)
+            url = health_url(home, service, port)
+            health = requests.get(url, timeout=5, verify=str(home / "certs" / "ca.pem"))
             assert health.status_code == 200
             assert health.json()["service"] == service
-            assert f"http://127.0.0.1:{port}" in first.stdout
+            assert url.removesuffix("/health") in first.stdout
         pids = {s: (home / "run" / f"{s}.pid").read_text() for s in stack_ports}
 
         # The services find each other: billing → insurance-verify (service token) → payer sandbox (X12).
@@ -58,12 +59,20 @@ def test_up_twice_then_down(tmp_path: Path, migrated_url: str, redis_url: str, i
     assert down.returncode == 0, down.stderr
     for service in stack_ports:
         assert f"{service}: stopped" in down.stdout
-    for port in stack_ports.values():
+    for service, port in stack_ports.items():
         with pytest.raises(requests.ConnectionError):
-            requests.get(f"http://127.0.0.1:{port}/health", timeout=5)
+            requests.get(health_url(home, service, port), timeout=5, verify=str(home / "certs" / "ca.pem"))
     after = intelluxe(home, "status", **env)
     assert after.returncode == 1
     assert after.stdout.count("stopped") == len(stack_ports)
+
+
+def health_url(home: Path, service: str, port: int) -> str:
+    """The receiver answers over TLS with a certificate for localhost (made by `intelluxe up` under home/certs)."""
+    if service == "audio-receiver":
+        assert (home / "certs" / "ca.pem").is_file()
+        return f"https://localhost:{port}/health"
+    return f"http://127.0.0.1:{port}/health"
 
 
 def _broken_root(tmp_path: Path, command: str, health: str) -> Path:
@@ -118,5 +127,12 @@ def test_docker_dry_run_lists_infrastructure_then_services(tmp_path: Path, intel
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     names = [line.split("--name ")[1].split()[0] for line in lines]
-    assert names == ["postgres", "redis", "payer-sandbox", "insurance-verify", "billing", "compliance"]
+    assert names == ["postgres", "redis", "payer-sandbox", "insurance-verify", "billing", "compliance",
+                     "audio-receiver"]  # fmt: skip
     assert all(line.startswith("docker run -d --name ") for line in lines)
+    receiver = lines[-1]
+    # The seed's keys: the TLS port, certificates read-only, a tmpfs, the bundled model (no WHISPER_MODEL=large).
+    for part in ("-p 8443:8443", "certs:/app/certs:ro", "--tmpfs /tmp:size=512M", "-e TLS_CERT_DIR=/app/certs",
+                 "python /app/receiver.py"):  # fmt: skip
+        assert part in receiver, part
+    assert "WHISPER_MODEL" not in receiver

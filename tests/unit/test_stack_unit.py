@@ -16,7 +16,7 @@ def test_project_stack_loads_in_dependency_order() -> None:
     root = Path(__file__).resolve().parents[2]
     stack = Stack.load(root)
     names = [e.name for e in stack.services]
-    assert names == ["payer-sandbox", "insurance-verify", "billing", "compliance"]
+    assert names == ["payer-sandbox", "insurance-verify", "billing", "compliance", "audio-receiver"]
     assert [e.name for e in stack.infrastructure] == ["postgres", "redis"]
     assert all(e.conf.is_file() for e in (*stack.infrastructure, *stack.services))
 
@@ -46,6 +46,11 @@ def test_an_entry_without_conf_is_refused(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_service_url_is_the_first_published_port(ports: str, url: str) -> None:
     assert ServiceStatus("s", "local", "running", "healthy", ports, "log").url == url
+
+
+def test_the_receiver_is_named_by_its_tls_url() -> None:
+    status = ServiceStatus("audio-receiver", "local", "running", "healthy", "8443:8443", "-")
+    assert status.url == "https://localhost:8443"
 
 
 @pytest.mark.parametrize(

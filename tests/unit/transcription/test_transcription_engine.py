@@ -132,7 +132,7 @@ def test_vocabulary_prompt_is_a_sentence_of_unique_terms_within_a_cap() -> None:
 
 
 class _LoopingModel:
-    """Stands in for faster-whisper's WhisperModel: loops unless asked for a repetition penalty."""
+    """Stands in for faster-whisper's WhisperModel: loops unless asked for beam search with a repetition penalty."""
 
     def __init__(self, *, recovers: bool = True) -> None:
         self.calls: list[dict] = []
@@ -142,7 +142,7 @@ class _LoopingModel:
         from types import SimpleNamespace
 
         self.calls.append({"initial_prompt": initial_prompt, **options})
-        clean = self.recovers and options.get("repetition_penalty", 1.0) > 1.0
+        clean = self.recovers and options.get("repetition_penalty", 1.0) > 1.0 and options["beam_size"] > 1
         text, ratio = ("lisinopril 10 milligrams daily", 1.3) if clean else ("amoxicillin, " * 20, 4.9)
         return iter([SimpleNamespace(text=text, start=0.0, end=2.0, avg_logprob=-0.2, compression_ratio=ratio)]), None
 
@@ -156,14 +156,15 @@ def _engine_with(model: _LoopingModel) -> engine_module.FasterWhisperEngine:
     return engine
 
 
-def test_a_looping_decode_is_redone_once_with_a_repetition_penalty() -> None:
+def test_a_looping_decode_is_redone_once_with_beam_search_and_a_repetition_penalty() -> None:
     model = _LoopingModel()
     engine = _engine_with(model)
     segments = engine.transcribe(np.zeros(32000, dtype=np.float32), initial_prompt="Terms: lisinopril.")
     assert [s.text for s in segments] == ["lisinopril 10 milligrams daily"]
     assert len(model.calls) == 2 and engine.loop_retries == 1
-    assert "repetition_penalty" not in model.calls[0]
+    assert "repetition_penalty" not in model.calls[0] and model.calls[0]["beam_size"] == 1
     assert model.calls[1]["repetition_penalty"] == engine_module.LOOP_REPETITION_PENALTY
+    assert model.calls[1]["beam_size"] == 5
     assert model.calls[1]["initial_prompt"] == "Terms: lisinopril."
 
 

@@ -127,6 +127,8 @@ async def serve_forever(
 def main() -> int:
     settings = Settings.from_env()
     logs.configure(settings.log_level)
+    # At DEBUG, websockets logs every frame's beginning: the doctor's text in `final`s. Never below INFO.
+    logging.getLogger("websockets").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
     try:
         config = ReceiverConfig.from_env()
         engine = shared_engine()
