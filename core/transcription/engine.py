@@ -259,13 +259,14 @@ class OpenAIWhisperEngine:
 
     `checkpoint` is a `.pt` file, or a model name (e.g. "base.en") looked up as `<name>.pt` in `download_root`
     (default `~/.cache/whisper`, where openai-whisper keeps its downloads). Defaults come from
-    `OPENAI_WHISPER_MODEL` and `OPENAI_WHISPER_ROOT`. Calls are serialised: one PyTorch model, one caller at a time.
+    `OPENAI_WHISPER_MODEL` (else `WHISPER_MODEL`, so the seed's `WHISPER_MODEL=large` means `large.pt` there) and
+    `OPENAI_WHISPER_ROOT`. Calls are serialised: one PyTorch model, one caller at a time.
     """
 
     def __init__(self, checkpoint: str | Path | None = None, *, download_root: str | Path | None = None) -> None:
-        checkpoint = checkpoint or os.environ.get("OPENAI_WHISPER_MODEL")
+        checkpoint = checkpoint or os.environ.get("OPENAI_WHISPER_MODEL") or os.environ.get("WHISPER_MODEL")
         if not checkpoint:
-            raise EngineUnavailableError("openai-whisper: set OPENAI_WHISPER_MODEL to a local checkpoint (.pt) file")
+            raise EngineUnavailableError("openai-whisper: set WHISPER_MODEL to a local checkpoint (.pt) file")
         try:
             import whisper
         except ImportError as exc:

@@ -86,7 +86,13 @@ def test_default_model_is_the_bundled_tiny_en(monkeypatch) -> None:
 
 def test_openai_whisper_needs_a_local_checkpoint(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.delenv("OPENAI_WHISPER_MODEL", raising=False)
-    with pytest.raises(EngineUnavailableError, match="set OPENAI_WHISPER_MODEL"):
+    monkeypatch.delenv("WHISPER_MODEL", raising=False)
+    with pytest.raises(EngineUnavailableError, match="set WHISPER_MODEL"):
+        OpenAIWhisperEngine()
+    # The seed's WHISPER_MODEL=large names a checkpoint that must already be on disk.
+    monkeypatch.setenv("WHISPER_MODEL", "large")
+    monkeypatch.setenv("OPENAI_WHISPER_ROOT", str(tmp_path))
+    with pytest.raises(EngineUnavailableError, match=r"not installed|no checkpoint at .*large\.pt"):
         OpenAIWhisperEngine()
     # Without the package: "not installed"; with it: "no checkpoint" — never a download.
     with pytest.raises(EngineUnavailableError, match=r"not installed|no checkpoint at .*never downloaded"):
