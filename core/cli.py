@@ -164,6 +164,34 @@ def cmd_enroll_doctor(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_transcripts_list(args: argparse.Namespace, settings: Settings) -> int:
+    from core import transcripts
+
+    with _database(settings) as db:
+        rows = transcripts.list_transcripts(db, args.doctor, args.limit)
+    print(f"{'SESSION':<36}  {'DOCTOR':<20} {'STARTED (UTC)':<19}  {'AUDIO S':>8} {'SEGMENTS':>8}")
+    for r in rows:
+        print(f"{r.session_id:<36}  {r.doctor_id:<20} {r.started_at:%Y-%m-%d %H:%M:%S}  {r.audio_seconds:>8} "
+              f"{r.segments:>8}")  # fmt: skip
+    return 0
+
+
+def cmd_transcripts_show(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+
+    from core import transcripts
+    from core.keys import master_fernet
+
+    with _database(settings) as db:
+        try:
+            segments = transcripts.read(db, master_fernet(settings), args.session_id, actor=f"cli:{getpass.getuser()}")
+        except transcripts.TranscriptError as exc:
+            return _fail(str(exc))
+    for segment in segments:
+        print(f"[{segment.start:7.2f} - {segment.end:7.2f}] {segment.text}")
+    return 0
+
+
 def cmd_phi_scan(args: argparse.Namespace, settings: Settings) -> int:
     from core.phi.cli import scan_jsonl
 
@@ -259,6 +287,16 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--revoke", action="store_true", help="end the doctor's access")
     p.add_argument("--grace-hours", type=float, default=24.0)
     p.set_defaults(func=cmd_enroll_doctor)
+
+    stored = sub.add_parser("transcripts", help="dictation transcripts kept with STORE_TRANSCRIPTS=true")
+    stored = stored.add_subparsers(dest="transcripts_command", required=True)
+    p = stored.add_parser("list", help="stored transcripts, newest first (times and sizes, never text)")
+    p.add_argument("--doctor", help="only this doctor's")
+    p.add_argument("--limit", type=int, default=100)
+    p.set_defaults(func=cmd_transcripts_list)
+    p = stored.add_parser("show", help="print one session's text (decrypted; the read is audited)")
+    p.add_argument("session_id")
+    p.set_defaults(func=cmd_transcripts_show)
 
     phi = sub.add_parser("phi", help="PHI detection and redaction").add_subparsers(dest="phi_command", required=True)
     p = phi.add_parser("scan", help='{"text": ...} lines on stdin -> {"spans": [[start, end, type], ...]} lines')

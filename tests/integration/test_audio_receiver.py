@@ -275,8 +275,15 @@ def test_two_doctors_dictate_at_once_and_each_gets_only_their_own_text(
     assert row_b["details"]["started_at"] < row_a["details"]["ended_at"]
 
 
-def test_a_stored_transcript_is_encrypted_at_rest_and_written_before_done(
-    start_receiver, db: Database, master: MultiFernet, dictation_clips
+def test_a_stored_transcript_is_encrypted_at_rest_written_before_done_and_read_only_with_an_audit_row(
+    start_receiver,
+    db: Database,
+    master: MultiFernet,
+    master_key: str,
+    migrated_url: str,
+    dictation_clips,
+    intelluxe,
+    tmp_path: Path,
 ) -> None:  # noqa: ANN001
     served = start_receiver(STORE_TRANSCRIPTS="true")
     doctor = enroll(db, master)
@@ -285,11 +292,26 @@ def test_a_stored_transcript_is_encrypted_at_rest_and_written_before_done(
     # No waiting: `done` means the row is committed.
     row = db.fetchone("SELECT * FROM dictation_transcripts WHERE doctor_id = %s", (doctor.doctor_id,))
     assert row is not None and "allerg" not in row["text_encrypted"].lower()
-    segments = json.loads(master.decrypt(row["text_encrypted"].encode()))
     finals = [e for e in events if e["type"] == "final" and e["text"]]
-    assert [s["text"] for s in segments] == [f["text"] for f in finals]
     (audit_row,) = session_rows(db, doctor.doctor_id)
-    assert audit_row["resource_id"] == str(row["session_id"]) and audit_row["details"]["transcript_stored"] is True
+    session_id = str(row["session_id"])
+    assert audit_row["resource_id"] == session_id and audit_row["details"]["transcript_stored"] is True
+
+    # Ops read it back with the CLI: the listing has no text; showing it decrypts and audits the read.
+    env = {"POSTGRES_URL": migrated_url, "INTELLUXE_MASTER_KEY": master_key}
+    listed = intelluxe(tmp_path, "transcripts", "list", "--doctor", doctor.doctor_id, **env)
+    assert listed.returncode == 0 and session_id in listed.stdout and "allerg" not in listed.stdout.lower()
+    shown = intelluxe(tmp_path, "transcripts", "show", session_id, **env)
+    assert shown.returncode == 0, shown.stderr
+    assert [line.split("] ", 1)[1] for line in shown.stdout.splitlines()] == [f["text"] for f in finals]
+    reads = db.fetchall("SELECT user_id, outcome FROM audit_log WHERE action = 'dictation.transcript.read' "
+                        "AND resource_id = %s", (session_id,))  # fmt: skip
+    assert len(reads) == 1 and reads[0]["user_id"].startswith("cli:") and reads[0]["outcome"] == "success"
+    wrong_key = intelluxe(tmp_path, "transcripts", "show", session_id, POSTGRES_URL=migrated_url,
+                          INTELLUXE_MASTER_KEY=Fernet.generate_key().decode())  # fmt: skip
+    assert wrong_key.returncode == 1 and "master key does not open" in wrong_key.stderr
+    missing = intelluxe(tmp_path, "transcripts", "show", str(uuid.uuid4()), **env)
+    assert missing.returncode == 1 and "no stored transcript" in missing.stderr
 
 
 # Messages that must never reach the model.

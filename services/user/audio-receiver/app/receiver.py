@@ -17,25 +17,22 @@ import signal
 import ssl
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dictation import SessionDriver
+from dictation_metrics import ACTIVE
+from gate import Doctor, Gate
+from receiver_config import ReceiverConfig
+from session_records import Recorder, SessionRecord
+from websockets.asyncio.server import ServerConnection, serve
 
-from dictation import SessionDriver  # noqa: E402
-from dictation_metrics import ACTIVE  # noqa: E402
-from gate import Doctor, Gate  # noqa: E402
-from receiver_config import ReceiverConfig  # noqa: E402
-from session_records import Recorder, SessionRecord  # noqa: E402
-from websockets.asyncio.server import ServerConnection, serve  # noqa: E402
-
-from core import audit, auth, logs  # noqa: E402
-from core.config import ConfigError, Settings  # noqa: E402
-from core.db import Database, DatabaseUnavailable  # noqa: E402
-from core.keys import master_fernet  # noqa: E402
-from core.transcription import DictationSession, TranscriptionPool, shared_engine  # noqa: E402
-from core.transcription.engine import EngineUnavailableError  # noqa: E402
-from core.transcription.session import message_size_limit  # noqa: E402
+from core import audit, auth, logs
+from core.config import ConfigError, Settings
+from core.db import Database, DatabaseUnavailable
+from core.keys import master_fernet
+from core.transcription import DictationSession, TranscriptionPool, shared_engine
+from core.transcription.engine import EngineUnavailableError
+from core.transcription.session import message_size_limit
 
 log = logging.getLogger("audio-receiver")
 

@@ -10,7 +10,6 @@ Never in a row: text, audio, keys or tokens. The details hold sizes, counts, sec
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from typing import Any
 
 from cryptography.fernet import MultiFernet
 
-from core import audit
+from core import audit, transcripts
 from core.db import Database
 from core.transcription import Final
 
@@ -63,22 +62,14 @@ class Recorder:
         if not self._stores(record):
             self.writer.append(event)
             return
-        sealed = self.master.encrypt(
-            json.dumps(
-                [
-                    {"segment_id": f.segment_id, "start": round(f.start, 3), "end": round(f.end, 3), "text": f.text}
-                    for f in record.finals
-                    if f.text
-                ]
-            ).encode()  # fmt: skip
-        ).decode()
+        segments = [transcripts.TranscriptSegment(f.segment_id, round(f.start, 3), round(f.end, 3), f.text)
+                    for f in record.finals if f.text]  # fmt: skip
 
         def write(cur) -> None:  # noqa: ANN001 - a psycopg2 cursor
-            cur.execute(
-                "INSERT INTO dictation_transcripts (session_id, doctor_id, started_at, ended_at, audio_seconds, "
-                "segments, text_encrypted) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (str(record.session_id), record.doctor_id, record.started_at, ended_at,
-                 details.get("audio_seconds", 0), details.get("segments", 0), sealed),
+            transcripts.store_in(
+                cur, self.master, session_id=record.session_id, doctor_id=record.doctor_id,
+                started_at=record.started_at, ended_at=ended_at, audio_seconds=details.get("audio_seconds", 0.0),
+                segments=segments,
             )  # fmt: skip
             audit.append_in(cur, event)
 
