@@ -265,7 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 live_latency = [x for r in live for x in latencies(r, utterance_ends(clips[r.clip].pcm))]
 
                 print("\n1. accuracy and speed (same clips, model, int8, beam 1, vocabulary prompt)")
-                print(f"   bare faster-whisper, whole files : WER {bare_wer:.3f}   RTF {bare_rtf:.3f}   (beam 1)")
+                spread = f"beam 1; mean of {len(runs)} runs, WER {min(bare_wers):.3f}-{max(bare_wers):.3f}"
+                print(f"   bare faster-whisper, whole files : WER {bare_wer:.3f}   RTF {bare_rtf:.3f}   ({spread})")
                 print(
                     f"   bare, its default beam 5         : WER {bare5_wer:.3f}   RTF {bare5_rtf:.3f}   (for reference)"
                 )
