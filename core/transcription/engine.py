@@ -226,7 +226,8 @@ class FasterWhisperEngine:
         }
         options.update(self._decode_options)
         segments = self._decode(audio, initial_prompt, options)
-        if max((s.compression_ratio for s in segments), default=0.0) > LOOP_COMPRESSION_RATIO:
+        worst = max((s.compression_ratio for s in segments), default=0.0)
+        if worst > LOOP_COMPRESSION_RATIO:
             # A repetition loop ("amoxicillin clavulanate, amoxicillin clavulanate, ..."): Whisper's own test for a
             # failed decode. It happens most with a vocabulary prompt, whose terms the greedy decoder can get stuck
             # on. One more pass with beam search (5 beams) and a mild repetition penalty breaks it, deterministically
@@ -239,7 +240,7 @@ class FasterWhisperEngine:
                 "repetition_penalty": LOOP_REPETITION_PENALTY,
             }
             retry = self._decode(audio, initial_prompt, retry_options)
-            if max((s.compression_ratio for s in retry), default=0.0) < max(s.compression_ratio for s in segments):
+            if max((s.compression_ratio for s in retry), default=0.0) < worst:
                 segments = retry
         return [
             Segment(text=s.text.strip(), start=float(s.start), end=float(s.end),

@@ -33,7 +33,6 @@ import struct
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,30 +168,18 @@ def baseline(clips: dict, prompt: str | None, beam_size: int) -> tuple[list[str]
     return texts, total
 
 
-def start_receiver(procs: benchlib.Processes, workdir: Path, dsn: str, master_key: str, certs: Path) -> str:
+def start_receiver(procs: benchlib.Processes, dsn: str, master_key: str, certs: Path) -> str:
+    """The receiver as its .conf runs it (`python receiver.py` in its app folder); returns its dictation URL."""
     port = benchlib.free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("POSTGRES_URL", "TLS_CERT_DIR")}
-    python_path = os.pathsep.join(p for p in (str(benchlib.ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env.update(
-        HOST=benchlib.LOOPBACK, PORT=str(port), PYTHONPATH=python_path, POSTGRES_URL=dsn, TLS_CERT_DIR=str(certs),
-        INTELLUXE_MASTER_KEY=master_key, INTELLUXE_HOME=str(workdir / "intelluxe-home"), MAX_SESSIONS="32",
-        LOG_LEVEL="WARNING",
-    )  # fmt: skip
+    env = procs.child_env(port, {
+        "POSTGRES_URL": dsn, "TLS_CERT_DIR": str(certs), "INTELLUXE_MASTER_KEY": master_key, "MAX_SESSIONS": "32",
+        "LOG_LEVEL": "WARNING",
+    })  # fmt: skip
     app = benchlib.SERVICES / "audio-receiver" / "app"
     service = procs.start("audio-receiver", [sys.executable, str(app / "receiver.py")], app, env,
                           f"https://localhost:{port}")  # fmt: skip
-    context = ssl.create_default_context(cafile=str(certs / "ca.pem"))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if service.process.poll() is not None:
-            raise BenchError(f"audio-receiver exited:\n{benchlib.tail(service.log_path)}")
-        try:
-            with urllib.request.urlopen(f"{service.url}/health", context=context, timeout=2) as r:  # noqa: S310
-                if r.status == 200:
-                    return f"wss://localhost:{port}/dictation"
-        except OSError:
-            time.sleep(0.2)
-    raise BenchError(f"audio-receiver not healthy in 60 s:\n{benchlib.tail(service.log_path)}")
+    procs.wait_healthy(service, 60, context=ssl.create_default_context(cafile=str(certs / "ca.pem")))
+    return f"wss://localhost:{port}/dictation"
 
 
 def summarise(values: list[float]) -> str:
@@ -249,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             db.close()
             procs = benchlib.Processes(workdir)
             try:
-                url = start_receiver(procs, workdir, dsn, master_key, certs)
+                url = start_receiver(procs, dsn, master_key, certs)
                 token, key = doctors[0]
 
                 async def sequential(realtime: bool) -> list[SessionResult]:

@@ -20,6 +20,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -231,18 +232,21 @@ class Processes:
         # deleting) the socket of any other gunicorn on this machine.
         runtime_dir = self.workdir / f"run-{name}"
         runtime_dir.mkdir(mode=0o700, exist_ok=True)
-        child_env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-        python_path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-        child_env.update(
-            HOST=LOOPBACK,
-            PORT=str(port),
-            PYTHONPATH=python_path,
-            INTELLUXE_HOME=str(self.workdir / "intelluxe-home"),
-            PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
-            XDG_RUNTIME_DIR=str(runtime_dir),
+        child_env = self.child_env(
+            port, {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "XDG_RUNTIME_DIR": str(runtime_dir), **env}
         )
-        child_env.update(env)
         return self.start(name, gunicorn_argv(app), cwd, child_env, f"http://{LOOPBACK}:{port}")
+
+    def child_env(self, port: int, env: dict[str, str]) -> dict[str, str]:
+        """A service's environment: ours (without a metrics folder of our own), this checkout's `core` first on
+        PYTHONPATH, a loopback bind on `port`, the workspace's INTELLUXE_HOME; then `env` on top."""
+        child = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+        python_path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+        child.update(
+            HOST=LOOPBACK, PORT=str(port), PYTHONPATH=python_path, INTELLUXE_HOME=str(self.workdir / "intelluxe-home")
+        )
+        child.update(env)
+        return child
 
     def start(self, name: str, argv: list[str], cwd: Path, env: dict[str, str], url: str) -> Service:
         """Start `argv` in a process group of its own with exactly `env`, output to <workdir>/<name>.log."""
@@ -261,15 +265,16 @@ class Processes:
         self.started.append(service)
         return service
 
-    def wait_healthy(self, service: Service, timeout: float = 30.0) -> None:
-        """Poll GET /health until 200; fail with the log's tail if the process dies or the time runs out."""
+    def wait_healthy(self, service: Service, timeout: float = 30.0, context: ssl.SSLContext | None = None) -> None:
+        """Poll GET /health until 200 (over TLS with `context` for an https URL); fail with the log's tail if the
+        process dies or the time runs out."""
         deadline = time.monotonic() + timeout
         last = "no answer"
         while time.monotonic() < deadline:
             if service.process.poll() is not None:
                 raise BenchError(f"{service.name} exited with {service.process.returncode}:\n{tail(service.log_path)}")
             try:
-                status, _, body = request(service.url, "GET", "/health", timeout=2.0)
+                status, _, body = request(service.url, "GET", "/health", timeout=2.0, context=context)
             except OSError as exc:
                 last = type(exc).__name__
             else:
@@ -353,10 +358,15 @@ def request(
     body: Any = None,
     headers: dict[str, str] | None = None,
     timeout: float = 10.0,
+    context: ssl.SSLContext | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
-    """One request on a fresh loopback connection: (status, headers, body)."""
-    host_port = base_url.removeprefix("http://")
-    conn = http.client.HTTPConnection(host_port, timeout=timeout)
+    """One request on a fresh loopback connection: (status, headers, body). An https URL is verified with
+    `context` (the clinic CA, for the audio-receiver)."""
+    conn: http.client.HTTPConnection
+    if base_url.startswith("https://"):
+        conn = http.client.HTTPSConnection(base_url.removeprefix("https://"), timeout=timeout, context=context)
+    else:
+        conn = http.client.HTTPConnection(base_url.removeprefix("http://"), timeout=timeout)
     try:
         payload = None if body is None else json.dumps(body).encode()
         sent = dict(headers or {})

@@ -77,7 +77,7 @@ class Gate:
             return response
         if path != DICTATION_PATH:
             return _json(connection, HTTPStatus.NOT_FOUND, "not_found", f"dictation is at {DICTATION_PATH}")
-        client_ip = _client_ip(connection)
+        client_ip = peer_ip(connection)
         refusal = await self._authenticate(connection, request, client_ip)
         if refusal is not None:
             return refusal
@@ -153,7 +153,8 @@ def _reason(message: str) -> str:
             "token expired": "token_expired"}.get(message, "invalid_token")  # fmt: skip
 
 
-def _client_ip(connection: ServerConnection) -> str | None:
+def peer_ip(connection: ServerConnection) -> str | None:
+    """The client's address for audit rows (the socket's peer; the receiver is not behind a proxy)."""
     address = connection.remote_address
     return str(address[0]) if address else None
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from dictation import SessionDriver
 from dictation_metrics import ACTIVE
-from gate import Doctor, Gate
+from gate import Doctor, Gate, peer_ip
 from receiver_config import ReceiverConfig
 from session_records import Recorder, SessionRecord
 from websockets.asyncio.server import ServerConnection, serve
@@ -87,8 +87,7 @@ class Receiver:
             doctor.keys, ttl_seconds=self.config.ttl_seconds, initial_prompt=doctor.initial_prompt,
             max_session_seconds=self.config.max_session_seconds,
         )  # fmt: skip
-        address = ws.remote_address
-        record = SessionRecord(doctor.doctor_id, doctor.token_name, str(address[0]) if address else None)
+        record = SessionRecord(doctor.doctor_id, doctor.token_name, peer_ip(ws))
         self.active += 1
         ACTIVE.inc()
         try:

@@ -58,8 +58,9 @@ class Recorder:
     def session_ended(self, record: SessionRecord, outcome: str, details: dict[str, Any]) -> None:
         """Blocking (call it in a thread): the session's audit row, and its transcript when configured."""
         ended_at = datetime.now(UTC)
-        event = record.event(outcome, {**details, "transcript_stored": self._stores(record)}, ended_at)
-        if not self._stores(record):
+        store = self.store_transcripts and any(f.text for f in record.finals)
+        event = record.event(outcome, {**details, "transcript_stored": store}, ended_at)
+        if not store:
             self.writer.append(event)
             return
         segments = [transcripts.TranscriptSegment(f.segment_id, round(f.start, 3), round(f.end, 3), f.text)
@@ -91,6 +92,3 @@ class Recorder:
                 details={"reason": reason},
             )  # fmt: skip
         )
-
-    def _stores(self, record: SessionRecord) -> bool:
-        return self.store_transcripts and any(f.text for f in record.finals)
