@@ -85,11 +85,21 @@ def append_in(cur: psycopg2.extensions.cursor, event: AuditEvent, *, at: datetim
     cur.execute(
         "SELECT seq, row_hash FROM audit_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
-            audit_id, created_at, event.service, event.user_id, event.actor_role, event.action, event.resource_type,
-            event.resource_id, event.outcome, event.http_status, event.client_ip, event.request_id,
+            audit_id,
+            created_at,
+            event.service,
+            event.user_id,
+            event.actor_role,
+            event.action,
+            event.resource_type,
+            event.resource_id,
+            event.outcome,
+            event.http_status,
+            event.client_ip,
+            event.request_id,
             json.dumps(event.details, default=str),
         ),
-    )  # fmt: skip
+    )
     row = cur.fetchone()
     seq, row_hash = (row["seq"], row["row_hash"]) if isinstance(row, dict) else row
     return AuditRecord(seq=seq, audit_id=audit_id, created_at=created_at, row_hash=row_hash)
@@ -197,9 +207,14 @@ def verify(db: Database, batch: int = 10000) -> VerifyResult:
         if problem is not None:
             checked = expected_seq - 1
             return VerifyResult(
-                ok=False, rows_checked=checked, head_seq=checked or None, head_hash=prev_hash, first_bad_seq=seq,
-                first_bad_audit_id=str(audit_id), reason=problem,
-            )  # fmt: skip
+                ok=False,
+                rows_checked=checked,
+                head_seq=checked or None,
+                head_hash=prev_hash,
+                first_bad_seq=seq,
+                first_bad_audit_id=str(audit_id),
+                reason=problem,
+            )
         prev_hash = row_hash
         expected_seq += 1
     checked = expected_seq - 1

@@ -157,9 +157,12 @@ def cmd_enroll_doctor(args: argparse.Namespace, settings: Settings) -> int:
         except (enrollment.EnrollmentError, OSError) as exc:
             return _fail(str(exc))
     enrollment.ClientConfig(
-        server_url=args.server_url, doctor_id=args.doctor_id, token=token, fernet_key=key,
+        server_url=args.server_url,
+        doctor_id=args.doctor_id,
+        token=token,
+        fernet_key=key,
         ca_certificate=ca.read_text(encoding="ascii"),
-    ).write(args.out)  # fmt: skip
+    ).write(args.out)
     print(f"doctor {args.doctor_id!r}: {what}; client config written to {args.out} (mode 0600: it holds the key)")
     return 0
 
@@ -171,8 +174,10 @@ def cmd_transcripts_list(args: argparse.Namespace, settings: Settings) -> int:
         rows = transcripts.list_transcripts(db, args.doctor, args.limit)
     print(f"{'SESSION':<36}  {'DOCTOR':<20} {'STARTED (UTC)':<19}  {'AUDIO S':>8} {'SEGMENTS':>8}")
     for r in rows:
-        print(f"{r.session_id:<36}  {r.doctor_id:<20} {r.started_at:%Y-%m-%d %H:%M:%S}  {r.audio_seconds:>8} "
-              f"{r.segments:>8}")  # fmt: skip
+        print(
+            f"{r.session_id:<36}  {r.doctor_id:<20} {r.started_at:%Y-%m-%d %H:%M:%S}  {r.audio_seconds:>8} "
+            f"{r.segments:>8}"
+        )
     return 0
 
 
@@ -282,8 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--server-url", default=os.environ.get("INTELLUXE_AUDIO_URL", "wss://localhost:8443/dictation"))
     p.add_argument("--ca", type=Path, help="the clinic CA certificate (default: $INTELLUXE_HOME/certs/ca.pem)")
     action = p.add_mutually_exclusive_group()
-    action.add_argument("--rotate", action="store_true", help="issue a new key and token; the old ones keep working "
-                        "for --grace-hours")  # fmt: skip
+    action.add_argument(
+        "--rotate", action="store_true", help="issue a new key and token; the old ones keep working for --grace-hours"
+    )
     action.add_argument("--revoke", action="store_true", help="end the doctor's access")
     p.add_argument("--grace-hours", type=float, default=24.0)
     p.set_defaults(func=cmd_enroll_doctor)

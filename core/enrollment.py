@@ -115,8 +115,9 @@ def enroll(db: Database, master: MultiFernet, doctor_id: str, vocabulary: str = 
     return token, key
 
 
-def rotate(db: Database, master: MultiFernet, doctor_id: str,
-           grace: timedelta = timedelta(hours=24)) -> tuple[str, str]:  # fmt: skip
+def rotate(
+    db: Database, master: MultiFernet, doctor_id: str, grace: timedelta = timedelta(hours=24)
+) -> tuple[str, str]:
     """A new token and key for an enrolled doctor: (token, key). The previous token and keys keep working for
     `grace`, so the doctor's client runs on until the new config file is installed."""
     _check_id(doctor_id)

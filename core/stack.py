@@ -288,9 +288,11 @@ def ensure_receiver_secrets(settings: Settings, root: Path, cert_dir: Path, out:
     master_key_text(settings, create=True)
     if not (cert_dir / "cert.pem").is_file() or not (cert_dir / "key.pem").is_file():
         result = subprocess.run(
-            ["bash", str(root / "scripts" / "gen-certs.sh"), str(cert_dir)], capture_output=True, text=True,
+            ["bash", str(root / "scripts" / "gen-certs.sh"), str(cert_dir)],
+            capture_output=True,
+            text=True,
             timeout=120,
-        )  # fmt: skip
+        )
         if result.returncode != 0:
             raise StackError(f"could not make the receiver's TLS certificate: {result.stderr.strip()}")
         out(f"made the clinic CA and the receiver's certificate in {cert_dir}")

@@ -46,9 +46,17 @@ class TranscriptSegment:
     text: str
 
 
-def store_in(cur: psycopg2.extensions.cursor, master: MultiFernet, *, session_id: uuid.UUID, doctor_id: str,
-             started_at: datetime, ended_at: datetime, audio_seconds: float,
-             segments: list[TranscriptSegment]) -> None:  # fmt: skip
+def store_in(
+    cur: psycopg2.extensions.cursor,
+    master: MultiFernet,
+    *,
+    session_id: uuid.UUID,
+    doctor_id: str,
+    started_at: datetime,
+    ended_at: datetime,
+    audio_seconds: float,
+    segments: list[TranscriptSegment],
+) -> None:
     """Insert inside the caller's transaction (the receiver commits it with the session's audit row)."""
     sealed = master.encrypt(json.dumps([s.__dict__ for s in segments]).encode()).decode()
     cur.execute(
@@ -65,8 +73,12 @@ def list_transcripts(db: Database, doctor_id: str | None = None, limit: int = 10
         "WHERE %s::text IS NULL OR doctor_id = %s ORDER BY started_at DESC LIMIT %s",
         (doctor_id, doctor_id, limit),
     )
-    return [TranscriptInfo(str(r["session_id"]), r["doctor_id"], r["started_at"], r["ended_at"], r["audio_seconds"],
-                           r["segments"]) for r in rows]  # fmt: skip
+    return [
+        TranscriptInfo(
+            str(r["session_id"]), r["doctor_id"], r["started_at"], r["ended_at"], r["audio_seconds"], r["segments"]
+        )
+        for r in rows
+    ]
 
 
 def read(
@@ -81,10 +93,18 @@ def read(
     def fetch_and_audit(cur: psycopg2.extensions.cursor) -> dict[str, Any] | None:
         cur.execute("SELECT doctor_id, text_encrypted FROM dictation_transcripts WHERE session_id = %s", (key,))
         row = cur.fetchone()
-        audit.append_in(cur, audit.AuditEvent(
-            service=service, user_id=actor, action="dictation.transcript.read", resource_type="dictation_transcript",
-            resource_id=key, outcome="success" if row else "failure", details={"found": row is not None},
-        ))  # fmt: skip
+        audit.append_in(
+            cur,
+            audit.AuditEvent(
+                service=service,
+                user_id=actor,
+                action="dictation.transcript.read",
+                resource_type="dictation_transcript",
+                resource_id=key,
+                outcome="success" if row else "failure",
+                details={"found": row is not None},
+            ),
+        )
         return row
 
     row = db.run(fetch_and_audit)

@@ -250,14 +250,20 @@ def intelluxe() -> Callable[..., subprocess.CompletedProcess[str]]:
         full_env = {**os.environ, "INTELLUXE_HOME": str(home), **env}
         if root is not None:
             full_env["INTELLUXE_ROOT"] = str(root)
-        return subprocess.run([sys.executable, "-m", "core.cli", *args], env=full_env, capture_output=True,
-                              text=True, timeout=300)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "core.cli", *args], env=full_env, capture_output=True, text=True, timeout=300
+        )
 
     return run
 
 
-STACK_PORTS = {"payer-sandbox": 8010, "insurance-verify": 8003, "billing": 8004, "compliance": 8005,
-               "audio-receiver": 8443}  # fmt: skip
+STACK_PORTS = {
+    "payer-sandbox": 8010,
+    "insurance-verify": 8003,
+    "billing": 8004,
+    "compliance": 8005,
+    "audio-receiver": 8443,
+}
 
 
 def port_free(port: int) -> bool:

@@ -93,7 +93,7 @@ class LineEstimate:
                     "out_of_pocket_cap_applied",
                     "patient_responsibility",
                     "insurance_responsibility",
-                )  # fmt: skip
+                )
             },
         }
 
@@ -134,10 +134,18 @@ def estimate_line(terms: CoverageTerms, line: LineInput) -> tuple[LineEstimate, 
     allowed = cents(min(line.allowed, billed)) if line.allowed is not None else billed
     if not line.covered:
         est = LineEstimate(
-            code=line.code, billed=billed, allowed=ZERO, contractual_adjustment=ZERO, copay=ZERO, deductible=ZERO,
-            coinsurance=ZERO, non_covered=billed, out_of_pocket_cap_applied=ZERO, patient_responsibility=billed,
+            code=line.code,
+            billed=billed,
+            allowed=ZERO,
+            contractual_adjustment=ZERO,
+            copay=ZERO,
+            deductible=ZERO,
+            coinsurance=ZERO,
+            non_covered=billed,
+            out_of_pocket_cap_applied=ZERO,
+            patient_responsibility=billed,
             insurance_responsibility=ZERO,
-        )  # fmt: skip
+        )
         return est, terms
 
     takes_copay = line.copay if line.copay is not None else is_office_visit(line.code)
@@ -164,10 +172,18 @@ def estimate_line(terms: CoverageTerms, line: LineInput) -> tuple[LineEstimate, 
         patient = cap
 
     est = LineEstimate(
-        code=line.code, billed=billed, allowed=allowed, contractual_adjustment=billed - allowed, copay=copay,
-        deductible=deductible, coinsurance=coinsurance, non_covered=ZERO, out_of_pocket_cap_applied=cap_applied,
-        patient_responsibility=patient, insurance_responsibility=allowed - patient,
-    )  # fmt: skip
+        code=line.code,
+        billed=billed,
+        allowed=allowed,
+        contractual_adjustment=billed - allowed,
+        copay=copay,
+        deductible=deductible,
+        coinsurance=coinsurance,
+        non_covered=ZERO,
+        out_of_pocket_cap_applied=cap_applied,
+        patient_responsibility=patient,
+        insurance_responsibility=allowed - patient,
+    )
     after = replace(
         terms,
         deductible_remaining=_less(terms.deductible_remaining, deductible),

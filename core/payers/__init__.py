@@ -14,10 +14,20 @@ from core.payers.adapter import (
 from core.payers.config import PayerConfig, PayerConfigError, load_payers
 
 __all__ = [
-    "EligibilityInquiry", "EligibilityResult", "Exchange", "PayerAdapter", "PayerConfig", "PayerConfigError",
-    "PayerError", "PayerResponseError", "PayerUnavailable", "X12HttpAdapter", "adapters_for", "load_payers",
+    "EligibilityInquiry",
+    "EligibilityResult",
+    "Exchange",
+    "PayerAdapter",
+    "PayerConfig",
+    "PayerConfigError",
+    "PayerError",
+    "PayerResponseError",
+    "PayerUnavailable",
+    "X12HttpAdapter",
+    "adapters_for",
+    "load_payers",
     "record_exchange",
-]  # fmt: skip
+]
 
 
 def adapters_for(payers: dict[str, PayerConfig]) -> dict[str, PayerAdapter]:

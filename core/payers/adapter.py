@@ -137,9 +137,15 @@ class X12HttpAdapter(PayerAdapter):
 
         def exchange(outcome: str, response: str | None = None, status: int | None = None) -> Exchange:
             return Exchange(
-                payer_id=self.config.payer_id, kind="270/271", trace_number=trace, request=body, response=response,
-                http_status=status, outcome=outcome, duration_ms=int((time.perf_counter() - started) * 1000),
-            )  # fmt: skip
+                payer_id=self.config.payer_id,
+                kind="270/271",
+                trace_number=trace,
+                request=body,
+                response=response,
+                http_status=status,
+                outcome=outcome,
+                duration_ms=int((time.perf_counter() - started) * 1000),
+            )
 
         attempts = self.config.retries + 1
         for attempt in range(1, attempts + 1):
@@ -182,8 +188,11 @@ class X12HttpAdapter(PayerAdapter):
         result = EligibilityResult(coverage, exchange("ok", text, reply.status_code))
         log.info(
             "payer %s answered trace %s in %d ms (%s)",
-            self.config.payer_id, trace, result.exchange.duration_ms, coverage.eligibility_status,
-        )  # fmt: skip
+            self.config.payer_id,
+            trace,
+            result.exchange.duration_ms,
+            coverage.eligibility_status,
+        )
         return result
 
 
@@ -196,9 +205,15 @@ def record_exchange(cur, exchange: Exchange) -> str:  # type: ignore[no-untyped-
         VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING exchange_id
         """,
         (
-            exchange.payer_id, exchange.kind, exchange.trace_number, exchange.request, exchange.response,
-            exchange.http_status, exchange.outcome, exchange.duration_ms,
+            exchange.payer_id,
+            exchange.kind,
+            exchange.trace_number,
+            exchange.request,
+            exchange.response,
+            exchange.http_status,
+            exchange.outcome,
+            exchange.duration_ms,
         ),
-    )  # fmt: skip
+    )
     row = cur.fetchone()
     return str(row["exchange_id"] if isinstance(row, dict) else row[0])

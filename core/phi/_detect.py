@@ -47,9 +47,19 @@ from core.phi._types import Finding
 MIN_SCORE = 0.5
 
 _MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
     "dec": 12,
-}  # fmt: skip
+}
 # Month words that are also English words or names: only capitalised ("May 3", not "may 3 times").
 _MONTHS_NEED_CAPITAL = frozenset({"may", "mar", "march", "jan", "jun", "aug", "august", "dec", "sep", "oct", "nov"})
 
@@ -86,10 +96,17 @@ _CUE_WORDS = {
 }
 _CUE_KIND = {word: kind for kind, words in _CUE_WORDS.items() for word in words.split("|")}
 _FAMILY_TYPE = {
-    "c_mrn": "medical_record", "c_plan": "health_plan_id", "c_acct": "account_number", "c_plate": "vehicle_id",
-    "c_lic": "license_number", "c_dea": "license_number", "c_dev": "device_id", "c_vin": "vehicle_id",
-    "c_ssn": "ssn", "c_other": "other_id",
-}  # fmt: skip
+    "c_mrn": "medical_record",
+    "c_plan": "health_plan_id",
+    "c_acct": "account_number",
+    "c_plate": "vehicle_id",
+    "c_lic": "license_number",
+    "c_dea": "license_number",
+    "c_dev": "device_id",
+    "c_vin": "vehicle_id",
+    "c_ssn": "ssn",
+    "c_other": "other_id",
+}
 
 
 def _trie_pattern(words: list[str]) -> str:

@@ -156,5 +156,18 @@ STATE_NAMES = frozenset(
     missouri montana nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah vermont virginia
     washington wisconsin wyoming
     """.split()
-) | frozenset({"new hampshire", "new jersey", "new mexico", "new york", "north carolina", "north dakota",
-               "rhode island", "south carolina", "south dakota", "west virginia", "puerto rico"})  # fmt: skip
+) | frozenset(
+    {
+        "new hampshire",
+        "new jersey",
+        "new mexico",
+        "new york",
+        "north carolina",
+        "north dakota",
+        "rhode island",
+        "south carolina",
+        "south dakota",
+        "west virginia",
+        "puerto rico",
+    }
+)

@@ -85,9 +85,15 @@ _CREDENTIALS_NEED_COMMA = frozenset({"DO", "PT", "OT", "PA", "RD", "OD", "MA"})
 
 # The second word of a two-word state and the first word it needs ("" for North/South).
 _STATE_SECOND_WORDS = {
-    "YORK": "new", "JERSEY": "new", "HAMPSHIRE": "new", "MEXICO": "new", "CAROLINA": "", "DAKOTA": "",
-    "ISLAND": "rhode", "RICO": "puerto",
-}  # fmt: skip
+    "YORK": "new",
+    "JERSEY": "new",
+    "HAMPSHIRE": "new",
+    "MEXICO": "new",
+    "CAROLINA": "",
+    "DAKOTA": "",
+    "ISLAND": "rhode",
+    "RICO": "puerto",
+}
 
 _STATE_WORDS = frozenset(s.upper() for s in STATE_NAMES if " " not in s) | frozenset(_STATE_SECOND_WORDS)
 

@@ -31,9 +31,19 @@ _PROCESS_KEY = secrets.token_bytes(32)
 _STREETS = ("Oak", "Maple", "Cedar", "Elm", "Pine", "Walnut", "Birch", "Willow", "Chestnut", "Spruce", "Hickory")
 _SUFFIXES = ("St", "Ave", "Rd", "Ln", "Dr", "Ct", "Blvd", "Way")
 _MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
-)  # fmt: skip
+)
 _MONTHS = {name[:3].lower(): i + 1 for i, name in enumerate(_MONTH_NAMES)}
 
 

@@ -54,10 +54,19 @@ TYPE_NAMES = frozenset(name for name, _ in PHI_TYPES)
 
 _HIGH = frozenset(
     {
-        "name", "ssn", "medical_record", "health_plan_id", "account_number", "phone", "fax", "email",
-        "street_address", "date_of_birth", "license_number",
+        "name",
+        "ssn",
+        "medical_record",
+        "health_plan_id",
+        "account_number",
+        "phone",
+        "fax",
+        "email",
+        "street_address",
+        "date_of_birth",
+        "license_number",
     }
-)  # fmt: skip
+)
 _LOW = frozenset({"city"})
 
 

@@ -192,9 +192,13 @@ class FasterWhisperEngine:
         started = time.perf_counter()
         # local_files_only: belt and braces — a directory never reaches the download path anyway.
         self._model = WhisperModel(
-            str(path), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads, num_workers=num_workers,
+            str(path),
+            device="cpu",
+            compute_type=compute_type,
+            cpu_threads=cpu_threads,
+            num_workers=num_workers,
             local_files_only=True,
-        )  # fmt: skip
+        )
         self.load_seconds = time.perf_counter() - started
         self.model_path = path
         self.beam_size = beam_size
@@ -243,11 +247,15 @@ class FasterWhisperEngine:
             if max((s.compression_ratio for s in retry), default=0.0) < worst:
                 segments = retry
         return [
-            Segment(text=s.text.strip(), start=float(s.start), end=float(s.end),
-                    confidence=logprob_to_confidence(s.avg_logprob))
+            Segment(
+                text=s.text.strip(),
+                start=float(s.start),
+                end=float(s.end),
+                confidence=logprob_to_confidence(s.avg_logprob),
+            )
             for s in segments
             if s.text.strip()
-        ]  # fmt: skip
+        ]
 
     def _decode(self, audio: np.ndarray, initial_prompt: str | None, options: dict[str, Any]) -> list[Any]:
         segments, _info = self._model.transcribe(audio, initial_prompt=initial_prompt or None, **options)
@@ -295,15 +303,24 @@ class OpenAIWhisperEngine:
             return []
         with self._lock:
             result = self._whisper.transcribe(
-                self._model, audio, language="en", initial_prompt=initial_prompt or None, fp16=False,
-                condition_on_previous_text=False, verbose=None,
-            )  # fmt: skip
+                self._model,
+                audio,
+                language="en",
+                initial_prompt=initial_prompt or None,
+                fp16=False,
+                condition_on_previous_text=False,
+                verbose=None,
+            )
         return [
-            Segment(text=str(s["text"]).strip(), start=float(s["start"]), end=float(s["end"]),
-                    confidence=logprob_to_confidence(float(s["avg_logprob"])))
+            Segment(
+                text=str(s["text"]).strip(),
+                start=float(s["start"]),
+                end=float(s["end"]),
+                confidence=logprob_to_confidence(float(s["avg_logprob"])),
+            )
             for s in result.get("segments", [])
             if str(s["text"]).strip()
-        ]  # fmt: skip
+        ]
 
 
 def load_engine(backend: str | None = None) -> TranscriptionEngine:

@@ -18,10 +18,20 @@ import numpy as np
 from core.transcription.engine import SAMPLE_RATE
 
 # A doctor's vocabulary for the clips' drug names and units, as enrollment would store it (one term per line).
-CLIP_VOCABULARY = "\n".join([
-    "metformin", "lisinopril", "atorvastatin", "levothyroxine", "amoxicillin clavulanate", "hemoglobin A1c",
-    "milligrams", "micrograms", "pneumonia", "sutures",
-])  # fmt: skip
+CLIP_VOCABULARY = "\n".join(
+    [
+        "metformin",
+        "lisinopril",
+        "atorvastatin",
+        "levothyroxine",
+        "amoxicillin clavulanate",
+        "hemoglobin A1c",
+        "milligrams",
+        "micrograms",
+        "pneumonia",
+        "sutures",
+    ]
+)
 _SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make-dictation-clips.sh"
 
 

@@ -60,20 +60,41 @@ ERRORS: dict[str, ErrorKind] = {
     e.code: e
     for e in (
         ErrorKind("unauthorized", 4001, "denied", "client", "no valid credentials (normally refused before upgrade)"),
-        ErrorKind("bad_message", 4400, "failure", "client", "not JSON, unknown type, missing or wrong field, bad "
-                  "start parameters, a message the session's state does not accept, odd PCM byte count"),
-        ErrorKind("wrong_key", 4403, "denied", "client", "the audio token does not decrypt with this doctor's keys "
-                  "(wrong key, or corrupted/tampered)"),
-        ErrorKind("stale", 4408, "denied", "client", "the audio token is older than the TTL, or from the future "
-                  "beyond the allowed clock skew"),
-        ErrorKind("sequence", 4409, "denied", "client", "sequence number replayed or out of order (must be "
-                  "previous + 1, starting at 1)"),
+        ErrorKind(
+            "bad_message",
+            4400,
+            "failure",
+            "client",
+            "not JSON, unknown type, missing or wrong field, bad "
+            "start parameters, a message the session's state does not accept, odd PCM byte count",
+        ),
+        ErrorKind(
+            "wrong_key",
+            4403,
+            "denied",
+            "client",
+            "the audio token does not decrypt with this doctor's keys (wrong key, or corrupted/tampered)",
+        ),
+        ErrorKind(
+            "stale",
+            4408,
+            "denied",
+            "client",
+            "the audio token is older than the TTL, or from the future beyond the allowed clock skew",
+        ),
+        ErrorKind(
+            "sequence",
+            4409,
+            "denied",
+            "client",
+            "sequence number replayed or out of order (must be previous + 1, starting at 1)",
+        ),
         ErrorKind("too_large", 4413, "failure", "client", "a message or the session's total audio is over the limit"),
         ErrorKind("idle", 4410, "failure", "client", "no message for longer than the server's idle timeout"),
         ErrorKind("internal", 1011, "error", "server", "transcription failed on the server"),
         ErrorKind("busy", 1013, "error", "server", "the server is overloaded; try again later"),
     )
-}  # fmt: skip
+}
 
 
 class ProtocolError(Exception):
@@ -123,8 +144,13 @@ class Partial:
     end: float
 
     def to_message(self) -> dict[str, Any]:
-        return {"type": self.type, "segment_id": self.segment_id, "text": self.text,
-                "start": round(self.start, 3), "end": round(self.end, 3)}  # fmt: skip
+        return {
+            "type": self.type,
+            "segment_id": self.segment_id,
+            "text": self.text,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+        }
 
 
 @dataclass(frozen=True)
@@ -139,8 +165,14 @@ class Final:
     confidence: float
 
     def to_message(self) -> dict[str, Any]:
-        return {"type": self.type, "segment_id": self.segment_id, "text": self.text, "start": round(self.start, 3),
-                "end": round(self.end, 3), "confidence": round(self.confidence, 3)}  # fmt: skip
+        return {
+            "type": self.type,
+            "segment_id": self.segment_id,
+            "text": self.text,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "confidence": round(self.confidence, 3),
+        }
 
 
 @dataclass(frozen=True)
@@ -384,20 +416,34 @@ class DictationSession:
     def counters(self) -> SessionCounters:
         c = self._counters
         return SessionCounters(
-            messages=c.messages, audio_chunks=c.audio_chunks, audio_bytes=c.audio_bytes,
-            audio_seconds=round(self.audio_seconds, 3), speech_seconds=round(c.speech_seconds, 3),
-            segments=c.segments, partials=c.partials, partials_skipped=c.partials_skipped, jobs=c.jobs,
-            state=self._state.value, outcome=c.outcome, error_code=c.error_code,
-        )  # fmt: skip
+            messages=c.messages,
+            audio_chunks=c.audio_chunks,
+            audio_bytes=c.audio_bytes,
+            audio_seconds=round(self.audio_seconds, 3),
+            speech_seconds=round(c.speech_seconds, 3),
+            segments=c.segments,
+            partials=c.partials,
+            partials_skipped=c.partials_skipped,
+            jobs=c.jobs,
+            state=self._state.value,
+            outcome=c.outcome,
+            error_code=c.error_code,
+        )
 
     def audit_details(self) -> dict[str, Any]:
         """`counters()` as the `details` of an AuditEvent (sizes, counts and codes only)."""
         c = self.counters()
         return {
-            "audio_seconds": c.audio_seconds, "audio_bytes": c.audio_bytes, "audio_chunks": c.audio_chunks,
-            "speech_seconds": c.speech_seconds, "segments": c.segments, "partials": c.partials,
-            "partials_skipped": c.partials_skipped, "messages": c.messages, "error_code": c.error_code,
-        }  # fmt: skip
+            "audio_seconds": c.audio_seconds,
+            "audio_bytes": c.audio_bytes,
+            "audio_chunks": c.audio_chunks,
+            "speech_seconds": c.speech_seconds,
+            "segments": c.segments,
+            "partials": c.partials,
+            "partials_skipped": c.partials_skipped,
+            "messages": c.messages,
+            "error_code": c.error_code,
+        }
 
     # Message handlers.
     def _on_start(self, message: Mapping[str, Any]) -> SessionOutput:
@@ -465,9 +511,14 @@ class DictationSession:
                     continue
                 self._partial_outstanding = True
             job = TranscriptionJob(
-                job_id=self._next_job_id, segment_id=piece.index, start=piece.start, end=piece.end, final=piece.final,
-                audio=piece.audio, initial_prompt=self._initial_prompt,
-            )  # fmt: skip
+                job_id=self._next_job_id,
+                segment_id=piece.index,
+                start=piece.start,
+                end=piece.end,
+                final=piece.final,
+                audio=piece.audio,
+                initial_prompt=self._initial_prompt,
+            )
             self._next_job_id += 1
             self._outstanding[job.job_id] = job
             self._counters.jobs += 1

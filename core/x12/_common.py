@@ -139,15 +139,37 @@ def interchange(
         raise ValueError("usage_indicator must be P (production) or T (test)")
     isa = "*".join(
         (
-            "ISA", "00", " " * 10, "00", " " * 10, "ZZ", sender.ljust(15), "ZZ", receiver.ljust(15),
-            now.strftime("%y%m%d"), now.strftime("%H%M"), "^", "00501", isa13, "0", usage_indicator, ":",
+            "ISA",
+            "00",
+            " " * 10,
+            "00",
+            " " * 10,
+            "ZZ",
+            sender.ljust(15),
+            "ZZ",
+            receiver.ljust(15),
+            now.strftime("%y%m%d"),
+            now.strftime("%H%M"),
+            "^",
+            "00501",
+            isa13,
+            "0",
+            usage_indicator,
+            ":",
         )
-    )  # fmt: skip
+    )
     gs = "*".join(
         (
-            "GS", _GS01[transaction.set_id], sender, receiver, now.strftime("%Y%m%d"), now.strftime("%H%M"), gs06,
-            "X", transaction.version,
+            "GS",
+            _GS01[transaction.set_id],
+            sender,
+            receiver,
+            now.strftime("%Y%m%d"),
+            now.strftime("%H%M"),
+            gs06,
+            "X",
+            transaction.version,
         )
-    )  # fmt: skip
+    )
     segments = [isa, gs, *transaction.finish(), f"GE*1*{gs06}", f"IEA*1*{isa13}"]
     return "".join(f"{segment}~\n" for segment in segments)

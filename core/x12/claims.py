@@ -241,17 +241,31 @@ def build_837p(
     w.add("NM1", "PR", "2", payer.name, "", "", "", "", "PI", payer.payer_id)
     # 2300 claim
     w.add(
-        "CLM", claim.claim_id, format_amount(claim.total_charge), "", "",
-        (claim.place_of_service, "B", claim.frequency_code), "Y", "A", "Y", "Y",
-    )  # fmt: skip
+        "CLM",
+        claim.claim_id,
+        format_amount(claim.total_charge),
+        "",
+        "",
+        (claim.place_of_service, "B", claim.frequency_code),
+        "Y",
+        "A",
+        "Y",
+        "Y",
+    )
     w.add("HI", *((("ABK" if n == 0 else "ABF"), code) for n, code in enumerate(codes)))
     # 2400 service lines
     for number, line in enumerate(claim.lines, start=1):
         w.add("LX", str(number))
         w.add(
-            "SV1", ("HC", line.procedure_code, *line.modifiers), format_amount(line.charge), "UN",
-            format_decimal(line.units), "", "", tuple(str(p) for p in line.diagnosis_pointers),
-        )  # fmt: skip
+            "SV1",
+            ("HC", line.procedure_code, *line.modifiers),
+            format_amount(line.charge),
+            "UN",
+            format_decimal(line.units),
+            "",
+            "",
+            tuple(str(p) for p in line.diagnosis_pointers),
+        )
         w.add("DTP", "472", "D8", d8(line.service_date))
     return interchange(
         w,
@@ -556,20 +570,37 @@ def build_835(
         if not claim.patient_last_name or not claim.patient_member_id:
             raise ValueError(f"claim {number}: the patient's last name and member id are required (NM1*QC)")
         w.add(
-            "CLP", claim.claim_id, claim.status_code, format_amount(claim.billed), format_amount(claim.paid),
+            "CLP",
+            claim.claim_id,
+            claim.status_code,
+            format_amount(claim.billed),
+            format_amount(claim.paid),
             format_amount(claim.patient_responsibility) if claim.patient_responsibility else "",
-            "12", claim.payer_claim_number,
-        )  # fmt: skip
+            "12",
+            claim.payer_claim_number,
+        )
         _add_cas(w, claim.adjustments)
         w.add(
-            "NM1", "QC", "1", claim.patient_last_name, claim.patient_first_name or "", "", "", "", "MI",
+            "NM1",
+            "QC",
+            "1",
+            claim.patient_last_name,
+            claim.patient_first_name or "",
+            "",
+            "",
+            "",
+            "MI",
             claim.patient_member_id,
-        )  # fmt: skip
+        )
         for line in claim.lines:
             w.add(
-                "SVC", ("HC", line.procedure_code, *line.modifiers), format_amount(line.billed),
-                format_amount(line.paid), "", format_decimal(line.units) if line.units != 1 else "",
-            )  # fmt: skip
+                "SVC",
+                ("HC", line.procedure_code, *line.modifiers),
+                format_amount(line.billed),
+                format_amount(line.paid),
+                "",
+                format_decimal(line.units) if line.units != 1 else "",
+            )
             if line.service_date is not None:
                 w.add("DTM", "472", d8(line.service_date))
             _add_cas(w, line.adjustments)

@@ -56,10 +56,14 @@ _PLAN_START_QUALIFIERS = ("291", "307", "346", "356")  # in order of preference
 _PLAN_END_QUALIFIERS = ("291", "307", "347", "357")
 _MONEY_FIELDS = frozenset(
     {
-        "deductible", "deductible_remaining", "family_deductible_remaining", "copay_amount", "out_of_pocket_max",
+        "deductible",
+        "deductible_remaining",
+        "family_deductible_remaining",
+        "copay_amount",
+        "out_of_pocket_max",
         "out_of_pocket_remaining",
     }
-)  # fmt: skip
+)
 _PROCEDURE_QUALIFIERS = frozenset({"HC", "AD", "CJ", "ID", "IV", "N4", "ZZ"})
 
 
@@ -126,10 +130,22 @@ class Coverage:
         """
         out: dict[str, Any] = {}
         for name in (
-            "eligibility_status", "member_id", "payer_id", "plan_name", "effective_date", "termination_date",
-            "deductible", "deductible_remaining", "family_deductible_remaining", "coinsurance_rate", "copay_amount",
-            "out_of_pocket_max", "out_of_pocket_remaining", "authorization_required_codes", "reject_reason_code",
-        ):  # fmt: skip
+            "eligibility_status",
+            "member_id",
+            "payer_id",
+            "plan_name",
+            "effective_date",
+            "termination_date",
+            "deductible",
+            "deductible_remaining",
+            "family_deductible_remaining",
+            "coinsurance_rate",
+            "copay_amount",
+            "out_of_pocket_max",
+            "out_of_pocket_remaining",
+            "authorization_required_codes",
+            "reject_reason_code",
+        ):
             value = getattr(self, name)
             if value is None or value == ():
                 continue
@@ -707,12 +723,21 @@ def _eb(
     procedure: str = "",
 ) -> None:
     w.add(
-        "EB", kind, level, service_type, "", plan, period,
+        "EB",
+        kind,
+        level,
+        service_type,
+        "",
+        plan,
+        period,
         format_amount(amount) if amount is not None else "",
         format_decimal(rate) if rate is not None else "",
-        "", "", auth, network,
+        "",
+        "",
+        auth,
+        network,
         ("HC", procedure) if procedure else "",
-    )  # fmt: skip
+    )
 
 
 def _add_benefits(w: SegmentWriter, a: CoverageAnswer) -> None:

@@ -43,10 +43,18 @@ CREATE TABLE audit_plain (
 
 def _event(i: int) -> audit.AuditEvent:
     return audit.AuditEvent(
-        service="billing", user_id=f"user-{i % 17}", actor_role="billing", action="read", resource_type="claim",
-        resource_id=f"CLM-{i}", outcome="success", http_status=200, client_ip="127.0.0.1", request_id=f"req-{i}",
+        service="billing",
+        user_id=f"user-{i % 17}",
+        actor_role="billing",
+        action="read",
+        resource_type="claim",
+        resource_id=f"CLM-{i}",
+        outcome="success",
+        http_status=200,
+        client_ip="127.0.0.1",
+        request_id=f"req-{i}",
         details={"method": "GET", "route": "/claims/<claim_id>"},
-    )  # fmt: skip
+    )
 
 
 def _plain_insert(db: Database, i: int) -> None:
@@ -109,8 +117,10 @@ def main() -> int:
         print(f"plain INSERT+COMMIT (unchained table):          {plain:10.0f} rows/s")
         print(f"audit append, one transaction each:             {single:10.0f} rows/s  ({single / plain:.2f}x)")
         print(f"audit append, group commit (what services use): {grouped:10.0f} rows/s  ({ratio:.2f}x)")
-        print(f"ratio group-commit append/plain: {ratio:.2f}x  (target >= 0.50x: "
-              f"{'PASS' if ratio >= 0.5 else 'BELOW TARGET'})")  # fmt: skip
+        print(
+            f"ratio group-commit append/plain: {ratio:.2f}x  (target >= 0.50x: "
+            f"{'PASS' if ratio >= 0.5 else 'BELOW TARGET'})"
+        )
 
         with db.transaction() as cur:
             cur.execute(
@@ -129,8 +139,10 @@ def main() -> int:
             print(f"verify found a broken chain at seq {result.first_bad_seq}: {result.reason}", file=sys.stderr)
             return 1
         rate = result.rows_checked / elapsed
-        print(f"verify: {result.rows_checked} rows in {elapsed:.2f} s = {rate:,.0f} rows/s "
-              f"(target >= 100,000: {'PASS' if rate >= 100_000 else 'BELOW TARGET'})")  # fmt: skip
+        print(
+            f"verify: {result.rows_checked} rows in {elapsed:.2f} s = {rate:,.0f} rows/s "
+            f"(target >= 100,000: {'PASS' if rate >= 100_000 else 'BELOW TARGET'})"
+        )
         return 0
     finally:
         db.close()

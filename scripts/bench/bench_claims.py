@@ -266,11 +266,21 @@ class Inserter:
             cur.execute(
                 BASELINE_INSERT,
                 (
-                    f"BENCH-{self.run_id}-{index:08d}", s["patient_id"], s["provider_id"], s["member_id"],
-                    s["service_date"], self.payload, s["claim_total"], s["patient_responsibility"],
-                    s["insurance_responsibility"], now, now, s["payer_id"], "bench-baseline",
+                    f"BENCH-{self.run_id}-{index:08d}",
+                    s["patient_id"],
+                    s["provider_id"],
+                    s["member_id"],
+                    s["service_date"],
+                    self.payload,
+                    s["claim_total"],
+                    s["patient_responsibility"],
+                    s["insurance_responsibility"],
+                    now,
+                    now,
+                    s["payer_id"],
+                    "bench-baseline",
                 ),
-            )  # fmt: skip
+            )
         self.conn.commit()
 
     def close(self) -> None:

@@ -101,8 +101,9 @@ def latencies(result: SessionResult, ends: list[float]) -> list[float]:
     return out
 
 
-async def dictate(url: str, context: ssl.SSLContext, token: str, key: str, name: str, pcm: bytes, *,
-                  realtime: bool) -> SessionResult:  # fmt: skip
+async def dictate(
+    url: str, context: ssl.SSLContext, token: str, key: str, name: str, pcm: bytes, *, realtime: bool
+) -> SessionResult:
     from cryptography.fernet import Fernet
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -111,8 +112,9 @@ async def dictate(url: str, context: ssl.SSLContext, token: str, key: str, name:
     result = SessionResult(name)
     started = time.monotonic()
     try:
-        async with connect(url, ssl=context, additional_headers={"Authorization": f"Bearer {token}"},
-                           max_size=2**22, open_timeout=30) as ws:  # fmt: skip
+        async with connect(
+            url, ssl=context, additional_headers={"Authorization": f"Bearer {token}"}, max_size=2**22, open_timeout=30
+        ) as ws:
 
             async def receive() -> None:
                 try:
@@ -171,13 +173,20 @@ def baseline(clips: dict, prompt: str | None, beam_size: int) -> tuple[list[str]
 def start_receiver(procs: benchlib.Processes, dsn: str, master_key: str, certs: Path) -> str:
     """The receiver as its .conf runs it (`python receiver.py` in its app folder); returns its dictation URL."""
     port = benchlib.free_port()
-    env = procs.child_env(port, {
-        "POSTGRES_URL": dsn, "TLS_CERT_DIR": str(certs), "INTELLUXE_MASTER_KEY": master_key, "MAX_SESSIONS": "32",
-        "LOG_LEVEL": "WARNING",
-    })  # fmt: skip
+    env = procs.child_env(
+        port,
+        {
+            "POSTGRES_URL": dsn,
+            "TLS_CERT_DIR": str(certs),
+            "INTELLUXE_MASTER_KEY": master_key,
+            "MAX_SESSIONS": "32",
+            "LOG_LEVEL": "WARNING",
+        },
+    )
     app = benchlib.SERVICES / "audio-receiver" / "app"
-    service = procs.start("audio-receiver", [sys.executable, str(app / "receiver.py")], app, env,
-                          f"https://localhost:{port}")  # fmt: skip
+    service = procs.start(
+        "audio-receiver", [sys.executable, str(app / "receiver.py")], app, env, f"https://localhost:{port}"
+    )
     procs.wait_healthy(service, 60, context=ssl.create_default_context(cafile=str(certs / "ca.pem")))
     return f"wss://localhost:{port}/dictation"
 
@@ -186,8 +195,10 @@ def summarise(values: list[float]) -> str:
     if not values:
         return "n/a"
     ordered = sorted(values)
-    return (f"p50 {statistics.median(ordered):.2f} s, p90 {percentile(ordered, 90):.2f} s, "
-            f"max {ordered[-1]:.2f} s (n={len(ordered)})")  # fmt: skip
+    return (
+        f"p50 {statistics.median(ordered):.2f} s, p90 {percentile(ordered, 90):.2f} s, "
+        f"max {ordered[-1]:.2f} s (n={len(ordered)})"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -196,8 +207,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-concurrency", action="store_true", help="skip part 3 (it takes ~40 s per level)")
     parser.add_argument("--baseline-runs", type=int, default=3, help="runs of the beam-1 baseline to average")
     args = parser.parse_args(argv)
-    for module, hint in (("faster_whisper", "pip install -e '.[audio]'"), ("jiwer", "pip install -e '.[dev]'"),
-                         ("whisper_normalizer", "pip install -e '.[dev]'")):  # fmt: skip
+    for module, hint in (
+        ("faster_whisper", "pip install -e '.[audio]'"),
+        ("jiwer", "pip install -e '.[dev]'"),
+        ("whisper_normalizer", "pip install -e '.[dev]'"),
+    ):
         benchlib.require_python_module(module, hint)
     for program in ("espeak-ng", "sox", "openssl"):
         benchlib.require_program(program, f"apt-get install -y {program}")
@@ -225,14 +239,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         bare5_wer, bare5_rtf = word_error_rate(references, texts5), bare5_seconds / audio_seconds
 
         certs = workdir / "certs"
-        subprocess.run(["bash", str(benchlib.ROOT / "scripts" / "gen-certs.sh"), str(certs)], check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            ["bash", str(benchlib.ROOT / "scripts" / "gen-certs.sh"), str(certs)], check=True, capture_output=True
+        )
         context = ssl.create_default_context(cafile=str(certs / "ca.pem"))
         master_key = Fernet.generate_key().decode()
         with benchlib.bench_database(backing.postgres_server_url) as dsn:
             db = Database(dsn, maxconn=2)
-            doctors = [enrollment.enroll(db, MultiFernet([Fernet(master_key.encode())]), f"bench-dr-{i}",
-                                         CLIP_VOCABULARY) for i in range(max(args.max_streams, 1))]  # fmt: skip
+            doctors = [
+                enrollment.enroll(db, MultiFernet([Fernet(master_key.encode())]), f"bench-dr-{i}", CLIP_VOCABULARY)
+                for i in range(max(args.max_streams, 1))
+            ]
             db.close()
             procs = benchlib.Processes(workdir)
             try:
@@ -240,8 +257,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 token, key = doctors[0]
 
                 async def sequential(realtime: bool) -> list[SessionResult]:
-                    return [await dictate(url, context, token, key, name, clip.pcm, realtime=realtime)
-                            for name, clip in clips.items()]  # fmt: skip
+                    return [
+                        await dictate(url, context, token, key, name, clip.pcm, realtime=realtime)
+                        for name, clip in clips.items()
+                    ]
 
                 asyncio.run(sequential(False))  # warm-up: the receiver's first calls
                 fast = asyncio.run(sequential(False))
@@ -257,15 +276,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(
                     f"   bare, its default beam 5         : WER {bare5_wer:.3f}   RTF {bare5_rtf:.3f}   (for reference)"
                 )
-                print(f"   pipeline, as fast as possible    : WER {pipe_wer:.3f}   RTF {pipe_rtf:.3f}   "
-                      f"(partials {sum(r.partials for r in fast)})")  # fmt: skip
-                print(f"   pipeline, real time (live)       : WER {live_wer:.3f}   (partials "
-                      f"{sum(r.partials for r in live)})")  # fmt: skip
+                print(
+                    f"   pipeline, as fast as possible    : WER {pipe_wer:.3f}   RTF {pipe_rtf:.3f}   "
+                    f"(partials {sum(r.partials for r in fast)})"
+                )
+                print(
+                    f"   pipeline, real time (live)       : WER {live_wer:.3f}   (partials "
+                    f"{sum(r.partials for r in live)})"
+                )
                 print(
                     f"   WER pipeline - bare: {pipe_wer - bare_wer:+.3f} (target <= 0): {verdict(pipe_wer <= bare_wer)}"
                 )
-                print(f"   RTF ratio: {pipe_rtf / bare_rtf:.2f}x (target <= {RTF_TARGET}x): "
-                      f"{verdict(pipe_rtf / bare_rtf <= RTF_TARGET)}")  # fmt: skip
+                print(
+                    f"   RTF ratio: {pipe_rtf / bare_rtf:.2f}x (target <= {RTF_TARGET}x): "
+                    f"{verdict(pipe_rtf / bare_rtf <= RTF_TARGET)}"
+                )
                 p90 = percentile(sorted(live_latency), 90)
                 print("\n2. end of utterance -> final, one stream in real time")
                 print(

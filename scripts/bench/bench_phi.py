@@ -42,17 +42,47 @@ from core.phi import detect  # noqa: E402
 
 TARGET = 1_000_000
 GROUP = {
-    "name": "name", "street_address": "location", "city": "location", "zip_code": "location", "date": "date",
-    "date_of_birth": "date", "age_over_89": "age", "phone": "phone", "fax": "phone", "email": "email", "ssn": "ssn",
-    "url": "url", "ip_address": "ip", "medical_record": "id", "health_plan_id": "id", "account_number": "id",
-    "license_number": "id", "vehicle_id": "id", "device_id": "id", "other_id": "id",
-}  # fmt: skip
+    "name": "name",
+    "street_address": "location",
+    "city": "location",
+    "zip_code": "location",
+    "date": "date",
+    "date_of_birth": "date",
+    "age_over_89": "age",
+    "phone": "phone",
+    "fax": "phone",
+    "email": "email",
+    "ssn": "ssn",
+    "url": "url",
+    "ip_address": "ip",
+    "medical_record": "id",
+    "health_plan_id": "id",
+    "account_number": "id",
+    "license_number": "id",
+    "vehicle_id": "id",
+    "device_id": "id",
+    "other_id": "id",
+}
 PRESIDIO_GROUP = {
-    "PERSON": "name", "LOCATION": "location", "DATE_TIME": "date", "PHONE_NUMBER": "phone", "EMAIL_ADDRESS": "email",
-    "US_SSN": "ssn", "US_ITIN": "ssn", "URL": "url", "IP_ADDRESS": "ip", "CREDIT_CARD": "id", "US_BANK_NUMBER": "id",
-    "US_DRIVER_LICENSE": "id", "MEDICAL_LICENSE": "id", "US_PASSPORT": "id", "IBAN_CODE": "id", "UK_NHS": "id",
-    "US_MBI": "id", "US_NPI": "id",
-}  # fmt: skip
+    "PERSON": "name",
+    "LOCATION": "location",
+    "DATE_TIME": "date",
+    "PHONE_NUMBER": "phone",
+    "EMAIL_ADDRESS": "email",
+    "US_SSN": "ssn",
+    "US_ITIN": "ssn",
+    "URL": "url",
+    "IP_ADDRESS": "ip",
+    "CREDIT_CARD": "id",
+    "US_BANK_NUMBER": "id",
+    "US_DRIVER_LICENSE": "id",
+    "MEDICAL_LICENSE": "id",
+    "US_PASSPORT": "id",
+    "IBAN_CODE": "id",
+    "UK_NHS": "id",
+    "US_MBI": "id",
+    "US_NPI": "id",
+}
 
 Span = tuple[int, int, str]
 

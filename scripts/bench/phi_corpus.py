@@ -47,16 +47,47 @@ LAST = (
     "Gallagher Yamamoto Abdi Ivanova Rosenberg Fitzgerald Nowak Achebe Kaur Bui Esposito Schwartz Gutierrez"
 ).split()
 CITIES = (
-    ("Chicago", "IL", "60614"), ("Springfield", "IL", "62704"), ("Normal", "IL", "61761"), ("Houston", "TX", "77030"),
-    ("Austin", "TX", "78701"), ("Phoenix", "AZ", "85004"), ("Denver", "CO", "80203"), ("Boston", "MA", "02115"),
-    ("Baltimore", "MD", "21201"), ("Pittsburgh", "PA", "15213"), ("Jackson", "MS", "39201"), ("Mobile", "AL", "36602"),
-    ("Portland", "OR", "97201"), ("Columbus", "OH", "43215"), ("Madison", "WI", "53703"), ("Seattle", "WA", "98104"),
-    ("Atlanta", "GA", "30303"), ("Nashville", "TN", "37203"), ("Oak Park", "IL", "60302"), ("Ann Arbor", "MI", "48104"),
-    ("Warren", "MI", "48089"), ("San Antonio", "TX", "78205"), ("Fresno", "CA", "93721"), ("Tucson", "AZ", "85701"),
-    ("Sioux Falls", "SD", "57104"), ("Boise", "ID", "83702"), ("Albany", "NY", "12207"), ("Camden", "NJ", "08102"),
-)  # fmt: skip
-STATE_NAMES = {"IL": "Illinois", "TX": "Texas", "AZ": "Arizona", "CO": "Colorado", "MA": "Massachusetts",
-               "MD": "Maryland", "PA": "Pennsylvania", "OH": "Ohio", "WA": "Washington", "GA": "Georgia"}  # fmt: skip
+    ("Chicago", "IL", "60614"),
+    ("Springfield", "IL", "62704"),
+    ("Normal", "IL", "61761"),
+    ("Houston", "TX", "77030"),
+    ("Austin", "TX", "78701"),
+    ("Phoenix", "AZ", "85004"),
+    ("Denver", "CO", "80203"),
+    ("Boston", "MA", "02115"),
+    ("Baltimore", "MD", "21201"),
+    ("Pittsburgh", "PA", "15213"),
+    ("Jackson", "MS", "39201"),
+    ("Mobile", "AL", "36602"),
+    ("Portland", "OR", "97201"),
+    ("Columbus", "OH", "43215"),
+    ("Madison", "WI", "53703"),
+    ("Seattle", "WA", "98104"),
+    ("Atlanta", "GA", "30303"),
+    ("Nashville", "TN", "37203"),
+    ("Oak Park", "IL", "60302"),
+    ("Ann Arbor", "MI", "48104"),
+    ("Warren", "MI", "48089"),
+    ("San Antonio", "TX", "78205"),
+    ("Fresno", "CA", "93721"),
+    ("Tucson", "AZ", "85701"),
+    ("Sioux Falls", "SD", "57104"),
+    ("Boise", "ID", "83702"),
+    ("Albany", "NY", "12207"),
+    ("Camden", "NJ", "08102"),
+)
+STATE_NAMES = {
+    "IL": "Illinois",
+    "TX": "Texas",
+    "AZ": "Arizona",
+    "CO": "Colorado",
+    "MA": "Massachusetts",
+    "MD": "Maryland",
+    "PA": "Pennsylvania",
+    "OH": "Ohio",
+    "WA": "Washington",
+    "GA": "Georgia",
+}
 STREETS = (
     "Main",
     "Oak",
@@ -86,12 +117,23 @@ MONTHS = ("January February March April May June July August September October N
 AREA_CODES = ("312", "773", "217", "713", "512", "602", "303", "617", "410", "412", "601", "251", "503", "614", "206")
 
 DRUGS = (
-    ("metoprolol", "25 mg PO BID"), ("lisinopril", "10 mg daily"), ("aspirin", "81 mg daily"),
-    ("atorvastatin", "40 mg qhs"), ("furosemide", "40 mg IV x1"), ("insulin glargine", "22 units SC qhs"),
-    ("heparin", "5000 units SC q8h"), ("apixaban", "5 mg BID"), ("levothyroxine", "0.05 mg daily"),
-    ("albuterol", "2 puffs q4h PRN"), ("acetaminophen", "650 mg q6h PRN"), ("ondansetron", "4 mg IV q6h PRN"),
-    ("Tylenol", "500 mg x2"), ("Lasix", "20 mg"), ("Keflex", "500 mg QID x7 days"), ("Coumadin", "2.5 mg"),
-)  # fmt: skip
+    ("metoprolol", "25 mg PO BID"),
+    ("lisinopril", "10 mg daily"),
+    ("aspirin", "81 mg daily"),
+    ("atorvastatin", "40 mg qhs"),
+    ("furosemide", "40 mg IV x1"),
+    ("insulin glargine", "22 units SC qhs"),
+    ("heparin", "5000 units SC q8h"),
+    ("apixaban", "5 mg BID"),
+    ("levothyroxine", "0.05 mg daily"),
+    ("albuterol", "2 puffs q4h PRN"),
+    ("acetaminophen", "650 mg q6h PRN"),
+    ("ondansetron", "4 mg IV q6h PRN"),
+    ("Tylenol", "500 mg x2"),
+    ("Lasix", "20 mg"),
+    ("Keflex", "500 mg QID x7 days"),
+    ("Coumadin", "2.5 mg"),
+)
 ICD = ("E11.9", "I10", "I50.9", "J44.1", "N18.3", "K21.9", "M54.5", "F32.9", "E78.5", "Z79.4", "I48.91")
 CPT = ("99213", "99214", "99223", "93000", "71046", "80053", "36415", "99232")
 
@@ -326,25 +368,44 @@ class Gen:
         return [(".".join(str(self.r.randint(1, 254)) for _ in range(4)), "ip_address")]
 
     def url(self) -> list[Piece]:
-        return [(self.r.choice((f"https://mychart.example-health.org/visit/{self.r.randint(1000, 99999)}",
-                                f"www.{self.patient_last.lower().replace(' ', '')}family.com",
-                                f"http://portal.stjoes.org/p?id={self.r.randint(100, 999)}")), "url")]  # fmt: skip
+        return [
+            (
+                self.r.choice(
+                    (
+                        f"https://mychart.example-health.org/visit/{self.r.randint(1000, 99999)}",
+                        f"www.{self.patient_last.lower().replace(' ', '')}family.com",
+                        f"http://portal.stjoes.org/p?id={self.r.randint(100, 999)}",
+                    )
+                ),
+                "url",
+            )
+        ]
 
     # -------------------------------------------------------------- look-alikes (gold: nothing)
 
     def vitals(self) -> list[Piece]:
         r = self.r
-        return [(f"BP {r.randint(95, 180)}/{r.randint(55, 105)}, HR {r.randint(50, 120)}, RR {r.randint(12, 28)}, "
-                 f"T {r.randint(970, 1024) / 10}F, SpO2 {r.randint(88, 100)}% on {r.choice(('RA', '2L NC'))}. "
-                 f"Wt {r.randint(45, 140)} kg, Ht {r.randint(4, 6)}'{r.randint(0, 11)}\".", None)]  # fmt: skip
+        return [
+            (
+                f"BP {r.randint(95, 180)}/{r.randint(55, 105)}, HR {r.randint(50, 120)}, RR {r.randint(12, 28)}, "
+                f"T {r.randint(970, 1024) / 10}F, SpO2 {r.randint(88, 100)}% on {r.choice(('RA', '2L NC'))}. "
+                f"Wt {r.randint(45, 140)} kg, Ht {r.randint(4, 6)}'{r.randint(0, 11)}\".",
+                None,
+            )
+        ]
 
     def labs(self) -> list[Piece]:
         r = self.r
-        return [(f"Na {r.randint(128, 146)}, K {r.randint(30, 55) / 10}, Cr {r.randint(6, 40) / 10}, "
-                 f"WBC {r.randint(30, 180) / 10}, Hgb {r.randint(70, 160) / 10}. "
-                 f"ABG {r.randint(720, 745) / 100}/{r.randint(25, 60)}/{r.randint(55, 110)}, "
-                 f"lactate {r.randint(5, 40) / 10}. "
-                 f"A1c {r.randint(50, 120) / 10}%, INR {r.randint(9, 35) / 10}.", None)]  # fmt: skip
+        return [
+            (
+                f"Na {r.randint(128, 146)}, K {r.randint(30, 55) / 10}, Cr {r.randint(6, 40) / 10}, "
+                f"WBC {r.randint(30, 180) / 10}, Hgb {r.randint(70, 160) / 10}. "
+                f"ABG {r.randint(720, 745) / 100}/{r.randint(25, 60)}/{r.randint(55, 110)}, "
+                f"lactate {r.randint(5, 40) / 10}. "
+                f"A1c {r.randint(50, 120) / 10}%, INR {r.randint(9, 35) / 10}.",
+                None,
+            )
+        ]
 
     def meds(self) -> list[Piece]:
         chosen = self.r.sample(DRUGS, 3)
@@ -364,8 +425,16 @@ class Gen:
             f"cough x{r.randint(2, 9)} days",
             f"diagnosed in {r.randint(1995, 2023)}",
             f"{r.randint(20, 89)} yo",
-            "Allen test negative", "Murphy sign negative", "Graves disease", "Foley catheter in place", "brown sputum",
-            "will follow up", "may return PRN", "Homan sign negative", "Parkinson's disease", "Bell palsy",
+            "Allen test negative",
+            "Murphy sign negative",
+            "Graves disease",
+            "Foley catheter in place",
+            "brown sputum",
+            "will follow up",
+            "may return PRN",
+            "Homan sign negative",
+            "Parkinson's disease",
+            "Bell palsy",
             f"lot {r.randint(10**6, 10**8)}",
             f"{r.randint(1, 3)} tabs x{r.randint(3, 14)} days",
             "Glasgow Coma Scale 15",
@@ -375,7 +444,7 @@ class Gen:
             f"G{r.randint(1, 5)}P{r.randint(0, 4)}",
             f"QTc {r.randint(380, 520)} ms",
             f"{r.randint(1, 12)}/{r.randint(2, 4)} strength",
-        )  # fmt: skip
+        )
         return [(r.choice(choices), None)]
 
 
@@ -395,9 +464,14 @@ def _luhn_digit(digits: list[int]) -> int:
 
 
 def _vin_check(body: list[str]) -> str:
-    values = {**{str(i): i for i in range(10)}, **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
-              **dict(zip("JKLMN", range(1, 6), strict=True)), "P": 7, "R": 9,
-              **dict(zip("STUVWXYZ", range(2, 10), strict=True))}  # fmt: skip
+    values = {
+        **{str(i): i for i in range(10)},
+        **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+        **dict(zip("JKLMN", range(1, 6), strict=True)),
+        "P": 7,
+        "R": 9,
+        **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+    }
     weights = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
     total = sum(values[c] * w for c, w in zip(body, weights, strict=True) if c != "?")
     check = total % 11
@@ -444,16 +518,43 @@ _FIELD = re.compile(r"\{(\w+)\}")
 def make_note(rng: random.Random) -> tuple[str, list[list[object]]]:
     gen = Gen(rng)
     fields: dict[str, Callable[[], list[Piece]]] = {
-        "patient": gen.patient, "patient_ref": gen.patient_ref, "doctor_name": gen.doctor_name,
-        "relative": gen.relative, "dob": gen.dob, "date": gen.date, "short_date": gen.short_date,
-        "age_phrase": gen.age_phrase, "phone": gen.phone, "fax": gen.fax, "email": gen.email, "street": gen.street,
-        "city_state_zip": gen.city_state_zip, "city": gen.city, "state_only": lambda: [(gen.state, None)],
-        "ssn": gen.ssn, "itin": gen.itin, "mrn": gen.mrn, "member_id": gen.member_id, "mbi": gen.mbi,
-        "account": gen.account, "card": gen.card, "license": gen.license, "dea": gen.dea, "npi": gen.npi,
-        "vin": gen.vin, "plate": gen.plate, "serial": gen.serial, "encounter": gen.encounter, "ip": gen.ip,
-        "url": gen.url, "vitals": gen.vitals, "labs": gen.labs, "meds": gen.meds, "codes": gen.codes,
+        "patient": gen.patient,
+        "patient_ref": gen.patient_ref,
+        "doctor_name": gen.doctor_name,
+        "relative": gen.relative,
+        "dob": gen.dob,
+        "date": gen.date,
+        "short_date": gen.short_date,
+        "age_phrase": gen.age_phrase,
+        "phone": gen.phone,
+        "fax": gen.fax,
+        "email": gen.email,
+        "street": gen.street,
+        "city_state_zip": gen.city_state_zip,
+        "city": gen.city,
+        "state_only": lambda: [(gen.state, None)],
+        "ssn": gen.ssn,
+        "itin": gen.itin,
+        "mrn": gen.mrn,
+        "member_id": gen.member_id,
+        "mbi": gen.mbi,
+        "account": gen.account,
+        "card": gen.card,
+        "license": gen.license,
+        "dea": gen.dea,
+        "npi": gen.npi,
+        "vin": gen.vin,
+        "plate": gen.plate,
+        "serial": gen.serial,
+        "encounter": gen.encounter,
+        "ip": gen.ip,
+        "url": gen.url,
+        "vitals": gen.vitals,
+        "labs": gen.labs,
+        "meds": gen.meds,
+        "codes": gen.codes,
         "lookalike": gen.lookalike,
-    }  # fmt: skip
+    }
     templates = [rng.choice(HEADER), *rng.sample(BODY, rng.randint(5, 9)), rng.choice(FOOTER)]
     text_parts: list[str] = []
     spans: list[list[object]] = []

@@ -90,9 +90,14 @@ def start_receiver(migrated_url: str, certs: Path, master_key: str, service_modu
         mod = service_module("audio-receiver", "receiver")
         config_mod = service_module("audio-receiver", "receiver_config")
         base = {
-            "POSTGRES_URL": migrated_url, "INTELLUXE_MASTER_KEY": master_key, "INTELLUXE_HOME": str(tmp_path),
-            "INTELLUXE_TOKEN_CACHE_SECONDS": "0", "TLS_CERT_DIR": str(certs), "PORT": "0", "HOST": "127.0.0.1",
-        }  # fmt: skip
+            "POSTGRES_URL": migrated_url,
+            "INTELLUXE_MASTER_KEY": master_key,
+            "INTELLUXE_HOME": str(tmp_path),
+            "INTELLUXE_TOKEN_CACHE_SECONDS": "0",
+            "TLS_CERT_DIR": str(certs),
+            "PORT": "0",
+            "HOST": "127.0.0.1",
+        }
         settings = Settings.from_env({**base, **env})
         config = config_mod.ReceiverConfig.from_env({**base, **env})
         engine = CountingEngine(shared_engine())
@@ -119,8 +124,9 @@ def start_receiver(migrated_url: str, certs: Path, master_key: str, service_modu
             receiver.close()
             loop.close()
 
-        served = Served(f"wss://localhost:{receiver.port}/dictation", receiver.port, engine, certs / "ca.pem", stop,
-                        receiver)  # fmt: skip
+        served = Served(
+            f"wss://localhost:{receiver.port}/dictation", receiver.port, engine, certs / "ca.pem", stop, receiver
+        )
         started.append(served)
         return served
 

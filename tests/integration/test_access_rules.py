@@ -28,10 +28,20 @@ def _user() -> str:
     return f"nurse-{os.urandom(4).hex()}"
 
 
-def _record(db: Database, rules, config, user: str, at: datetime, *, action: str = "view",  # type: ignore[no-untyped-def]
-            resource: str = "patient/123", success: bool = True):  # fmt: skip
-    event = rules.AccessEvent(user_id=user, resource=resource, action=action, success=success,
-                              ip_address="10.1.2.3", reported_by="ehr")  # fmt: skip
+def _record(
+    db: Database,
+    rules,
+    config,
+    user: str,
+    at: datetime,
+    *,
+    action: str = "view",  # type: ignore[no-untyped-def]
+    resource: str = "patient/123",
+    success: bool = True,
+):
+    event = rules.AccessEvent(
+        user_id=user, resource=resource, action=action, success=success, ip_address="10.1.2.3", reported_by="ehr"
+    )
     return db.run(lambda cur: rules.record_access(cur, event, config, at=at))
 
 
@@ -108,15 +118,15 @@ def test_failures_spread_wider_than_the_window_do_not_burst(db, rules, config) -
 @pytest.mark.parametrize(
     ("when", "after_hours"),
     [
-        (datetime(2026, 11, 18, 12, 59, tzinfo=UTC), True),   # Wed 06:59 in Chicago
-        (datetime(2026, 11, 18, 13, 0, tzinfo=UTC), False),   # Wed 07:00
-        (datetime(2026, 11, 19, 0, 59, tzinfo=UTC), False),   # Wed 18:59
-        (datetime(2026, 11, 19, 1, 0, tzinfo=UTC), True),     # Wed 19:00
-        (datetime(2026, 11, 22, 18, 0, tzinfo=UTC), True),    # Sunday noon: the clinic is closed
-        (datetime(2026, 7, 15, 12, 30, tzinfo=UTC), False),   # July: UTC-5, so 07:30
-        (datetime(2026, 7, 15, 11, 30, tzinfo=UTC), True),    # July 06:30
+        (datetime(2026, 11, 18, 12, 59, tzinfo=UTC), True),  # Wed 06:59 in Chicago
+        (datetime(2026, 11, 18, 13, 0, tzinfo=UTC), False),  # Wed 07:00
+        (datetime(2026, 11, 19, 0, 59, tzinfo=UTC), False),  # Wed 18:59
+        (datetime(2026, 11, 19, 1, 0, tzinfo=UTC), True),  # Wed 19:00
+        (datetime(2026, 11, 22, 18, 0, tzinfo=UTC), True),  # Sunday noon: the clinic is closed
+        (datetime(2026, 7, 15, 12, 30, tzinfo=UTC), False),  # July: UTC-5, so 07:30
+        (datetime(2026, 7, 15, 11, 30, tzinfo=UTC), True),  # July 06:30
     ],
-)  # fmt: skip
+)
 def test_after_hours_follows_the_clinics_time_zone(config, when: datetime, after_hours: bool) -> None:  # type: ignore[no-untyped-def]
     assert config.is_after_hours(when) is after_hours
 
@@ -125,8 +135,15 @@ def test_bulk_access_after_hours_raises_and_during_hours_only_flags(db, rules, c
     user = _user()
     day = _record(db, rules, config, user, DAY, action="bulk_access", resource="patients/report")
     assert day.flags == ["BULK_ACCESS"] and day.alerts == []
-    night = _record(db, rules, config, user, datetime(2026, 11, 19, 5, 0, tzinfo=UTC), action="bulk_access",
-                    resource="patients/report")  # fmt: skip
+    night = _record(
+        db,
+        rules,
+        config,
+        user,
+        datetime(2026, 11, 19, 5, 0, tzinfo=UTC),
+        action="bulk_access",
+        resource="patients/report",
+    )
     assert night.flags == ["BULK_ACCESS", "AFTER_HOURS"]
     assert [a["rule"] for a in night.alerts] == ["AFTER_HOURS_BULK_ACCESS"]
 

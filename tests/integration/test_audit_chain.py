@@ -16,10 +16,16 @@ from core.db import Database
 
 def _event(n: int = 0, **overrides: object) -> audit.AuditEvent:
     fields: dict[str, object] = {
-        "service": "billing", "user_id": f"user-{n % 3}", "action": "read", "resource_type": "claim",
-        "resource_id": f"CLM-{n}", "outcome": "success", "http_status": 200, "client_ip": "127.0.0.1",
+        "service": "billing",
+        "user_id": f"user-{n % 3}",
+        "action": "read",
+        "resource_type": "claim",
+        "resource_id": f"CLM-{n}",
+        "outcome": "success",
+        "http_status": 200,
+        "client_ip": "127.0.0.1",
         "details": {"bytes": n, "route": "/claims/<claim_id>"},
-    }  # fmt: skip
+    }
     fields.update(overrides)
     return audit.AuditEvent(**fields)  # type: ignore[arg-type]
 
@@ -163,13 +169,21 @@ def test_cli_verify_exits_non_zero_naming_the_first_bad_row(fresh_db: Database) 
 @pytest.mark.parametrize(
     ("column", "value"),
     [
-        ("audit_id", "'00000000-0000-0000-0000-000000000001'::uuid"), ("created_at", "created_at + interval '1 us'"),
-        ("service", "'compliance'"), ("user_id", "'someone-else'"), ("actor_role", "NULL"), ("action", "'delete'"),
-        ("resource_type", "'patient'"), ("resource_id", "'CLM-999'"), ("outcome", "'denied'"),
-        ("http_status", "403"), ("client_ip", "'10.9.9.9'"), ("request_id", "'other'"),
+        ("audit_id", "'00000000-0000-0000-0000-000000000001'::uuid"),
+        ("created_at", "created_at + interval '1 us'"),
+        ("service", "'compliance'"),
+        ("user_id", "'someone-else'"),
+        ("actor_role", "NULL"),
+        ("action", "'delete'"),
+        ("resource_type", "'patient'"),
+        ("resource_id", "'CLM-999'"),
+        ("outcome", "'denied'"),
+        ("http_status", "403"),
+        ("client_ip", "'10.9.9.9'"),
+        ("request_id", "'other'"),
         ("details", "details || '{\"bytes\": 999}'::jsonb"),
     ],
-)  # fmt: skip
+)
 def test_every_field_is_covered_by_the_hash(fresh_db: Database, column: str, value: str) -> None:
     for i in range(3):
         audit.append(fresh_db, _event(i, actor_role="billing", request_id=f"r{i}"))

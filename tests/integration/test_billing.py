@@ -23,11 +23,22 @@ def service_token(db: Database) -> str:
 
 
 @pytest.fixture
-def billing(monkeypatch: pytest.MonkeyPatch, migrated_url: str, redis_url: str, payer_sandbox, service_module,
-            service_token: str, served_app) -> Callable[..., Any]:  # type: ignore[no-untyped-def]  # fmt: skip
+def billing(
+    monkeypatch: pytest.MonkeyPatch,
+    migrated_url: str,
+    redis_url: str,
+    payer_sandbox,
+    service_module,
+    service_token: str,
+    served_app,
+) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
     """A billing test client wired to a real insurance-verify served over HTTP."""
-    for key, value in {"POSTGRES_URL": migrated_url, "REDIS_URL": redis_url, "PAYER_SANDBOX_URL": payer_sandbox.url,
-                       "INTELLUXE_CACHE_PREFIX": f"ilx-test-{os.urandom(4).hex()}:"}.items():  # fmt: skip
+    for key, value in {
+        "POSTGRES_URL": migrated_url,
+        "REDIS_URL": redis_url,
+        "PAYER_SANDBOX_URL": payer_sandbox.url,
+        "INTELLUXE_CACHE_PREFIX": f"ilx-test-{os.urandom(4).hex()}:",
+    }.items():
         monkeypatch.setenv(key, value)
     verify = served_app(service_module("insurance-verify", "server").app)
 
@@ -50,11 +61,16 @@ def _claim(**overrides: Any) -> dict[str, Any]:
         "patient_data": {"patient_id": "PAT-1", "provider_id": "dr-smith", "member_id": "XYZ100000001"},
         "services": [
             {"code": "99213", "amount": "150.00", "allowed_amount": "100.00", "diagnosis_codes": ["E11.9"]},
-            {"code": "80053", "amount": 300, "allowed_amount": "200.00", "diagnosis_codes": ["E11.9", "I10"],
-             "modifiers": ["90"]},
+            {
+                "code": "80053",
+                "amount": 300,
+                "allowed_amount": "200.00",
+                "diagnosis_codes": ["E11.9", "I10"],
+                "modifiers": ["90"],
+            },
         ],
         "service_date": "2026-11-20",
-    }  # fmt: skip
+    }
     body.update(overrides)
     return body
 
@@ -97,20 +113,28 @@ def test_allowed_amounts_come_from_the_fee_schedule_then_billed(billing, billing
     body = _claim(services=[{"code": "85025", "amount": "40.00"}, {"code": "81001", "amount": "20.00"}])
     claim = _post(billing(), billing_token, body).json
     assert [(line["allowed_amount"], line["allowed_source"]) for line in claim["lines"]] == [
-        (11.0, "fee_schedule"), (20.0, "billed")]  # fmt: skip
+        (11.0, "fee_schedule"),
+        (20.0, "billed"),
+    ]
     db.execute("DELETE FROM fee_schedule WHERE payer_id = 'anthem-bcbs' AND procedure_code = '85025'")
 
 
 def test_inactive_and_rejected_members_get_422_with_the_reason(billing, billing_token, db) -> None:  # type: ignore[no-untyped-def]
     client = billing()
     before = db.fetchone("SELECT count(*) AS n FROM claims")["n"]
-    inactive = _post(client, billing_token, _claim(patient_data={"patient_id": "P2", "provider_id": "dr-smith",
-                                                                 "member_id": "XYZ100000002"}))  # fmt: skip
+    inactive = _post(
+        client,
+        billing_token,
+        _claim(patient_data={"patient_id": "P2", "provider_id": "dr-smith", "member_id": "XYZ100000002"}),
+    )
     assert inactive.status_code == 422
     assert inactive.json["error"]["code"] == "not_eligible"
     assert "inactive" in inactive.json["error"]["message"]
-    rejected = _post(client, billing_token, _claim(patient_data={"patient_id": "P3", "provider_id": "dr-smith",
-                                                                 "member_id": "NOSUCH000009"}))  # fmt: skip
+    rejected = _post(
+        client,
+        billing_token,
+        _claim(patient_data={"patient_id": "P3", "provider_id": "dr-smith", "member_id": "NOSUCH000009"}),
+    )
     assert rejected.status_code == 422
     assert "subscriber not found" in rejected.json["error"]["message"]
     assert db.fetchone("SELECT count(*) AS n FROM claims")["n"] == before
@@ -159,8 +183,9 @@ def test_concurrent_duplicates_make_exactly_one_claim(billing, billing_token, db
     claim_id = results[0].json["claim_id"]
     assert db.fetchone("SELECT count(*) AS n FROM claim_idempotency WHERE idem_key = %s", (key,))["n"] == 1
     assert db.fetchone("SELECT count(*) AS n FROM claims WHERE claim_id = %s", (claim_id,))["n"] == 1
-    made = db.fetchone("SELECT count(*) AS n FROM claims c JOIN claim_idempotency i USING (claim_id) "
-                       "WHERE i.idem_key = %s", (key,))["n"]  # fmt: skip
+    made = db.fetchone(
+        "SELECT count(*) AS n FROM claims c JOIN claim_idempotency i USING (claim_id) WHERE i.idem_key = %s", (key,)
+    )["n"]
     assert made == 1
 
 
@@ -205,9 +230,14 @@ def test_roles_on_every_claim_endpoint(billing, db) -> None:  # type: ignore[no-
 def test_read_and_search_claims(billing, billing_token) -> None:  # type: ignore[no-untyped-def]
     client = billing()
     patient = f"PAT-{os.urandom(4).hex()}"
-    made = [_post(client, billing_token, _claim(patient_data={"patient_id": patient, "provider_id": "dr-smith",
-                                                              "member_id": "XYZ100000001"})).json
-            for _ in range(3)]  # fmt: skip
+    made = [
+        _post(
+            client,
+            billing_token,
+            _claim(patient_data={"patient_id": patient, "provider_id": "dr-smith", "member_id": "XYZ100000001"}),
+        ).json
+        for _ in range(3)
+    ]
     headers = {"Authorization": f"Bearer {billing_token}"}
     one = client.get(f"/claims/{made[0]['claim_id']}", headers=headers)
     assert one.status_code == 200 and one.json["claim_id"] == made[0]["claim_id"]
@@ -251,33 +281,70 @@ def test_posting_an_835_moves_claims_and_reports_unknown_ones(billing, billing_t
     headers = {"Authorization": f"Bearer {billing_token}", "Content-Type": "application/edi-x12"}
 
     def payment(claim_id: str, status: str, paid_amount: str, patient: str, adjustments) -> ClaimPayment:  # type: ignore[no-untyped-def]
-        return ClaimPayment(claim_id=claim_id, status_code=status, billed=Decimal("450.00"), paid=Decimal(paid_amount),
-                            patient_responsibility=Decimal(patient), payer_claim_number=f"PCN{claim_id[-6:]}",
-                            adjustments=tuple(adjustments), patient_last_name="DOE", patient_first_name="JANE",
-                            patient_member_id="XYZ100000001")  # fmt: skip
+        return ClaimPayment(
+            claim_id=claim_id,
+            status_code=status,
+            billed=Decimal("450.00"),
+            paid=Decimal(paid_amount),
+            patient_responsibility=Decimal(patient),
+            payer_claim_number=f"PCN{claim_id[-6:]}",
+            adjustments=tuple(adjustments),
+            patient_last_name="DOE",
+            patient_first_name="JANE",
+            patient_member_id="XYZ100000001",
+        )
 
     claims = [
-        payment(paid["claim_id"], "1", "75.00", "225.00", [Adjustment("CO", "45", Decimal("150.00")),
-                                                        Adjustment("PR", "1", Decimal("200.00")),
-                                                        Adjustment("PR", "3", Decimal("25.00"))]),
-        payment(partial["claim_id"], "1", "50.00", "225.00", [Adjustment("CO", "45", Decimal("150.00")),
-                                                           Adjustment("PR", "1", Decimal("225.00"))]),
+        payment(
+            paid["claim_id"],
+            "1",
+            "75.00",
+            "225.00",
+            [
+                Adjustment("CO", "45", Decimal("150.00")),
+                Adjustment("PR", "1", Decimal("200.00")),
+                Adjustment("PR", "3", Decimal("25.00")),
+            ],
+        ),
+        payment(
+            partial["claim_id"],
+            "1",
+            "50.00",
+            "225.00",
+            [Adjustment("CO", "45", Decimal("150.00")), Adjustment("PR", "1", Decimal("225.00"))],
+        ),
         payment(denied["claim_id"], "4", "0.00", "0.00", [Adjustment("CO", "50", Decimal("450.00"))]),
         payment("CLM-NOT-OURS-1", "1", "10.00", "0.00", [Adjustment("CO", "45", Decimal("440.00"))]),
-    ]  # fmt: skip
+    ]
     check = f"EFT{os.urandom(4).hex().upper()}"
-    remittance = Remittance(payer_name="Anthem Blue Cross Blue Shield", payee_npi="1234567893", check_number=check,
-                            payment_date=date(2026, 11, 24), total_paid=Decimal("135.00"), claims=claims,
-                            payee_name="Intelluxe Demo Clinic")  # fmt: skip
-    payer = PayerContact(tax_id="990000002", address_line="1 PAYER PLAZA", city="CHICAGO", state="IL", zip="60601",
-                         phone="8005550100")  # fmt: skip
-    text = build_835(remittance, payer=payer, sender_id="ANTHM", receiver_id="INTELLUXE", control_number=4242,
-                     now=datetime(2026, 11, 24, 9, 0))  # fmt: skip
+    remittance = Remittance(
+        payer_name="Anthem Blue Cross Blue Shield",
+        payee_npi="1234567893",
+        check_number=check,
+        payment_date=date(2026, 11, 24),
+        total_paid=Decimal("135.00"),
+        claims=claims,
+        payee_name="Intelluxe Demo Clinic",
+    )
+    payer = PayerContact(
+        tax_id="990000002", address_line="1 PAYER PLAZA", city="CHICAGO", state="IL", zip="60601", phone="8005550100"
+    )
+    text = build_835(
+        remittance,
+        payer=payer,
+        sender_id="ANTHM",
+        receiver_id="INTELLUXE",
+        control_number=4242,
+        now=datetime(2026, 11, 24, 9, 0),
+    )
     response = client.post("/remittances", data=text, headers=headers)
     assert response.status_code == 200, response.json
     result = response.json
     assert {p["claim_id"]: p["status"] for p in result["posted"]} == {
-        paid["claim_id"]: "paid", partial["claim_id"]: "partially_paid", denied["claim_id"]: "denied"}  # fmt: skip
+        paid["claim_id"]: "paid",
+        partial["claim_id"]: "partially_paid",
+        denied["claim_id"]: "denied",
+    }
     assert [u["claim_id"] for u in result["unmatched"]] == ["CLM-NOT-OURS-1"]
     after = client.get(f"/claims/{paid['claim_id']}", headers={"Authorization": f"Bearer {billing_token}"}).json
     assert after["status"] == "paid" and after["paid_amount"] == 75.0 and after["patient_amount"] == 225.0

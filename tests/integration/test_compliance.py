@@ -30,8 +30,13 @@ def as_role(db: Database) -> Callable[[Role], dict[str, str]]:
 
 
 def _access(**overrides: Any) -> dict[str, Any]:
-    body = {"user_id": f"nurse-{os.urandom(3).hex()}", "resource": "patient/123/chart", "action": "view",
-            "success": True, "ip_address": "10.0.0.7"}  # fmt: skip
+    body = {
+        "user_id": f"nurse-{os.urandom(3).hex()}",
+        "resource": "patient/123/chart",
+        "action": "view",
+        "success": True,
+        "ip_address": "10.0.0.7",
+    }
     body.update(overrides)
     return body
 
@@ -77,8 +82,7 @@ def test_missing_fields_are_named(compliance, as_role) -> None:  # type: ignore[
 def test_scan_pii_finds_spans_and_redacts_without_storing(compliance, as_role, db) -> None:  # type: ignore[no-untyped-def]
     text = "Pt Jane Doe, DOB 03/14/1962, SSN 219-09-9999, call 217-555-0147. BP 142/88, A1c 7.2."
     before = db.fetchone("SELECT count(*) AS n FROM audit_log")["n"]
-    response = compliance.post("/scan_pii", json={"content": text, "redact": True},
-                               headers=as_role(Role.CLINICIAN))  # fmt: skip
+    response = compliance.post("/scan_pii", json={"content": text, "redact": True}, headers=as_role(Role.CLINICIAN))
     assert response.status_code == 200, response.json
     out = response.json
     assert out["violations_found"] is True
@@ -92,21 +96,25 @@ def test_scan_pii_finds_spans_and_redacts_without_storing(compliance, as_role, d
     assert severities["ssn"] == "high" and severities["name"] == "high"  # a name with a birth date
     assert "219-09-9999" not in out["redacted_content"] and "[SSN]" in out["redacted_content"]
     assert "142/88" in out["redacted_content"]
-    rows = db.fetchall("SELECT details FROM audit_log ORDER BY seq DESC LIMIT %s",
-                       (db.fetchone("SELECT count(*) AS n FROM audit_log")["n"] - before,))  # fmt: skip
+    rows = db.fetchall(
+        "SELECT details FROM audit_log ORDER BY seq DESC LIMIT %s",
+        (db.fetchone("SELECT count(*) AS n FROM audit_log")["n"] - before,),
+    )
     assert all("219-09-9999" not in str(r["details"]) and "Jane" not in str(r["details"]) for r in rows)
 
 
 def test_scan_pii_with_nothing_found(compliance, as_role) -> None:  # type: ignore[no-untyped-def]
-    out = compliance.post("/scan_pii", json={"content": "BP 120/80, HR 72, metformin 500 mg BID."},
-                          headers=as_role(Role.SERVICE)).json  # fmt: skip
+    out = compliance.post(
+        "/scan_pii", json={"content": "BP 120/80, HR 72, metformin 500 mg BID."}, headers=as_role(Role.SERVICE)
+    ).json
     assert out["violations_found"] is False and out["violation_details"] == [] and out["findings"] == []
 
 
 def test_scan_pii_bad_input(compliance, as_role) -> None:  # type: ignore[no-untyped-def]
     headers = as_role(Role.SERVICE)
     assert compliance.post("/scan_pii", json={"text": "x"}, headers=headers).json["error"]["fields"].keys() >= {
-        "content"}  # fmt: skip
+        "content"
+    }
     assert compliance.post("/scan_pii", json={"content": 5}, headers=headers).status_code == 400
     too_long = compliance.post("/scan_pii", json={"content": "a" * 1_000_001}, headers=headers)
     assert too_long.status_code == 400 and "content" in too_long.json["error"]["fields"]
@@ -122,8 +130,11 @@ def test_alerts_are_listed_ranked_and_resolved_with_who_and_why(compliance, as_r
     listed = compliance.get(f"/alerts?user_id={user}", headers=officer).json["alerts"]
     assert [a["alert_type"] for a in listed] == ["FAILED_ACCESS_BURST", "PHI_EXPORT"]  # high before medium
     target = listed[0]["alert_id"]
-    resolved = compliance.post(f"/alerts/{target}/resolve", json={"note": "locked out after password change"},
-                               headers={**officer, "X-Request-ID": f"res-{target[:8]}"})  # fmt: skip
+    resolved = compliance.post(
+        f"/alerts/{target}/resolve",
+        json={"note": "locked out after password change"},
+        headers={**officer, "X-Request-ID": f"res-{target[:8]}"},
+    )
     assert resolved.status_code == 200, resolved.json
     assert resolved.json["status"] == "resolved" and resolved.json["resolution_note"].startswith("locked out")
     assert resolved.json["resolved_by"].startswith("compliance-")
@@ -133,8 +144,12 @@ def test_alerts_are_listed_ranked_and_resolved_with_who_and_why(compliance, as_r
     assert audit_row["action"] == "resolve" and audit_row["resource_id"] == target
     open_only = compliance.get(f"/alerts?user_id={user}", headers=officer).json["alerts"]
     assert [a["alert_type"] for a in open_only] == ["PHI_EXPORT"]
-    assert compliance.post("/alerts/00000000-0000-0000-0000-000000000000/resolve", json={"note": "x"},
-                           headers=officer).status_code == 404  # fmt: skip
+    assert (
+        compliance.post(
+            "/alerts/00000000-0000-0000-0000-000000000000/resolve", json={"note": "x"}, headers=officer
+        ).status_code
+        == 404
+    )
     assert compliance.post(f"/alerts/{target}/resolve", json={"note": ""}, headers=officer).status_code == 400
     assert compliance.get("/alerts?status=maybe", headers=officer).status_code == 400
 
@@ -142,8 +157,10 @@ def test_alerts_are_listed_ranked_and_resolved_with_who_and_why(compliance, as_r
 def test_audit_search_pages_in_chain_order(compliance, as_role) -> None:  # type: ignore[no-untyped-def]
     service = as_role(Role.SERVICE)
     user = f"tech-{os.urandom(3).hex()}"
-    made = [compliance.post("/log_access", json=_access(user_id=user, resource=f"patient/{i}"), headers=service).json
-            for i in range(5)]  # fmt: skip
+    made = [
+        compliance.post("/log_access", json=_access(user_id=user, resource=f"patient/{i}"), headers=service).json
+        for i in range(5)
+    ]
     officer = as_role(Role.COMPLIANCE)
     first = compliance.get(f"/audit?user_id={user}&limit=3", headers=officer).json
     assert [e["audit_id"] for e in first["entries"]] == [m["audit_id"] for m in made[:3]]

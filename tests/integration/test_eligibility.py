@@ -17,14 +17,21 @@ CACHE_PREFIX = f"ilx-test-{os.urandom(4).hex()}:"  # this run's own Redis keys, 
 
 
 @pytest.fixture
-def make_verify(monkeypatch: pytest.MonkeyPatch, migrated_url: str, redis_url: str, payer_sandbox,
-                service_module) -> Iterator[Callable[..., Any]]:  # type: ignore[no-untyped-def]  # fmt: skip
+def make_verify(
+    monkeypatch: pytest.MonkeyPatch, migrated_url: str, redis_url: str, payer_sandbox, service_module
+) -> Iterator[Callable[..., Any]]:  # type: ignore[no-untyped-def]
     """Build an insurance-verify test client; keyword overrides go into its environment."""
     made = []
 
     def make(**env: str):  # type: ignore[no-untyped-def]
-        settings = {"POSTGRES_URL": migrated_url, "REDIS_URL": redis_url, "PAYER_SANDBOX_URL": payer_sandbox.url,
-                    "ELIGIBILITY_CACHE_TTL_SECONDS": "3600", "INTELLUXE_CACHE_PREFIX": CACHE_PREFIX, **env}  # fmt: skip
+        settings = {
+            "POSTGRES_URL": migrated_url,
+            "REDIS_URL": redis_url,
+            "PAYER_SANDBOX_URL": payer_sandbox.url,
+            "ELIGIBILITY_CACHE_TTL_SECONDS": "3600",
+            "INTELLUXE_CACHE_PREFIX": CACHE_PREFIX,
+            **env,
+        }
         for key, value in settings.items():
             monkeypatch.setenv(key, value)
         app = service_module("insurance-verify", "server").app
@@ -43,8 +50,13 @@ def token(db: Database) -> Callable[[Role], str]:
 
 
 def _verify(client, token: str, **body: Any):  # type: ignore[no-untyped-def]
-    payload = {"member_id": "XYZ100000001", "provider_id": "dr-smith", "service_codes": ["99213"],
-               "service_date": "2026-11-20", **body}  # fmt: skip
+    payload = {
+        "member_id": "XYZ100000001",
+        "provider_id": "dr-smith",
+        "service_codes": ["99213"],
+        "service_date": "2026-11-20",
+        **body,
+    }
     return client.post("/verify", json=payload, headers={"Authorization": f"Bearer {token}"})
 
 
@@ -69,9 +81,13 @@ def test_an_active_member_from_the_payers_real_271(make_verify, token, db, redis
     assert body["source"] == "payer"
     assert body["payer_id"] == "anthem-bcbs"
     assert body["coverage_details"] == {
-        "deductible_remaining": 1200.0, "copay_amount": 25.0, "out_of_pocket_max": 5000.0,
-        "covered_services": ["99213", "70553", "72148"], "deductible": 1500.0, "family_deductible_remaining": 2100.0,
-    }  # fmt: skip
+        "deductible_remaining": 1200.0,
+        "copay_amount": 25.0,
+        "out_of_pocket_max": 5000.0,
+        "covered_services": ["99213", "70553", "72148"],
+        "deductible": 1500.0,
+        "family_deductible_remaining": 2100.0,
+    }
     assert body["coinsurance_rate"] == 0.2
     assert body["out_of_pocket_remaining"] == 4100.0
     assert body["effective_date"] == "2026-01-01" and body["termination_date"] == "2026-12-31"
@@ -108,8 +124,13 @@ def test_payer_policy_adds_prior_auth_codes_the_271_did_not_flag(make_verify, to
     ("member", "code", "reason"),
     [("NOSUCH000001", "75", "subscriber not found"), ("BAD", "72", "invalid or missing member id")],
 )
-def test_rejections_are_200_rejected_with_the_reason_never_inactive(make_verify, token, member, code,  # type: ignore[no-untyped-def]
-                                                                    reason) -> None:  # fmt: skip
+def test_rejections_are_200_rejected_with_the_reason_never_inactive(
+    make_verify,
+    token,
+    member,
+    code,  # type: ignore[no-untyped-def]
+    reason,
+) -> None:
     response = _verify(make_verify(), token(Role.CLINICIAN), member_id=member)
     assert response.status_code == 200
     assert response.json["eligibility_status"] == "rejected"
@@ -125,8 +146,13 @@ def test_an_inactive_member(make_verify, token) -> None:  # type: ignore[no-unty
 
 
 def test_a_family_plan_with_another_payer(make_verify, token) -> None:  # type: ignore[no-untyped-def]
-    body = _verify(make_verify(), token(Role.CLINICIAN), member_id="UHC200000001", payer_id="unitedhealthcare",
-                   service_codes=["93306"]).json  # fmt: skip
+    body = _verify(
+        make_verify(),
+        token(Role.CLINICIAN),
+        member_id="UHC200000001",
+        payer_id="unitedhealthcare",
+        service_codes=["93306"],
+    ).json
     assert body["eligibility_status"] == "active"
     assert body["coverage_details"]["family_deductible_remaining"] == 300.0
     assert body["coverage_details"]["deductible_remaining"] == 500.0
@@ -196,10 +222,14 @@ def test_fhir_coverage_eligibility_response(make_verify, token) -> None:  # type
     client = make_verify()
     response = client.post(
         "/verify",
-        json={"member_id": "XYZ100000001", "provider_id": "dr-smith", "service_codes": ["99213", "70553"],
-              "service_date": "2026-11-20"},
+        json={
+            "member_id": "XYZ100000001",
+            "provider_id": "dr-smith",
+            "service_codes": ["99213", "70553"],
+            "service_date": "2026-11-20",
+        },
         headers={"Authorization": f"Bearer {token(Role.CLINICIAN)}", "Accept": "application/fhir+json"},
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     assert response.mimetype == "application/fhir+json"
     resource = response.json

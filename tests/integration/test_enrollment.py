@@ -95,8 +95,11 @@ def test_cli_enroll_rotate_revoke(db: Database, tmp_path: Path, intelluxe) -> No
     import subprocess
 
     home = tmp_path / "home"
-    subprocess.run(["bash", str(Path(__file__).resolve().parents[2] / "scripts" / "gen-certs.sh"),
-                    str(home / "certs")], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        ["bash", str(Path(__file__).resolve().parents[2] / "scripts" / "gen-certs.sh"), str(home / "certs")],
+        check=True,
+        capture_output=True,
+    )
     vocab = tmp_path / "vocab.txt"
     vocab.write_text("empagliflozin\natorvastatin\n")
     doctor = _doctor()

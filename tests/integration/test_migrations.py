@@ -14,9 +14,13 @@ from core.db import MIGRATIONS_DIR, Database, MigrationError, load_migrations, m
 ALL = [m.filename for m in load_migrations(MIGRATIONS_DIR)]
 
 BUSINESS_TABLES = {
-    "claims", "security_alerts", "insurance_eligibility", "user_writing_samples", "user_preferences",
+    "claims",
+    "security_alerts",
+    "insurance_eligibility",
+    "user_writing_samples",
+    "user_preferences",
     "model_adapters",
-}  # fmt: skip
+}
 
 
 def _tables(db: Database) -> set[str]:

@@ -33,30 +33,72 @@ def _exercise(token: str, service_token: str) -> None:
     auth = {"Authorization": f"Bearer {token}", "X-Request-ID": "leak-check"}
     note = f"Pt {NAME_FIRST} {NAME_LAST} DOB {DOB}, SSN {SSN}, {MRN}, call {PHONE} or {EMAIL}."
     calls = [
-        ("post", f"{IV}/verify", {"member_id": MEMBER, "provider_id": "dr-smith", "service_codes": ["99213"],
-                                  "member_first_name": NAME_FIRST, "member_last_name": NAME_LAST}),
-        ("post", f"{IV}/verify", {"member_id": f"{SSN} {NAME_LAST}", "provider_id": "dr-smith",
-                                  "service_codes": ["99213"]}),
-        ("post", f"{IV}/verify", {"member_id": "NOSUCH0000001", "provider_id": "dr-smith", "service_codes": ["99213"],
-                                  "member_last_name": NAME_LAST}),
-        ("post", f"{BILLING}/create_claim", {
-            "patient_data": {"patient_id": PATIENT_ID, "provider_id": "dr-smith", "member_id": MEMBER},
-            "services": [{"code": "99213", "amount": "150.00", "diagnosis_codes": ["E11.9"]}]}),
-        ("post", f"{BILLING}/create_claim", {
-            "patient_data": {"patient_id": PATIENT_ID, "provider_id": "dr-smith", "member_id": MEMBER},
-            "services": [{"code": NAME_LAST, "amount": SSN}]}),
+        (
+            "post",
+            f"{IV}/verify",
+            {
+                "member_id": MEMBER,
+                "provider_id": "dr-smith",
+                "service_codes": ["99213"],
+                "member_first_name": NAME_FIRST,
+                "member_last_name": NAME_LAST,
+            },
+        ),
+        (
+            "post",
+            f"{IV}/verify",
+            {"member_id": f"{SSN} {NAME_LAST}", "provider_id": "dr-smith", "service_codes": ["99213"]},
+        ),
+        (
+            "post",
+            f"{IV}/verify",
+            {
+                "member_id": "NOSUCH0000001",
+                "provider_id": "dr-smith",
+                "service_codes": ["99213"],
+                "member_last_name": NAME_LAST,
+            },
+        ),
+        (
+            "post",
+            f"{BILLING}/create_claim",
+            {
+                "patient_data": {"patient_id": PATIENT_ID, "provider_id": "dr-smith", "member_id": MEMBER},
+                "services": [{"code": "99213", "amount": "150.00", "diagnosis_codes": ["E11.9"]}],
+            },
+        ),
+        (
+            "post",
+            f"{BILLING}/create_claim",
+            {
+                "patient_data": {"patient_id": PATIENT_ID, "provider_id": "dr-smith", "member_id": MEMBER},
+                "services": [{"code": NAME_LAST, "amount": SSN}],
+            },
+        ),
         ("get", f"{BILLING}/claims?patient_id={PATIENT_ID}&member_id={MEMBER}", None),
         ("get", f"{BILLING}/claims/{PATIENT_ID}", None),
-        ("post", f"{COMPLIANCE}/log_access", {"user_id": "nurse-leak", "resource": f"patient/{PATIENT_ID}",
-                                               "action": "export", "success": False, "ip_address": "10.0.0.1"}),
-        ("post", f"{COMPLIANCE}/log_access", {"user_id": NAME_LAST, "resource": note, "action": "view",
-                                               "success": "maybe"}),
+        (
+            "post",
+            f"{COMPLIANCE}/log_access",
+            {
+                "user_id": "nurse-leak",
+                "resource": f"patient/{PATIENT_ID}",
+                "action": "export",
+                "success": False,
+                "ip_address": "10.0.0.1",
+            },
+        ),
+        (
+            "post",
+            f"{COMPLIANCE}/log_access",
+            {"user_id": NAME_LAST, "resource": note, "action": "view", "success": "maybe"},
+        ),
         ("post", f"{COMPLIANCE}/scan_pii", {"content": note, "redact": True}),
         ("post", f"{COMPLIANCE}/scan_pii", {"content": note, "redact": "yes"}),
         ("get", f"{COMPLIANCE}/alerts?user_id=nurse-leak", None),
         ("get", f"{COMPLIANCE}/audit?resource=patient/{PATIENT_ID}", None),
         ("get", f"{COMPLIANCE}/audit/{PATIENT_ID}", None),
-    ]  # fmt: skip
+    ]
     for method, url, body in calls:
         response = requests.request(method, url, json=body, headers=auth, timeout=30)
         assert response.status_code < 500, (url, response.status_code, response.text[:200])
@@ -69,29 +111,52 @@ def _exercise(token: str, service_token: str) -> None:
     requests.post(f"{IV}/verify", json={"member_id": MEMBER}, headers={"Authorization": f"Bearer {SSN}"}, timeout=30)
     requests.get(f"{BILLING}/claims?patient_id={PATIENT_ID}", timeout=30)
     # Service to service, as billing calls insurance-verify.
-    requests.post(f"{IV}/verify", json=calls[0][2], headers={"Authorization": f"Bearer {service_token}",
-                  "X-Intelluxe-Actor": "frontdesk"}, timeout=30)  # fmt: skip
+    requests.post(
+        f"{IV}/verify",
+        json=calls[0][2],
+        headers={"Authorization": f"Bearer {service_token}", "X-Intelluxe-Actor": "frontdesk"},
+        timeout=30,
+    )
 
 
 def _post_835(claim_id: str, auth: dict[str, str]) -> None:
     from core.x12 import Adjustment, ClaimPayment, PayerContact, Remittance, build_835
 
-    payment = ClaimPayment(claim_id=claim_id, status_code="1", billed=Decimal("150.00"), paid=Decimal("75.00"),
-                           patient_responsibility=Decimal("25.00"), payer_claim_number="PCN1",
-                           adjustments=(Adjustment("CO", "45", Decimal("50.00")), Adjustment("PR", "3",
-                                                                                            Decimal("25.00"))),
-                           patient_last_name=NAME_LAST.upper(), patient_first_name=NAME_FIRST.upper(),
-                           patient_member_id=MEMBER)  # fmt: skip
-    remittance = Remittance(payer_name="Anthem Blue Cross Blue Shield", payee_npi="1234567893",
-                            check_number=f"EFT{os.getpid()}", payment_date=date(2026, 11, 24),
-                            total_paid=Decimal("75.00"), claims=[payment],
-                            payee_name="Intelluxe Demo Clinic")  # fmt: skip
-    payer = PayerContact(tax_id="990000002", address_line="1 PAYER PLAZA", city="CHICAGO", state="IL", zip="60601",
-                         phone="8005550100")  # fmt: skip
-    text = build_835(remittance, payer=payer, sender_id="ANTHM", receiver_id="INTELLUXE", control_number=77,
-                     now=datetime(2026, 11, 24, 9, 0))  # fmt: skip
-    response = requests.post(f"{BILLING}/remittances", data=text, timeout=30,
-                             headers={**auth, "Content-Type": "application/edi-x12"})  # fmt: skip
+    payment = ClaimPayment(
+        claim_id=claim_id,
+        status_code="1",
+        billed=Decimal("150.00"),
+        paid=Decimal("75.00"),
+        patient_responsibility=Decimal("25.00"),
+        payer_claim_number="PCN1",
+        adjustments=(Adjustment("CO", "45", Decimal("50.00")), Adjustment("PR", "3", Decimal("25.00"))),
+        patient_last_name=NAME_LAST.upper(),
+        patient_first_name=NAME_FIRST.upper(),
+        patient_member_id=MEMBER,
+    )
+    remittance = Remittance(
+        payer_name="Anthem Blue Cross Blue Shield",
+        payee_npi="1234567893",
+        check_number=f"EFT{os.getpid()}",
+        payment_date=date(2026, 11, 24),
+        total_paid=Decimal("75.00"),
+        claims=[payment],
+        payee_name="Intelluxe Demo Clinic",
+    )
+    payer = PayerContact(
+        tax_id="990000002", address_line="1 PAYER PLAZA", city="CHICAGO", state="IL", zip="60601", phone="8005550100"
+    )
+    text = build_835(
+        remittance,
+        payer=payer,
+        sender_id="ANTHM",
+        receiver_id="INTELLUXE",
+        control_number=77,
+        now=datetime(2026, 11, 24, 9, 0),
+    )
+    response = requests.post(
+        f"{BILLING}/remittances", data=text, timeout=30, headers={**auth, "Content-Type": "application/edi-x12"}
+    )
     assert response.ok, response.text[:200]
 
 
@@ -114,8 +179,14 @@ def _dictate(home: Path, intelluxe, env: dict[str, str], clip) -> tuple[str, lis
     return json.loads(config_path.read_text())["token"], [s.text for s in transcript.segments]
 
 
-def test_no_identifier_reaches_any_service_log(tmp_path: Path, migrated_url: str, redis_url: str, intelluxe,  # type: ignore[no-untyped-def]
-                                               stack_ports, request) -> None:  # fmt: skip
+def test_no_identifier_reaches_any_service_log(
+    tmp_path: Path,
+    migrated_url: str,
+    redis_url: str,
+    intelluxe,  # type: ignore[no-untyped-def]
+    stack_ports,
+    request,
+) -> None:
     home = tmp_path / "home"
     env = {
         "POSTGRES_URL": migrated_url,

@@ -28,8 +28,9 @@ class CountingSession(requests.Session):
 
 def _adapter(url: str, **env: str) -> tuple[X12HttpAdapter, CountingSession]:
     session = CountingSession()
-    adapter = X12HttpAdapter(load_payers()["anthem-bcbs"], session=session, environ={"PAYER_SANDBOX_URL": url, **env},
-                             backoff_seconds=0.01)  # fmt: skip
+    adapter = X12HttpAdapter(
+        load_payers()["anthem-bcbs"], session=session, environ={"PAYER_SANDBOX_URL": url, **env}, backoff_seconds=0.01
+    )
     return adapter, session
 
 

@@ -36,11 +36,13 @@ def test_up_twice_then_down(tmp_path: Path, migrated_url: str, redis_url: str, i
         token = issued.stdout.strip()
         claim = requests.post(
             "http://127.0.0.1:8004/create_claim",
-            json={"patient_data": {"patient_id": "P-STACK", "provider_id": "dr-smith", "member_id": "XYZ100000001"},
-                  "services": [{"code": "99213", "amount": "150.00", "allowed_amount": "100.00"}]},
+            json={
+                "patient_data": {"patient_id": "P-STACK", "provider_id": "dr-smith", "member_id": "XYZ100000001"},
+                "services": [{"code": "99213", "amount": "150.00", "allowed_amount": "100.00"}],
+            },
             headers={"Authorization": f"Bearer {token}"},
             timeout=30,
-        )  # fmt: skip
+        )
         assert claim.status_code == 200, claim.text
         assert claim.json()["patient_responsibility"] == 25.0
         intelluxe(home, "token", "revoke", f"stack-{os.getpid()}", **env)
@@ -127,12 +129,24 @@ def test_docker_dry_run_lists_infrastructure_then_services(tmp_path: Path, intel
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     names = [line.split("--name ")[1].split()[0] for line in lines]
-    assert names == ["postgres", "redis", "payer-sandbox", "insurance-verify", "billing", "compliance",
-                     "audio-receiver"]  # fmt: skip
+    assert names == [
+        "postgres",
+        "redis",
+        "payer-sandbox",
+        "insurance-verify",
+        "billing",
+        "compliance",
+        "audio-receiver",
+    ]
     assert all(line.startswith("docker run -d --name ") for line in lines)
     receiver = lines[-1]
     # The seed's keys: the TLS port, certificates read-only, a tmpfs, the bundled model (no WHISPER_MODEL=large).
-    for part in ("-p 8443:8443", "certs:/app/certs:ro", "--tmpfs /tmp:size=512M", "-e TLS_CERT_DIR=/app/certs",
-                 "python /app/receiver.py"):  # fmt: skip
+    for part in (
+        "-p 8443:8443",
+        "certs:/app/certs:ro",
+        "--tmpfs /tmp:size=512M",
+        "-e TLS_CERT_DIR=/app/certs",
+        "python /app/receiver.py",
+    ):
         assert part in receiver, part
     assert "WHISPER_MODEL" not in receiver

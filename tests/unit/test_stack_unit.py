@@ -41,9 +41,13 @@ def test_an_entry_without_conf_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("ports", "url"),
-    [("8003:8000", "http://127.0.0.1:8003"), ("127.0.0.1:5432:5432,1:1", "http://127.0.0.1:5432"),
-     ("9000:90/udp", "http://127.0.0.1:9000"), ("-", "-")],
-)  # fmt: skip
+    [
+        ("8003:8000", "http://127.0.0.1:8003"),
+        ("127.0.0.1:5432:5432,1:1", "http://127.0.0.1:5432"),
+        ("9000:90/udp", "http://127.0.0.1:9000"),
+        ("-", "-"),
+    ],
+)
 def test_service_url_is_the_first_published_port(ports: str, url: str) -> None:
     assert ServiceStatus("s", "local", "running", "healthy", ports, "log").url == url
 
@@ -55,8 +59,7 @@ def test_the_receiver_is_named_by_its_tls_url() -> None:
 
 @pytest.mark.parametrize(
     ("state", "health", "ok"),
-    [("running", "healthy", True), ("running", "none", True), ("running", "unhealthy", False),
-     ("stopped", "-", False)],
-)  # fmt: skip
+    [("running", "healthy", True), ("running", "none", True), ("running", "unhealthy", False), ("stopped", "-", False)],
+)
 def test_ok_means_running_and_healthy(state: str, health: str, ok: bool) -> None:
     assert ServiceStatus("s", "local", state, health, "-", "-").ok is ok

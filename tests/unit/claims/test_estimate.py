@@ -13,9 +13,11 @@ from pydantic import ValidationError
 from core.claims.estimate import CoverageTerms, LineInput, estimate, estimate_from_json, is_office_visit
 
 PLAN = CoverageTerms(
-    deductible_remaining=D("500.00"), coinsurance_rate=D("0.20"), copay_amount=D("25.00"),
+    deductible_remaining=D("500.00"),
+    coinsurance_rate=D("0.20"),
+    copay_amount=D("25.00"),
     out_of_pocket_remaining=D("3000.00"),
-)  # fmt: skip
+)
 
 
 def test_allowed_not_billed_is_what_the_patient_shares() -> None:
@@ -40,8 +42,12 @@ def test_copay_skips_the_deductible_for_an_office_visit() -> None:
 
 
 def test_copay_that_does_not_waive_the_deductible() -> None:
-    terms = CoverageTerms(deductible_remaining=D("50.00"), coinsurance_rate=D("0.20"), copay_amount=D("25.00"),
-                          copay_waives_deductible=False)  # fmt: skip
+    terms = CoverageTerms(
+        deductible_remaining=D("50.00"),
+        coinsurance_rate=D("0.20"),
+        copay_amount=D("25.00"),
+        copay_waives_deductible=False,
+    )
     line = estimate(terms, [LineInput("99213", billed=D("100.00"))]).lines[0]
     # 25 copay, then 50 deductible, then 20% of the remaining 25 = 5
     assert (line.copay, line.deductible, line.coinsurance) == (D("25.00"), D("50.00"), D("5.00"))
@@ -78,11 +84,14 @@ def test_office_visit_codes(code: str, visit: bool) -> None:
 
 
 def test_the_deductible_is_spread_across_lines() -> None:
-    est = estimate(PLAN, [
-        LineInput("80053", billed=D("300.00")),
-        LineInput("85025", billed=D("300.00")),
-        LineInput("81001", billed=D("100.00")),
-    ])  # fmt: skip
+    est = estimate(
+        PLAN,
+        [
+            LineInput("80053", billed=D("300.00")),
+            LineInput("85025", billed=D("300.00")),
+            LineInput("81001", billed=D("100.00")),
+        ],
+    )
     assert [line.deductible for line in est.lines] == [D("300.00"), D("200.00"), D("0.00")]
     # second line: 100 left after the deductible at 20% = 20; third: 20% of 100 = 20
     assert [line.coinsurance for line in est.lines] == [D("0.00"), D("20.00"), D("20.00")]
@@ -91,8 +100,9 @@ def test_the_deductible_is_spread_across_lines() -> None:
 
 
 def test_the_family_deductible_limits_the_individual_one() -> None:
-    terms = CoverageTerms(deductible_remaining=D("500.00"), family_deductible_remaining=D("100.00"),
-                          coinsurance_rate=D("0.10"))  # fmt: skip
+    terms = CoverageTerms(
+        deductible_remaining=D("500.00"), family_deductible_remaining=D("100.00"), coinsurance_rate=D("0.10")
+    )
     line = estimate(terms, [LineInput("80053", billed=D("300.00"))]).lines[0]
     assert line.deductible == D("100.00")
     assert line.coinsurance == D("20.00")
@@ -105,12 +115,16 @@ def test_coinsurance_after_the_deductible_is_met() -> None:
 
 
 def test_the_out_of_pocket_cap_stops_the_patient_share() -> None:
-    terms = CoverageTerms(deductible_remaining=D("1000.00"), coinsurance_rate=D("0.20"),
-                          out_of_pocket_remaining=D("700.00"))  # fmt: skip
-    est = estimate(terms, [
-        LineInput("70553", billed=D("2000.00")),
-        LineInput("80053", billed=D("100.00")),
-    ])  # fmt: skip
+    terms = CoverageTerms(
+        deductible_remaining=D("1000.00"), coinsurance_rate=D("0.20"), out_of_pocket_remaining=D("700.00")
+    )
+    est = estimate(
+        terms,
+        [
+            LineInput("70553", billed=D("2000.00")),
+            LineInput("80053", billed=D("100.00")),
+        ],
+    )
     first, second = est.lines
     # uncapped: 1000 deductible + 20% of 1000 = 1200; the cap leaves 700, taken off coinsurance then deductible
     assert first.patient_responsibility == D("700.00")
@@ -163,13 +177,23 @@ def test_json_input_is_validated_field_by_field() -> None:
 
 def test_cli_reads_stdin_and_prints_money_as_strings() -> None:
     payload = {
-        "coverage": {"deductible_remaining": "500.00", "coinsurance_rate": "0.20", "copay_amount": "25.00",
-                     "out_of_pocket_remaining": "1000.00"},
-        "lines": [{"code": "99213", "billed": "150.00", "allowed": "100.00"},
-                  {"code": "70553", "billed": 2500, "allowed": "1500.00"}],
-    }  # fmt: skip
-    done = subprocess.run([sys.executable, "-m", "core.cli", "billing", "estimate"], input=json.dumps(payload),
-                          capture_output=True, text=True)  # fmt: skip
+        "coverage": {
+            "deductible_remaining": "500.00",
+            "coinsurance_rate": "0.20",
+            "copay_amount": "25.00",
+            "out_of_pocket_remaining": "1000.00",
+        },
+        "lines": [
+            {"code": "99213", "billed": "150.00", "allowed": "100.00"},
+            {"code": "70553", "billed": 2500, "allowed": "1500.00"},
+        ],
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "core.cli", "billing", "estimate"],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["patient_responsibility"] == "725.00"  # 25 copay; then 500 deductible + 20% of the other 1000
@@ -178,8 +202,11 @@ def test_cli_reads_stdin_and_prints_money_as_strings() -> None:
 
 
 def test_cli_refuses_bad_input_with_the_field() -> None:
-    done = subprocess.run([sys.executable, "-m", "core.cli", "billing", "estimate"],
-                          input='{"coverage": {}, "lines": [{"code": "99213", "billed": "1.001"}]}',
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "core.cli", "billing", "estimate"],
+        input='{"coverage": {}, "lines": [{"code": "99213", "billed": "1.001"}]}',
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1
     assert "lines.0.billed: Value error, must have at most two decimal places" in done.stderr

@@ -58,8 +58,11 @@ def pcm(audio: np.ndarray) -> bytes:
 
 # Three "sentences": 300 Hz at 0.3-1.3 s, 500 Hz at 2.1-3.1 s, 700 Hz at 3.9-4.9 s; 5.7 s in all.
 TONES = ((0.3, 300), (2.1, 500), (3.9, 700))
-DICTATION = pcm(np.concatenate([silence(0.3), tone(1.0, 300), silence(0.8), tone(1.0, 500), silence(0.8),
-                                tone(1.0, 700), silence(0.8)]))  # fmt: skip
+DICTATION = pcm(
+    np.concatenate(
+        [silence(0.3), tone(1.0, 300), silence(0.8), tone(1.0, 500), silence(0.8), tone(1.0, 700), silence(0.8)]
+    )
+)
 
 
 class BlockSource:
@@ -120,7 +123,7 @@ def make_pki(folder: Path, label: str, *, dns: str = "localhost", ip: str | None
                 decipher_only=False,
             ),
             critical=True,
-        )  # fmt: skip
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
@@ -209,8 +212,13 @@ class FakeServer:
         return f"wss://127.0.0.1:{self.port}/dictation"
 
     def config(self, **changes: str) -> ClientConfig:
-        fields = {"server_url": self.url, "doctor_id": "dr.test", "token": self.token, "fernet_key": self.key,
-                  "ca_certificate": changes.pop("ca_certificate", None) or self.pki.ca_pem}  # fmt: skip
+        fields = {
+            "server_url": self.url,
+            "doctor_id": "dr.test",
+            "token": self.token,
+            "fernet_key": self.key,
+            "ca_certificate": changes.pop("ca_certificate", None) or self.pki.ca_pem,
+        }
         return ClientConfig(**{**fields, **changes})
 
     def __enter__(self) -> FakeServer:
@@ -228,8 +236,14 @@ class FakeServer:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.pki.cert, self.pki.key)
         probe = DictationSession(Fernet(self.key), ttl_seconds=60)
-        self._server = await serve(self._handler, "127.0.0.1", 0, ssl=context, process_request=self._check_token,
-                                   max_size=probe.max_message_chars)  # fmt: skip
+        self._server = await serve(
+            self._handler,
+            "127.0.0.1",
+            0,
+            ssl=context,
+            process_request=self._check_token,
+            max_size=probe.max_message_chars,
+        )
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _stop(self) -> None:
@@ -248,9 +262,10 @@ class FakeServer:
         self.connections.append(record)
         vad = VadConfig(partial_interval_s=0.5)
         session = DictationSession(
-            MultiFernet([Fernet(self.key)]), ttl_seconds=60,
+            MultiFernet([Fernet(self.key)]),
+            ttl_seconds=60,
             segmenter_factory=lambda: SpeechSegmenter(vad, probability=EnergyProbability()),
-        )  # fmt: skip
+        )
         async for frame in ws:
             self._record(record, frame)
             out = session.receive_text(frame)

@@ -39,8 +39,16 @@ def encode(frames: np.ndarray, bits: int, *, floating: bool = False) -> bytes:
     return values.astype({16: "<i2", 32: "<i4"}[bits]).tobytes()
 
 
-def write_wav(path: Path, frames: np.ndarray, rate: int, bits: int, *, floating: bool = False,
-              extensible: bool = False, tag: int | None = None) -> Path:  # fmt: skip
+def write_wav(
+    path: Path,
+    frames: np.ndarray,
+    rate: int,
+    bits: int,
+    *,
+    floating: bool = False,
+    extensible: bool = False,
+    tag: int | None = None,
+) -> Path:
     """A WAV written by hand, so EXTENSIBLE and float layouts (which `wave` cannot write) are covered too."""
     frames = frames.reshape(len(frames), -1)
     channels = frames.shape[1]
@@ -115,9 +123,15 @@ def alias_db(x: np.ndarray) -> float:
 
 @pytest.mark.parametrize(
     ("bits", "rate", "channels", "floating", "extensible"),
-    [(8, 8000, 1, False, False), (24, 48000, 1, False, True), (24, 22050, 2, False, False),
-     (32, 48000, 2, False, False), (32, 22050, 1, True, False), (64, 11025, 1, True, True)],
-)  # fmt: skip
+    [
+        (8, 8000, 1, False, False),
+        (24, 48000, 1, False, True),
+        (24, 22050, 2, False, False),
+        (32, 48000, 2, False, False),
+        (32, 22050, 1, True, False),
+        (64, 11025, 1, True, True),
+    ],
+)
 def test_every_pcm_layout_reads_with_its_tone_and_length(tmp_path: Path, bits, rate, channels, floating, extensible):
     tone = sine(1.0, rate, 440.0)
     frames = np.stack([tone] * channels, axis=1)
@@ -233,8 +247,14 @@ def test_microphone_opens_16k_mono_int16_on_the_chosen_device_and_releases_it(fa
     source.check()
     blocks = take(source, 3)
     (opened,) = pyaudio.opened
-    assert opened == {"format": 8, "channels": 1, "rate": 16000, "input": True, "input_device_index": 2,
-                      "frames_per_buffer": 1600}  # fmt: skip
+    assert opened == {
+        "format": 8,
+        "channels": 1,
+        "rate": 16000,
+        "input": True,
+        "input_device_index": 2,
+        "frames_per_buffer": 1600,
+    }
     assert [len(b) for b in blocks] == [3200, 3200, 3200]  # 100 ms blocks
     assert [np.frombuffer(b, "<i2")[0] for b in blocks] == [1, 2, 3]  # in order
     assert pyaudio.streams[0].closed and pyaudio.live == 0

@@ -68,8 +68,9 @@ def test_giving_up_exits_4(fake_server, tmp_path: Path) -> None:
     server = fake_server(fault=lambda index, event: "busy")
     client = DictationClient(server.config(), max_retries=1, backoff_initial=0.01)
     display = TerminalDisplay(io.StringIO(), io.StringIO())
-    code = asyncio.run(dictate(server.config(), WavSource(write_wav(tmp_path / "n.wav", DICTATION), pace=0),
-                               display, client=client))  # fmt: skip
+    code = asyncio.run(
+        dictate(server.config(), WavSource(write_wav(tmp_path / "n.wav", DICTATION), pace=0), display, client=client)
+    )
     assert code == 4 and "gave up" in display.err.getvalue()
 
 
@@ -130,8 +131,7 @@ def test_ctrl_c_once_finishes_and_twice_quits_both_writing_out(fake_server, tmp_
                 os.kill(os.getpid(), signal.SIGINT)
 
     client = DictationClient(server.config(), on_event=on_event)
-    result = asyncio.run(dictate(server.config(), WavSource(long_dictation, pace=0.1), display, out=out,
-                                 client=client))  # fmt: skip
+    result = asyncio.run(dictate(server.config(), WavSource(long_dictation, pace=0.1), display, out=out, client=client))
     assert result == code
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "tone 300" and len(lines) < 12  # stopped early, the first sentence kept
@@ -174,6 +174,12 @@ def test_ctrl_c_without_add_signal_handler_uses_signal_signal_as_on_windows() ->
 
 
 def test_python_dash_m_runs_the_cli() -> None:
-    done = subprocess.run([sys.executable, "-m", "intelluxe_audio_client", "--version"], cwd=CLIENT_DIR,
-                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "intelluxe_audio_client", "--version"],
+        cwd=CLIENT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0 and done.stdout.startswith("intelluxe-dictate 0.1.0")

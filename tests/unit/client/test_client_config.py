@@ -21,8 +21,13 @@ KEY = Fernet.generate_key().decode()
 @pytest.fixture
 def good(pki) -> dict[str, str]:
     """The fields as core.enrollment.ClientConfig.write lays them out."""
-    return {"server_url": "wss://localhost:8443/dictation", "doctor_id": "dr.smith", "token": TOKEN,
-            "fernet_key": KEY, "ca_certificate": pki.ca_pem}  # fmt: skip
+    return {
+        "server_url": "wss://localhost:8443/dictation",
+        "doctor_id": "dr.smith",
+        "token": TOKEN,
+        "fernet_key": KEY,
+        "ca_certificate": pki.ca_pem,
+    }
 
 
 def write(tmp_path: Path, data: object, *, mode: int = 0o600, text: str | None = None) -> Path:

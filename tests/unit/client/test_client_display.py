@@ -25,8 +25,13 @@ def test_partials_are_rewritten_in_place_and_the_final_ends_the_line() -> None:
     out, err = FakeTTY(), io.StringIO()
     show = TerminalDisplay(out, err, width=80)
     assert show.tty
-    for event in (partial("Patient is"), partial("Patient is a 54"), final("Patient is a 54-year-old male."),
-                  partial("Plan", 1), final("Plan: metformin.", 1)):  # fmt: skip
+    for event in (
+        partial("Patient is"),
+        partial("Patient is a 54"),
+        final("Patient is a 54-year-old male."),
+        partial("Plan", 1),
+        final("Plan: metformin.", 1),
+    ):
         show(event, 0.0)
     assert out.getvalue() == (
         f"{CLEAR_LINE}Patient is{CLEAR_LINE}Patient is a 54{CLEAR_LINE}Patient is a 54-year-old male.\n"
@@ -63,8 +68,16 @@ def test_status_clears_the_partial_first_and_goes_to_stderr() -> None:
     out, err = FakeTTY(), io.StringIO()
     show = TerminalDisplay(out, err, width=80)
     show(partial("Patient is"), 0.0)
-    show({"type": "reconnecting", "reason": "connection lost (close code 1006)", "attempt": 1, "max_retries": 8,
-          "delay": 0.5}, 0.0)  # fmt: skip
+    show(
+        {
+            "type": "reconnecting",
+            "reason": "connection lost (close code 1006)",
+            "attempt": 1,
+            "max_retries": 8,
+            "delay": 0.5,
+        },
+        0.0,
+    )
     assert out.getvalue() == f"{CLEAR_LINE}Patient is{CLEAR_LINE}"
     reason = "connection lost (close code 1006)"
     assert err.getvalue() == f"[{reason}; reconnecting in 0.5 s (attempt 1 of 8)]\n"

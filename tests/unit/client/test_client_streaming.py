@@ -185,9 +185,12 @@ def test_gives_up_after_max_retries_in_a_row_with_doubling_delays(fake_server) -
     server = fake_server(fault=lambda index, event: "busy")  # every session fails at its first event
     events: list[dict[str, Any]] = []
     client = DictationClient(
-        server.config(), on_event=lambda e, at: events.append(e), max_retries=3, backoff_initial=0.02,
+        server.config(),
+        on_event=lambda e, at: events.append(e),
+        max_retries=3,
+        backoff_initial=0.02,
         backoff_max=0.05,
-    )  # fmt: skip
+    )
     with pytest.raises(GaveUpError, match="4 failed attempts in a row"):
         asyncio.run(client.run(BlockSource(DICTATION)))
     assert len(server.connections) == 4  # the first attempt and 3 retries
@@ -207,8 +210,9 @@ def test_unreachable_server_buffers_up_to_the_cap_then_says_so(fake_server) -> N
     server = fake_server()
     config = server.config(server_url=f"wss://127.0.0.1:{_closed_port()}/dictation")
     events: list[dict[str, Any]] = []
-    client = DictationClient(config, on_event=lambda e, at: events.append(e), max_retries=2, backoff_initial=0.1,
-                             max_buffer_seconds=1.0)  # fmt: skip
+    client = DictationClient(
+        config, on_event=lambda e, at: events.append(e), max_retries=2, backoff_initial=0.1, max_buffer_seconds=1.0
+    )
     source = BlockSource(DICTATION)
     with pytest.raises(GaveUpError) as caught:
         asyncio.run(client.run(source))

@@ -6,8 +6,7 @@ import sys
 
 
 def _run(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "core.cli", "phi", *args], input=stdin, capture_output=True,
-                          text=True)  # fmt: skip
+    return subprocess.run([sys.executable, "-m", "core.cli", "phi", *args], input=stdin, capture_output=True, text=True)
 
 
 def test_scan_answers_line_for_line_in_order() -> None:

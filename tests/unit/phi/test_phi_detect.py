@@ -273,10 +273,27 @@ def test_detection_is_deterministic_across_processes() -> None:
 def test_phi_types_cover_the_contract() -> None:
     names = [name for name, _ in PHI_TYPES]
     required = {
-        "name", "street_address", "city", "zip_code", "date", "date_of_birth", "age_over_89", "phone", "fax", "email",
-        "ssn", "medical_record", "health_plan_id", "account_number", "license_number", "vehicle_id", "device_id",
-        "url", "ip_address", "other_id",
-    }  # fmt: skip
+        "name",
+        "street_address",
+        "city",
+        "zip_code",
+        "date",
+        "date_of_birth",
+        "age_over_89",
+        "phone",
+        "fax",
+        "email",
+        "ssn",
+        "medical_record",
+        "health_plan_id",
+        "account_number",
+        "license_number",
+        "vehicle_id",
+        "device_id",
+        "url",
+        "ip_address",
+        "other_id",
+    }
     assert set(names) == required
     assert len(names) == len(set(names))
     assert all(description for _, description in PHI_TYPES)
@@ -284,9 +301,17 @@ def test_phi_types_cover_the_contract() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "level"),
-    [("ssn", "high"), ("name", "high"), ("medical_record", "high"), ("health_plan_id", "high"), ("date", "medium"),
-     ("zip_code", "medium"), ("device_id", "medium"), ("city", "low")],
-)  # fmt: skip
+    [
+        ("ssn", "high"),
+        ("name", "high"),
+        ("medical_record", "high"),
+        ("health_plan_id", "high"),
+        ("date", "medium"),
+        ("zip_code", "medium"),
+        ("device_id", "medium"),
+        ("city", "low"),
+    ],
+)
 def test_severity(kind: str, level: str) -> None:
     assert severity(kind) == level
 

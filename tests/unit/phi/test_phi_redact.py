@@ -116,12 +116,19 @@ def test_default_key_is_per_process_but_consistent() -> None:
 @pytest.mark.parametrize(
     ("area", "group", "serial", "kind"),
     [
-        ("219", "45", "6789", "ssn"), ("000", "12", "3456", None), ("666", "12", "3456", None),
-        ("123", "00", "4567", None), ("123", "45", "0000", None), ("078", "05", "1120", "sample"),
-        ("123", "45", "6789", "sample"), ("912", "70", "1234", "itin"), ("912", "93", "1234", None),
-        ("912", "40", "1234", None), ("999", "99", "9999", "itin"),
+        ("219", "45", "6789", "ssn"),
+        ("000", "12", "3456", None),
+        ("666", "12", "3456", None),
+        ("123", "00", "4567", None),
+        ("123", "45", "0000", None),
+        ("078", "05", "1120", "sample"),
+        ("123", "45", "6789", "sample"),
+        ("912", "70", "1234", "itin"),
+        ("912", "93", "1234", None),
+        ("912", "40", "1234", None),
+        ("999", "99", "9999", "itin"),
     ],
-)  # fmt: skip
+)
 def test_ssn_rules(area: str, group: str, serial: str, kind: str | None) -> None:
     assert ssn_kind(area, group, serial) == kind
 

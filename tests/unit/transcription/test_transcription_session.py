@@ -104,9 +104,13 @@ def test_utterances_become_jobs_then_finals_with_absolute_times_then_done(starte
     (final,) = first.events
     assert final == Final(0, "Patient is well. Plan follows.", jobs[0].start, jobs[0].end, 0.625)
     assert final.to_message() == {
-        "type": "final", "segment_id": 0, "text": "Patient is well. Plan follows.",
-        "start": round(jobs[0].start, 3), "end": round(jobs[0].end, 3), "confidence": 0.625,
-    }  # fmt: skip
+        "type": "final",
+        "segment_id": 0,
+        "text": "Patient is well. Plan follows.",
+        "start": round(jobs[0].start, 3),
+        "end": round(jobs[0].end, 3),
+        "confidence": 0.625,
+    }
 
     end = started.receive({"type": "end"})
     assert end.jobs == () and end.events == () and started.state is State.DRAINING
@@ -278,11 +282,15 @@ CHUNK = struct.pack("<1600h", *([1000, -1000] * 800))  # 0.1 s
         (lambda c: Client(Fernet(Fernet.generate_key())).audio(CHUNK, sequence=2), "wrong_key", 4403, "denied"),
         (lambda c: {"type": "audio", "data": "gAAAAA-not-a-token"}, "wrong_key", 4403, "denied"),
         (lambda c: c.audio(CHUNK + b"\x00"), "bad_message", 4400, "failure"),
-        (lambda c: c.audio(b"", sequence=None) | {"data": KEY.encrypt_at_time(b"1234", NOW).decode()}, "bad_message",
-         4400, "failure"),  # plaintext shorter than the sequence number
+        (
+            lambda c: c.audio(b"", sequence=None) | {"data": KEY.encrypt_at_time(b"1234", NOW).decode()},
+            "bad_message",
+            4400,
+            "failure",
+        ),  # plaintext shorter than the sequence number
         (lambda c: c.audio(b"\x00\x00" * (5 * 16000 + 1)), "too_large", 4413, "failure"),
     ],
-)  # fmt: skip
+)
 def test_audio_that_fails_a_check_ends_the_session_and_never_reaches_the_vad(spied, build, code, close_code, outcome):
     session, scored = spied
     client = Client()
@@ -372,9 +380,16 @@ def test_audit_details_hold_counts_never_text(started, signals) -> None:
     started.receive({"type": "end"})
     details = started.audit_details()
     assert set(details) == {
-        "audio_seconds", "audio_bytes", "audio_chunks", "speech_seconds", "segments", "partials", "partials_skipped",
-        "messages", "error_code",
-    }  # fmt: skip
+        "audio_seconds",
+        "audio_bytes",
+        "audio_chunks",
+        "speech_seconds",
+        "segments",
+        "partials",
+        "partials_skipped",
+        "messages",
+        "error_code",
+    }
     assert all(isinstance(v, int | float) or v is None for v in details.values())
     assert "Jane" not in repr(details) and "Jane" not in repr(started.counters())
     assert details["segments"] == 1 and details["partials"] == 1

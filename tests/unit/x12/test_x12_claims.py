@@ -295,31 +295,58 @@ REMITTANCE = Remittance(
     total_paid=Decimal("10.00"),
     claims=[
         ClaimPayment(
-            "PA1001", "1", Decimal("160.50"), Decimal("90.00"), Decimal("45.00"), "PCN0001",
+            "PA1001",
+            "1",
+            Decimal("160.50"),
+            Decimal("90.00"),
+            Decimal("45.00"),
+            "PCN0001",
             adjustments=(Adjustment("PR", "1", Decimal("15.50")),),
             lines=(
                 ServicePayment(
-                    "99213", Decimal("125.00"), Decimal("70.00"), Decimal(1),
-                    (Adjustment("CO", "45", Decimal("25.50")), Adjustment("PR", "3", Decimal("25.00")),
-                     Adjustment("PR", "2", Decimal("4.50"))),
-                    ("25",), date(2026, 1, 10),
+                    "99213",
+                    Decimal("125.00"),
+                    Decimal("70.00"),
+                    Decimal(1),
+                    (
+                        Adjustment("CO", "45", Decimal("25.50")),
+                        Adjustment("PR", "3", Decimal("25.00")),
+                        Adjustment("PR", "2", Decimal("4.50")),
+                    ),
+                    ("25",),
+                    date(2026, 1, 10),
                 ),
                 ServicePayment("87880", Decimal("35.50"), Decimal("20.00"), Decimal(2), (), (), date(2026, 1, 10)),
             ),
-            patient_last_name="DOE", patient_first_name="JANE", patient_member_id="XYZ123456789",
+            patient_last_name="DOE",
+            patient_first_name="JANE",
+            patient_member_id="XYZ123456789",
         ),
         ClaimPayment(
-            "PA1002", "4", Decimal("200.00"), Decimal("0.00"), Decimal("0.00"), "PCN0002",
+            "PA1002",
+            "4",
+            Decimal("200.00"),
+            Decimal("0.00"),
+            Decimal("0.00"),
+            "PCN0002",
             adjustments=(Adjustment("CO", "50", Decimal("200.00")),),
-            patient_last_name="ROE", patient_member_id="XYZ000000001",
+            patient_last_name="ROE",
+            patient_member_id="XYZ000000001",
         ),
         ClaimPayment(
-            "PA0999", "22", Decimal("-100.00"), Decimal("-80.00"), Decimal("0.00"), "PCN0003",
+            "PA0999",
+            "22",
+            Decimal("-100.00"),
+            Decimal("-80.00"),
+            Decimal("0.00"),
+            "PCN0003",
             adjustments=(Adjustment("CO", "45", Decimal("-20.00")),),
-            patient_last_name="DOE", patient_first_name="JANE", patient_member_id="XYZ123456789",
+            patient_last_name="DOE",
+            patient_first_name="JANE",
+            patient_member_id="XYZ123456789",
         ),
     ],
-)  # fmt: skip
+)
 
 
 def test_835_round_trip() -> None:
@@ -346,8 +373,12 @@ def test_835_notice_without_payment_and_writer_checks() -> None:
     with pytest.raises(ValueError, match="payee"):
         build_835(
             replace(REMITTANCE, payee_npi="1234567890"),
-            payer=PAYER, sender_id="ACMEHEALTH", receiver_id="CLINIC01", control_number=8, now=NOW,
-        )  # fmt: skip
+            payer=PAYER,
+            sender_id="ACMEHEALTH",
+            receiver_id="CLINIC01",
+            control_number=8,
+            now=NOW,
+        )
     nameless = replace(REMITTANCE, claims=[replace(REMITTANCE.claims[0], patient_last_name=None)])
     with pytest.raises(ValueError, match=r"^claim 1: "):
         build_835(nameless, payer=PAYER, sender_id="ACMEHEALTH", receiver_id="CLINIC01", control_number=8, now=NOW)

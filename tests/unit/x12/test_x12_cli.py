@@ -9,20 +9,30 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "core.cli", "x12", "read-271", *args], input=stdin,
-                          capture_output=True, text=True)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "core.cli", "x12", "read-271", *args], input=stdin, capture_output=True, text=True
+    )
 
 
 def test_prints_exactly_the_keys_the_271_carries() -> None:
     done = _run(str(FIXTURES / "271_active.x12"))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
-        "eligibility_status": "active", "member_id": "XYZ123456789", "payer_id": "87726",
-        "plan_name": "GOLD PPO 1500", "effective_date": "2026-01-01", "termination_date": "2026-12-31",
-        "deductible": "1500.00", "deductible_remaining": "1200.00", "family_deductible_remaining": "2500.00",
-        "coinsurance_rate": "0.20", "copay_amount": "25.00", "out_of_pocket_max": "6000.00",
-        "out_of_pocket_remaining": "5500.50", "authorization_required_codes": ["70553", "72148"],
-    }  # fmt: skip
+        "eligibility_status": "active",
+        "member_id": "XYZ123456789",
+        "payer_id": "87726",
+        "plan_name": "GOLD PPO 1500",
+        "effective_date": "2026-01-01",
+        "termination_date": "2026-12-31",
+        "deductible": "1500.00",
+        "deductible_remaining": "1200.00",
+        "family_deductible_remaining": "2500.00",
+        "coinsurance_rate": "0.20",
+        "copay_amount": "25.00",
+        "out_of_pocket_max": "6000.00",
+        "out_of_pocket_remaining": "5500.50",
+        "authorization_required_codes": ["70553", "72148"],
+    }
 
 
 def test_reads_stdin_with_other_delimiters() -> None:

@@ -213,9 +213,13 @@ class MicrophoneSource:
         for rate in rates:
             try:
                 stream = pa.open(
-                    format=pyaudio.paInt16, channels=1, rate=rate, input=True,
-                    input_device_index=self.device, frames_per_buffer=int(rate * FRAME_SECONDS),
-                )  # fmt: skip
+                    format=pyaudio.paInt16,
+                    channels=1,
+                    rate=rate,
+                    input=True,
+                    input_device_index=self.device,
+                    frames_per_buffer=int(rate * FRAME_SECONDS),
+                )
             except (OSError, ValueError) as exc:
                 failure = exc
                 log.info("microphone refused %d Hz (%s)", rate, exc)

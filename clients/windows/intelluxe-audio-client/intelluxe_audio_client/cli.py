@@ -46,17 +46,32 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Ctrl-C once: stop and wait for the last sentences. Twice: quit now. Exit codes: 0 ok, 1 audio "
         "failed, 2 usage/config, 3 refused by the server, 4 gave up reconnecting, 130 quit.",
     )
-    parser.add_argument("--config", type=Path, default=os.environ.get(CONFIG_ENV), metavar="FILE",
-                        help=f"the file from `intelluxe enroll-doctor --out` (default: ${CONFIG_ENV})")  # fmt: skip
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=os.environ.get(CONFIG_ENV),
+        metavar="FILE",
+        help=f"the file from `intelluxe enroll-doctor --out` (default: ${CONFIG_ENV})",
+    )
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--device", type=int, metavar="N", help="microphone index from --list-devices (default: "
-                        "the system's default microphone)")  # fmt: skip
+    source.add_argument(
+        "--device",
+        type=int,
+        metavar="N",
+        help="microphone index from --list-devices (default: the system's default microphone)",
+    )
     source.add_argument("--wav", type=Path, metavar="FILE", help="dictate a recorded WAV file instead")
     parser.add_argument("--list-devices", action="store_true", help="list the microphones and exit")
-    parser.add_argument("--out", type=Path, metavar="FILE", help="write the transcript here at the end (one line "
-                        "per sentence)")  # fmt: skip
-    parser.add_argument("--pace", type=float, default=1.0, metavar="X", help="with --wav: wall-clock seconds per "
-                        "second of audio (1 real time, 0 as fast as possible)")  # fmt: skip
+    parser.add_argument(
+        "--out", type=Path, metavar="FILE", help="write the transcript here at the end (one line per sentence)"
+    )
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="with --wav: wall-clock seconds per second of audio (1 real time, 0 as fast as possible)",
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -144,8 +159,12 @@ async def dictate(
         except OSError as exc:
             display.status(f"could not write {out}: {exc.strerror or exc}")
             return code or EXIT_CAPTURE
-    logging.getLogger(PROG).info("%d sentences, %.1f s of audio, %d session(s)", len(transcript.segments),
-                                 transcript.duration, transcript.sessions)  # fmt: skip
+    logging.getLogger(PROG).info(
+        "%d sentences, %.1f s of audio, %d session(s)",
+        len(transcript.segments),
+        transcript.duration,
+        transcript.sessions,
+    )
     return code
 
 

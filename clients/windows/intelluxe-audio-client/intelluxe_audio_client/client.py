@@ -339,10 +339,19 @@ class DictationClient:
                     "the server is unreachable or failing: check the network, or call the clinic's IT"
                 )
             delay = min(self.backoff_initial * 2 ** (failures - 1), self.backoff_max) * _JITTER.uniform(0.9, 1.0)
-            log.info("%s; reconnecting in %.1f s (attempt %d of %d)", session.failure, delay, failures,
-                        self.max_retries)  # fmt: skip
-            self._emit({"type": "reconnecting", "reason": session.failure, "attempt": failures,
-                        "max_retries": self.max_retries, "delay": round(delay, 3)}, time.monotonic())  # fmt: skip
+            log.info(
+                "%s; reconnecting in %.1f s (attempt %d of %d)", session.failure, delay, failures, self.max_retries
+            )
+            self._emit(
+                {
+                    "type": "reconnecting",
+                    "reason": session.failure,
+                    "attempt": failures,
+                    "max_retries": self.max_retries,
+                    "delay": round(delay, 3),
+                },
+                time.monotonic(),
+            )
             await asyncio.sleep(delay)
 
     async def _session(self) -> _Session:
@@ -353,8 +362,9 @@ class DictationClient:
         if websocket is None:
             return session
         unsent = (self._capture.end - session.offset) / BYTES_PER_SECOND
-        self._emit({"type": "connected", "session": session.index, "backlog_seconds": round(unsent, 3)},
-                   time.monotonic())  # fmt: skip
+        self._emit(
+            {"type": "connected", "session": session.index, "backlog_seconds": round(unsent, 3)}, time.monotonic()
+        )
         self._sent_upto = session.offset
         opened = time.monotonic()
         try:
@@ -499,10 +509,16 @@ class DictationClient:
                 session.last_segment = segment_id
                 text = str(event.get("text", "")).strip()
                 if text:
-                    self._segments.append(TranscriptSegment(
-                        text, event["dictation_start"], event["dictation_end"], float(event.get("confidence", 0.0)),
-                        session.index, segment_id,
-                    ))  # fmt: skip
+                    self._segments.append(
+                        TranscriptSegment(
+                            text,
+                            event["dictation_start"],
+                            event["dictation_end"],
+                            float(event.get("confidence", 0.0)),
+                            session.index,
+                            segment_id,
+                        )
+                    )
                 # Everything before the final's end is transcribed: a new session would start there.
                 acknowledged = session.offset + round(end * SAMPLE_RATE) * 2
                 self._capture.drop_before(min(acknowledged, session.sent_upto))

@@ -54,8 +54,10 @@ class TerminalDisplay:
         elif kind == "final":
             self.final(str(event.get("text", "")))
         elif kind == "reconnecting":
-            self.status(f"{event.get('reason')}; reconnecting in {event.get('delay', 0):.1f} s "
-                        f"(attempt {event.get('attempt')} of {event.get('max_retries')})")  # fmt: skip
+            self.status(
+                f"{event.get('reason')}; reconnecting in {event.get('delay', 0):.1f} s "
+                f"(attempt {event.get('attempt')} of {event.get('max_retries')})"
+            )
         elif kind == "connected" and event.get("session", 0) > 0:
             backlog = event.get("backlog_seconds", 0)
             self.status(f"reconnected; sending the {backlog:.1f} s of audio not yet transcribed")

@@ -55,13 +55,17 @@ REFUSALS: dict[str, Refusal] = {
     for r in (
         Refusal("unauthorized", 4001, "the server refused the token: ask the clinic to re-enroll you"),
         Refusal("wrong_key", 4403, f"the server could not decrypt the audio with your key: {_REENROLL}"),
-        Refusal("stale", 4408, "the server refused the audio as too old or from the future: check this computer's "
-                "clock and time zone (Windows: Settings > Time & language > Date & time > Sync now)"),
+        Refusal(
+            "stale",
+            4408,
+            "the server refused the audio as too old or from the future: check this computer's "
+            "clock and time zone (Windows: Settings > Time & language > Date & time > Sync now)",
+        ),
         Refusal("sequence", 4409, "the server refused the order of the audio chunks: a client bug, please report it"),
         Refusal("bad_message", 4400, "the server refused a message as malformed: a client bug, please report it"),
         Refusal("too_large", 4413, "the server refused a message or the dictation as too large"),
     )
-}  # fmt: skip
+}
 _REFUSAL_BY_CLOSE = {r.close_code: r for r in REFUSALS.values()}
 # Server-side failures and lost connections: worth a new session.
 SERVER_FAULTS = {"internal": 1011, "busy": 1013}

@@ -6,8 +6,9 @@ from prometheus_client import Counter, Gauge, Histogram
 
 SESSIONS = Counter("intelluxe_dictation_sessions_total", "Dictation sessions ended, by audit outcome.", ["outcome"])
 ACTIVE = Gauge("intelluxe_dictation_sessions_active", "Dictation websocket sessions open now.")
-REFUSED = Counter("intelluxe_dictation_refused_total", "Connections refused before the upgrade, by HTTP status.",
-                  ["status"])  # fmt: skip
+REFUSED = Counter(
+    "intelluxe_dictation_refused_total", "Connections refused before the upgrade, by HTTP status.", ["status"]
+)
 FINAL_LAG = Histogram(
     "intelluxe_dictation_final_lag_seconds",
     "Time from the end of a segment's audio (assuming the client streams in real time) to its final being sent.",

@@ -82,8 +82,14 @@ class Gate:
         if refusal is not None:
             return refusal
         if self.active_sessions() >= self.max_sessions:
-            await asyncio.to_thread(self.recorder.refused, reason="busy", http_status=503, client_ip=client_ip,
-                                    user_id=connection.doctor.doctor_id, role="clinician")  # fmt: skip
+            await asyncio.to_thread(
+                self.recorder.refused,
+                reason="busy",
+                http_status=503,
+                client_ip=client_ip,
+                user_id=connection.doctor.doctor_id,
+                role="clinician",
+            )
             message = f"the receiver is at its limit of {self.max_sessions} sessions; try again shortly"
             response = _json(connection, HTTPStatus.SERVICE_UNAVAILABLE, "busy", message)
             response.headers["Retry-After"] = "5"
@@ -104,8 +110,14 @@ class Gate:
             return _json(connection, HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "the database is unreachable")
         doctor_id = enrollment.doctor_for_token(principal.name)
         if doctor_id is None or principal.role is not auth.Role.CLINICIAN:
-            return await self._refuse(connection, HTTPStatus.FORBIDDEN, "not_a_dictation_token", client_ip,
-                                      user_id=principal.name, role=principal.role.value)  # fmt: skip
+            return await self._refuse(
+                connection,
+                HTTPStatus.FORBIDDEN,
+                "not_a_dictation_token",
+                client_ip,
+                user_id=principal.name,
+                role=principal.role.value,
+            )
         try:
             keys = await asyncio.to_thread(enrollment.doctor_keys, self.db, self.master, doctor_id)
         except DatabaseUnavailable:
@@ -116,16 +128,36 @@ class Gate:
             log.error("the master key does not open the stored keys of a doctor; was INTELLUXE_MASTER_KEY changed?")
             return _json(connection, HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "the server cannot read its keys")
         if keys is None:
-            return await self._refuse(connection, HTTPStatus.UNAUTHORIZED, "doctor_not_enrolled", client_ip,
-                                      user_id=principal.name, role=principal.role.value)  # fmt: skip
+            return await self._refuse(
+                connection,
+                HTTPStatus.UNAUTHORIZED,
+                "doctor_not_enrolled",
+                client_ip,
+                user_id=principal.name,
+                role=principal.role.value,
+            )
         connection.doctor = Doctor(doctor_id, principal.name, keys.fernet, prompt_from_vocabulary(keys.vocabulary))
         return None
 
-    async def _refuse(self, connection: ServerConnection, status: HTTPStatus, reason: str, client_ip: str | None,
-                      *, user_id: str | None = None, role: str | None = None) -> Response:  # fmt: skip
+    async def _refuse(
+        self,
+        connection: ServerConnection,
+        status: HTTPStatus,
+        reason: str,
+        client_ip: str | None,
+        *,
+        user_id: str | None = None,
+        role: str | None = None,
+    ) -> Response:
         try:
-            await asyncio.to_thread(self.recorder.refused, reason=reason, http_status=int(status),
-                                    client_ip=client_ip, user_id=user_id, role=role)  # fmt: skip
+            await asyncio.to_thread(
+                self.recorder.refused,
+                reason=reason,
+                http_status=int(status),
+                client_ip=client_ip,
+                user_id=user_id,
+                role=role,
+            )
         except DatabaseUnavailable:
             log.error("could not audit a refused dictation connection (database unreachable)")
         REFUSED.labels(status=str(int(status))).inc()
@@ -149,8 +181,11 @@ class Gate:
 
 def _reason(message: str) -> str:
     """AuthError's message as a short audit code (the message never holds the token)."""
-    return {"missing bearer token": "missing_token", "token revoked": "token_revoked",
-            "token expired": "token_expired"}.get(message, "invalid_token")  # fmt: skip
+    return {
+        "missing bearer token": "missing_token",
+        "token revoked": "token_revoked",
+        "token expired": "token_expired",
+    }.get(message, "invalid_token")
 
 
 def peer_ip(connection: ServerConnection) -> str | None:

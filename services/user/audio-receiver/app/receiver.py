@@ -46,14 +46,20 @@ class Receiver:
         self.pool = pool
         self.db = Database(settings.resolved_postgres_url(), minconn=1, maxconn=settings.db_pool_max)
         master = master_fernet(settings)
-        self.recorder = Recorder(self.db, audit.AuditWriter(self.db), master,
-                                 store_transcripts=config.store_transcripts)  # fmt: skip
+        self.recorder = Recorder(
+            self.db, audit.AuditWriter(self.db), master, store_transcripts=config.store_transcripts
+        )
         self.active = 0
         self.port: int | None = None  # known once serving (PORT=0 picks a free one)
         self.gate = Gate(
-            self.db, auth.VerifiedTokens(settings.token_cache_seconds), master, self.recorder,
-            max_sessions=config.max_sessions, active_sessions=lambda: self.active, health=self.health,
-        )  # fmt: skip
+            self.db,
+            auth.VerifiedTokens(settings.token_cache_seconds),
+            master,
+            self.recorder,
+            max_sessions=config.max_sessions,
+            active_sessions=lambda: self.active,
+            health=self.health,
+        )
 
     def ssl_context(self) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -84,15 +90,24 @@ class Receiver:
     async def handle(self, ws: ServerConnection) -> None:
         doctor: Doctor = ws.doctor  # set by the gate before the upgrade
         session = DictationSession(
-            doctor.keys, ttl_seconds=self.config.ttl_seconds, initial_prompt=doctor.initial_prompt,
+            doctor.keys,
+            ttl_seconds=self.config.ttl_seconds,
+            initial_prompt=doctor.initial_prompt,
             max_session_seconds=self.config.max_session_seconds,
-        )  # fmt: skip
+        )
         record = SessionRecord(doctor.doctor_id, doctor.token_name, peer_ip(ws))
         self.active += 1
         ACTIVE.inc()
         try:
-            driver = SessionDriver(ws, session, self.pool, self.recorder, record,
-                                   idle_timeout=self.config.idle_timeout, busy_wait=self.config.busy_wait)  # fmt: skip
+            driver = SessionDriver(
+                ws,
+                session,
+                self.pool,
+                self.recorder,
+                record,
+                idle_timeout=self.config.idle_timeout,
+                busy_wait=self.config.busy_wait,
+            )
             await driver.run()
         finally:
             self.active -= 1
@@ -108,9 +123,14 @@ async def serve_forever(
 ) -> None:
     """Serve until `stop` is set (by SIGTERM/SIGINT when run as the service); `on_started` gets the port."""
     async with serve(
-        receiver.handle, receiver.config.host, receiver.config.port, ssl=receiver.ssl_context(),
-        process_request=receiver.gate, max_size=message_size_limit(), server_header="intelluxe-audio-receiver",
-    ) as server:  # fmt: skip
+        receiver.handle,
+        receiver.config.host,
+        receiver.config.port,
+        ssl=receiver.ssl_context(),
+        process_request=receiver.gate,
+        max_size=message_size_limit(),
+        server_header="intelluxe-audio-receiver",
+    ) as server:
         receiver.port = server.sockets[0].getsockname()[1]
         log.info("audio-receiver listening on port %d (TLS), %d workers", receiver.port, receiver.pool.workers)
         if on_started is not None:

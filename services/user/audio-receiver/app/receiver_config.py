@@ -58,8 +58,9 @@ class ReceiverConfig:
         )
         for name, path in (("TLS_CERT", config.cert_file), ("TLS_KEY", config.key_file)):
             if not path.is_file():
-                raise ConfigError(f"{name}: {path} does not exist (make the clinic's certificates: "
-                                  f"scripts/gen-certs.sh {cert_dir})")  # fmt: skip
+                raise ConfigError(
+                    f"{name}: {path} does not exist (make the clinic's certificates: scripts/gen-certs.sh {cert_dir})"
+                )
         return config
 
 

@@ -37,13 +37,23 @@ class SessionRecord:
 
     def event(self, outcome: str, details: dict[str, Any], ended_at: datetime) -> audit.AuditEvent:
         return audit.AuditEvent(
-            service=SERVICE, user_id=self.doctor_id, actor_role="clinician", action="dictation.session",
-            resource_type="dictation_session", resource_id=str(self.session_id), outcome=outcome,
-            client_ip=self.client_ip, request_id=str(self.session_id),
-            details={"token": self.token_name, "started_at": self.started_at.isoformat(),
-                     "ended_at": ended_at.isoformat(),
-                     "wall_seconds": round((ended_at - self.started_at).total_seconds(), 3), **details},
-        )  # fmt: skip
+            service=SERVICE,
+            user_id=self.doctor_id,
+            actor_role="clinician",
+            action="dictation.session",
+            resource_type="dictation_session",
+            resource_id=str(self.session_id),
+            outcome=outcome,
+            client_ip=self.client_ip,
+            request_id=str(self.session_id),
+            details={
+                "token": self.token_name,
+                "started_at": self.started_at.isoformat(),
+                "ended_at": ended_at.isoformat(),
+                "wall_seconds": round((ended_at - self.started_at).total_seconds(), 3),
+                **details,
+            },
+        )
 
 
 class Recorder:
@@ -63,21 +73,36 @@ class Recorder:
         if not store:
             self.writer.append(event)
             return
-        segments = [transcripts.TranscriptSegment(f.segment_id, round(f.start, 3), round(f.end, 3), f.text)
-                    for f in record.finals if f.text]  # fmt: skip
+        segments = [
+            transcripts.TranscriptSegment(f.segment_id, round(f.start, 3), round(f.end, 3), f.text)
+            for f in record.finals
+            if f.text
+        ]
 
         def write(cur) -> None:  # noqa: ANN001 - a psycopg2 cursor
             transcripts.store_in(
-                cur, self.master, session_id=record.session_id, doctor_id=record.doctor_id,
-                started_at=record.started_at, ended_at=ended_at, audio_seconds=details.get("audio_seconds", 0.0),
+                cur,
+                self.master,
+                session_id=record.session_id,
+                doctor_id=record.doctor_id,
+                started_at=record.started_at,
+                ended_at=ended_at,
+                audio_seconds=details.get("audio_seconds", 0.0),
                 segments=segments,
-            )  # fmt: skip
+            )
             audit.append_in(cur, event)
 
         self.db.run(write)
 
-    def refused(self, *, reason: str, http_status: int, client_ip: str | None, user_id: str | None = None,
-                role: str | None = None) -> None:  # fmt: skip
+    def refused(
+        self,
+        *,
+        reason: str,
+        http_status: int,
+        client_ip: str | None,
+        user_id: str | None = None,
+        role: str | None = None,
+    ) -> None:
         """Blocking: a connection refused before the upgrade (bad token, not a doctor, revoked, server full)."""
         self.writer.append(
             audit.AuditEvent(
@@ -90,5 +115,5 @@ class Recorder:
                 http_status=http_status,
                 client_ip=client_ip,
                 details={"reason": reason},
-            )  # fmt: skip
+            )
         )

@@ -75,8 +75,12 @@ def create_claim() -> Response:
     body = parse_body(CreateClaim)
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
-        raise ApiError(400, "validation_error", "Idempotency-Key must be 1-255 printable characters",
-                       {"Idempotency-Key": "1-255 printable characters"})  # fmt: skip
+        raise ApiError(
+            400,
+            "validation_error",
+            "Idempotency-Key must be 1-255 printable characters",
+            {"Idempotency-Key": "1-255 printable characters"},
+        )
     principal = g.principal.name
     digest = request_hash(body)
     db = get_db()
@@ -100,25 +104,39 @@ def create_claim() -> Response:
     )
     try:
         eligibility = EligibilityClient.from_env().verify(
-            member_id=body.patient_data.member_id, provider_id=body.patient_data.provider_id,
-            service_codes=[s.code for s in body.services], payer_id=payer_id, service_date=claim_date,
-            actor=principal, request_id=g.request_id,
-        )  # fmt: skip
+            member_id=body.patient_data.member_id,
+            provider_id=body.patient_data.provider_id,
+            service_codes=[s.code for s in body.services],
+            payer_id=payer_id,
+            service_date=claim_date,
+            actor=principal,
+            request_id=g.request_id,
+        )
     except EligibilityUnavailable as exc:
         raise ApiError(503, "eligibility_unavailable", f"eligibility could not be checked: {exc}") from None
     except EligibilityRefused as exc:
-        fields = {f"patient_data.{k}" if k in ("member_id", "provider_id") else k: v
-                  for k, v in (exc.error.get("fields") or {}).items()}  # fmt: skip
+        fields = {
+            f"patient_data.{k}" if k in ("member_id", "provider_id") else k: v
+            for k, v in (exc.error.get("fields") or {}).items()
+        }
         raise ApiError(400, "validation_error", f"eligibility check refused: {exc}", fields) from None
     try:
         claim = build_claim(
-            body, payer_id=payer_id, eligibility=eligibility, allowed=allowed_amounts(db, payer_id, body, claim_date),
-            claim_date=claim_date, billing_npi=body.provider_npi or clinic.npi,
-        )  # fmt: skip
+            body,
+            payer_id=payer_id,
+            eligibility=eligibility,
+            allowed=allowed_amounts(db, payer_id, body, claim_date),
+            claim_date=claim_date,
+            billing_npi=body.provider_npi or clinic.npi,
+        )
     except ClaimNotEligible as exc:
         audit_resource(None, eligibility=exc.status)
-        raise ApiError(422, "not_eligible", f"member not eligible: {exc.reason}",
-                       {"patient_data.member_id": f"{exc.status}: {exc.reason}"}) from None  # fmt: skip
+        raise ApiError(
+            422,
+            "not_eligible",
+            f"member not eligible: {exc.reason}",
+            {"patient_data.member_id": f"{exc.status}: {exc.reason}"},
+        ) from None
 
     def write(cur):  # type: ignore[no-untyped-def]
         stored = store_claim(cur, claim, body, principal=principal, idem_key=key, digest=digest)
@@ -160,11 +178,13 @@ def get_claim(claim_id: str) -> Response:
 @documented(
     responses={200: "{claims: [...], next_before: claim id for the next page or null}"},
     query={
-        "patient_id": "only this patient's claims", "member_id": "only this member's claims",
-        "status": f"one of {', '.join(STATUSES)}", "limit": "1-200, default 50",
+        "patient_id": "only this patient's claims",
+        "member_id": "only this member's claims",
+        "status": f"one of {', '.join(STATUSES)}",
+        "limit": "1-200, default 50",
         "before": "claim id: the page after it (from next_before)",
     },
-)  # fmt: skip
+)
 def search_claims() -> Response:
     """Claims, newest first, filtered by patient, member and status."""
     args = request.args
@@ -172,8 +192,14 @@ def search_claims() -> Response:
     if status is not None and status not in STATUSES:
         raise ApiError(400, "validation_error", "invalid query", {"status": f"one of {', '.join(STATUSES)}"})
     limit = query_int("limit", 50, 1, 200)
-    claims = list_claims(get_db(), patient_id=args.get("patient_id"), status=status, member_id=args.get("member_id"),
-                         limit=limit, before=args.get("before"))  # fmt: skip
+    claims = list_claims(
+        get_db(),
+        patient_id=args.get("patient_id"),
+        status=status,
+        member_id=args.get("member_id"),
+        limit=limit,
+        before=args.get("before"),
+    )
     audit_resource(None, results=len(claims))
     return jsonify({"claims": claims, "next_before": claims[-1]["claim_id"] if len(claims) == limit else None})
 
@@ -181,8 +207,13 @@ def search_claims() -> Response:
 @bp.get("/claims/<claim_id>/837")
 @requires(Role.BILLING)
 @phi_access("export", "claim")
-@documented(responses={200: "the claim as an X12 837P (005010X222A1), application/edi-x12", 404: "no such claim",
-                       422: "the claim lacks what an 837P needs (diagnosis, subscriber demographics)"})  # fmt: skip
+@documented(
+    responses={
+        200: "the claim as an X12 837P (005010X222A1), application/edi-x12",
+        404: "no such claim",
+        422: "the claim lacks what an 837P needs (diagnosis, subscriber demographics)",
+    }
+)
 def claim_837(claim_id: str) -> Response:
     """The claim as an 837P professional claim for its payer."""
     audit_resource(claim_id)
@@ -204,8 +235,13 @@ def claim_837(claim_id: str) -> Response:
 @bp.post("/remittances")
 @requires(Role.BILLING)
 @phi_access("post", "remittance")
-@documented(responses={200: RemittanceResult, 400: "the body is not a readable 835",
-                       409: "this payer's check/EFT number was already posted"})  # fmt: skip
+@documented(
+    responses={
+        200: RemittanceResult,
+        400: "the body is not a readable 835",
+        409: "this payer's check/EFT number was already posted",
+    }
+)
 def remittances() -> Response:
     """Post an X12 835 (the body, as application/edi-x12): claims move to paid, partially paid or denied."""
     raw = request.get_data(as_text=True)

@@ -107,9 +107,14 @@ class NewClaim:
 
 
 def build_claim(
-    body: CreateClaim, *, payer_id: str, eligibility: dict[str, Any], allowed: list[tuple[Decimal, str]],
-    claim_date: date, billing_npi: str,
-) -> NewClaim:  # fmt: skip
+    body: CreateClaim,
+    *,
+    payer_id: str,
+    eligibility: dict[str, Any],
+    allowed: list[tuple[Decimal, str]],
+    claim_date: date,
+    billing_npi: str,
+) -> NewClaim:
     status = eligibility.get("eligibility_status")
     if status != "active":
         raise ClaimNotEligible(
@@ -126,16 +131,27 @@ def build_claim(
     created = datetime.now(UTC)
     lines = []
     for s, (_, source), line in zip(body.services, allowed, est.lines, strict=True):
-        lines.append({
-            "code": s.code, "amount": s.amount, "units": s.units, "modifiers": s.modifiers,
-            "diagnosis_codes": s.diagnosis_codes, "place_of_service": s.place_of_service or "11",
-            "service_date": s.service_date or claim_date, "allowed_amount": line.allowed, "allowed_source": source,
-            "contractual_adjustment": line.contractual_adjustment, "copay": line.copay,
-            "deductible": line.deductible, "coinsurance": line.coinsurance, "non_covered": line.non_covered,
-            "out_of_pocket_cap_applied": line.out_of_pocket_cap_applied,
-            "patient_responsibility": line.patient_responsibility,
-            "insurance_responsibility": line.insurance_responsibility,
-        })  # fmt: skip
+        lines.append(
+            {
+                "code": s.code,
+                "amount": s.amount,
+                "units": s.units,
+                "modifiers": s.modifiers,
+                "diagnosis_codes": s.diagnosis_codes,
+                "place_of_service": s.place_of_service or "11",
+                "service_date": s.service_date or claim_date,
+                "allowed_amount": line.allowed,
+                "allowed_source": source,
+                "contractual_adjustment": line.contractual_adjustment,
+                "copay": line.copay,
+                "deductible": line.deductible,
+                "coinsurance": line.coinsurance,
+                "non_covered": line.non_covered,
+                "out_of_pocket_cap_applied": line.out_of_pocket_cap_applied,
+                "patient_responsibility": line.patient_responsibility,
+                "insurance_responsibility": line.insurance_responsibility,
+            }
+        )
     response = {
         "claim_id": claim_id,
         "patient_id": body.patient_data.patient_id,
@@ -158,9 +174,18 @@ def build_claim(
         "response": response,
         "billing_npi": billing_npi,
         "subscriber": eligibility.get("subscriber"),
-        "eligibility": {k: eligibility.get(k) for k in ("eligibility_status", "plan_name", "verification_date",
-                                                        "source", "effective_date", "termination_date")},
-    }  # fmt: skip
+        "eligibility": {
+            k: eligibility.get(k)
+            for k in (
+                "eligibility_status",
+                "plan_name",
+                "verification_date",
+                "source",
+                "effective_date",
+                "termination_date",
+            )
+        },
+    }
     return NewClaim(claim_id, response, record)
 
 
@@ -190,8 +215,9 @@ def find_idempotent(cur, principal: str, key: str, digest: str) -> dict[str, Any
     return load_claim(cur, row["claim_id"])
 
 
-def store_claim(cur, claim: NewClaim, body: CreateClaim, *, principal: str, idem_key: str | None,
-                digest: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]  # fmt: skip
+def store_claim(
+    cur, claim: NewClaim, body: CreateClaim, *, principal: str, idem_key: str | None, digest: str
+) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Insert the claim (and its idempotency record) unless the key's claim exists; returns the claim to answer."""
     if idem_key is not None:
         cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_IDEMPOTENCY_LOCK, f"{principal}\x1f{idem_key}"))
@@ -207,12 +233,21 @@ def store_claim(cur, claim: NewClaim, body: CreateClaim, *, principal: str, idem
         VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'submitted', %s, %s, %s, %s)
         """,
         (
-            claim.claim_id, response["patient_id"], response["provider_id"], response["member_id"],
-            datetime.combine(response["service_date"], time(), UTC), Json(_jsonable(claim.record)),
-            response["claim_total"], response["patient_responsibility"], response["insurance_responsibility"],
-            response["created_date"], response["created_date"], response["payer_id"], principal,
+            claim.claim_id,
+            response["patient_id"],
+            response["provider_id"],
+            response["member_id"],
+            datetime.combine(response["service_date"], time(), UTC),
+            Json(_jsonable(claim.record)),
+            response["claim_total"],
+            response["patient_responsibility"],
+            response["insurance_responsibility"],
+            response["created_date"],
+            response["created_date"],
+            response["payer_id"],
+            principal,
         ),
-    )  # fmt: skip
+    )
     if idem_key is not None:
         cur.execute(
             "INSERT INTO claim_idempotency (principal, idem_key, request_hash, claim_id) VALUES (%s, %s, %s, %s)",
@@ -239,8 +274,9 @@ def load_claim(cur, claim_id: str) -> dict[str, Any] | None:  # type: ignore[no-
     return None if row is None else _claim_view(row)
 
 
-def list_claims(db: Database, *, patient_id: str | None, status: str | None, member_id: str | None, limit: int,
-                before: str | None) -> list[dict[str, Any]]:  # fmt: skip
+def list_claims(
+    db: Database, *, patient_id: str | None, status: str | None, member_id: str | None, limit: int, before: str | None
+) -> list[dict[str, Any]]:
     """Newest first; `before` is the last claim id of the previous page (ULIDs sort by creation time)."""
     clauses, params = [], []
     for column, value in (("patient_id", patient_id), ("status", status), ("member_id", member_id)):
@@ -283,7 +319,7 @@ def export_837p(claim: dict[str, Any], record: dict[str, Any], *, clinic: Clinic
             units=Decimal(str(line["units"])),
             diagnosis_pointers=tuple(diagnoses.index(c) + 1 for c in line["diagnosis_codes"]) or (1,),
             service_date=date.fromisoformat(line["service_date"]),
-        )  # fmt: skip
+        )
         for line in claim["lines"]
     )
     places = {line["place_of_service"] for line in claim["lines"]}
@@ -306,7 +342,7 @@ def export_837p(claim: dict[str, Any], record: dict[str, Any], *, clinic: Clinic
             city=clinic.address.city,
             state=clinic.address.state,
             zip=clinic.address.zip,
-        ),  # fmt: skip
+        ),
         subscriber=subscriber,
         member_id=claim["member_id"],
         payer=Payer(payer.name, payer.x12_payer_id),

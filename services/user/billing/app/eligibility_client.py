@@ -46,14 +46,23 @@ class EligibilityClient:
         return cls(url.rstrip("/"), token, float(os.environ.get("ELIGIBILITY_TIMEOUT_SECONDS", "15")))
 
     def verify(
-        self, *, member_id: str, provider_id: str, service_codes: list[str], payer_id: str | None,
-        service_date: date, actor: str, request_id: str,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        *,
+        member_id: str,
+        provider_id: str,
+        service_codes: list[str],
+        payer_id: str | None,
+        service_date: date,
+        actor: str,
+        request_id: str,
+    ) -> dict[str, Any]:
         """The /verify answer with money as Decimal (parsed without float)."""
         body: dict[str, Any] = {
-            "member_id": member_id, "provider_id": provider_id, "service_codes": service_codes,
+            "member_id": member_id,
+            "provider_id": provider_id,
+            "service_codes": service_codes,
             "service_date": service_date.isoformat(),
-        }  # fmt: skip
+        }
         if payer_id:
             body["payer_id"] = payer_id
         headers = {"Authorization": f"Bearer {self.token}", "X-Intelluxe-Actor": actor, "X-Request-ID": request_id}

@@ -41,9 +41,15 @@ def post_remittance(cur, remittance: Remittance, raw: str, *, posted_by: str) ->
             INSERT INTO remittances (payer_name, check_number, payment_date, total_paid, raw_835, posted_by)
             VALUES (%s, %s, %s, %s, %s, %s) RETURNING remittance_id
             """,
-            (remittance.payer_name, remittance.check_number, remittance.payment_date, remittance.total_paid, raw,
-             posted_by),
-        )  # fmt: skip
+            (
+                remittance.payer_name,
+                remittance.check_number,
+                remittance.payment_date,
+                remittance.total_paid,
+                raw,
+                posted_by,
+            ),
+        )
     except psycopg2.errors.UniqueViolation:
         cur.execute("ROLLBACK TO SAVEPOINT remit")
         raise AlreadyPosted(f"check/EFT {remittance.check_number} from this payer was already posted") from None
@@ -54,9 +60,12 @@ def post_remittance(cur, remittance: Remittance, raw: str, *, posted_by: str) ->
     posted, unmatched = [], []
     for payment in remittance.claims:
         summary = {
-            "claim_id": payment.claim_id, "status_code": payment.status_code, "billed": payment.billed,
-            "paid": payment.paid, "patient_responsibility": payment.patient_responsibility,
-        }  # fmt: skip
+            "claim_id": payment.claim_id,
+            "status_code": payment.status_code,
+            "billed": payment.billed,
+            "paid": payment.paid,
+            "patient_responsibility": payment.patient_responsibility,
+        }
         if payment.claim_id not in known:
             unmatched.append(summary)
             continue
@@ -68,11 +77,18 @@ def post_remittance(cur, remittance: Remittance, raw: str, *, posted_by: str) ->
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             """,
             (
-                remittance_id, payment.claim_id, payment.status_code, payment.billed, payment.paid,
-                payment.patient_responsibility, payment.deductible, payment.coinsurance, payment.copay,
+                remittance_id,
+                payment.claim_id,
+                payment.status_code,
+                payment.billed,
+                payment.paid,
+                payment.patient_responsibility,
+                payment.deductible,
+                payment.coinsurance,
+                payment.copay,
                 payment.payer_claim_number,
             ),
-        )  # fmt: skip
+        )
         # A claim can be paid in several remittances (and reversed): amounts are the sum of its payments.
         cur.execute(
             """
@@ -83,8 +99,15 @@ def post_remittance(cur, remittance: Remittance, raw: str, *, posted_by: str) ->
             """,
             (status, payment.claim_id, payment.claim_id, payment.claim_id),
         )
-        posted.append({**summary, "status": status, "deductible": payment.deductible,
-                       "coinsurance": payment.coinsurance, "copay": payment.copay})  # fmt: skip
+        posted.append(
+            {
+                **summary,
+                "status": status,
+                "deductible": payment.deductible,
+                "coinsurance": payment.coinsurance,
+                "copay": payment.copay,
+            }
+        )
     if unmatched:
         cur.execute(
             "UPDATE remittances SET unmatched = %s WHERE remittance_id = %s",

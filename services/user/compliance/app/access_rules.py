@@ -166,13 +166,18 @@ def record_access(cur, event: AccessEvent, config: ComplianceConfig, *, at: date
     record = audit.append_in(
         cur,
         audit.AuditEvent(
-            service="compliance", user_id=event.user_id, action=event.action,
-            resource_type=_resource_type(event.resource), resource_id=event.resource,
-            outcome="success" if event.success else "failure", client_ip=event.ip_address,
-            request_id=event.request_id, details={"reported_by": event.reported_by, "flags": flags},
+            service="compliance",
+            user_id=event.user_id,
+            action=event.action,
+            resource_type=_resource_type(event.resource),
+            resource_id=event.resource,
+            outcome="success" if event.success else "failure",
+            client_ip=event.ip_address,
+            request_id=event.request_id,
+            details={"reported_by": event.reported_by, "flags": flags},
         ),
         at=at,
-    )  # fmt: skip
+    )
     alerts = []
     for rule, severity, evidence in _triggered(cur, event, flags, record, config, at):
         alerts.append(_raise_alert(cur, rule, event.user_id, severity, evidence, at, config))
@@ -189,8 +194,14 @@ def _count(cur, user_id: str, since: datetime, until: datetime, *, failed_only: 
     return int(row["n"] if isinstance(row, dict) else row[0])
 
 
-def _triggered(cur, event: AccessEvent, flags: list[str], record: audit.AuditRecord, config: ComplianceConfig,  # type: ignore[no-untyped-def]
-               at: datetime) -> list[tuple[str, str, dict[str, Any]]]:  # fmt: skip
+def _triggered(
+    cur,
+    event: AccessEvent,
+    flags: list[str],
+    record: audit.AuditRecord,
+    config: ComplianceConfig,  # type: ignore[no-untyped-def]
+    at: datetime,
+) -> list[tuple[str, str, dict[str, Any]]]:
     rules = config.rules
     hits: list[tuple[str, str, dict[str, Any]]] = []
     evidence = {"audit_id": record.audit_id, "seq": record.seq, "flags": flags}
@@ -198,14 +209,24 @@ def _triggered(cur, event: AccessEvent, flags: list[str], record: audit.AuditRec
     # Within any window ending at this event: (at - window, at]. Events exactly `window` apart are not together.
     count = _count(cur, event.user_id, at - window, at)
     if count > rules.excessive_access.max_accesses:
-        hits.append(("SUSPICIOUS_ACTIVITY", rules.excessive_access.severity,
-                     {**evidence, "accesses_in_window": count, "window_minutes": window.seconds // 60}))  # fmt: skip
+        hits.append(
+            (
+                "SUSPICIOUS_ACTIVITY",
+                rules.excessive_access.severity,
+                {**evidence, "accesses_in_window": count, "window_minutes": window.seconds // 60},
+            )
+        )
     if not event.success:
         failed_window = timedelta(minutes=rules.failed_access_burst.window_minutes)
         failures = _count(cur, event.user_id, at - failed_window, at, failed_only=True)
         if failures >= rules.failed_access_burst.max_failures:
-            hits.append(("FAILED_ACCESS_BURST", rules.failed_access_burst.severity,
-                         {**evidence, "failures_in_window": failures}))  # fmt: skip
+            hits.append(
+                (
+                    "FAILED_ACCESS_BURST",
+                    rules.failed_access_burst.severity,
+                    {**evidence, "failures_in_window": failures},
+                )
+            )
     if "BULK_ACCESS" in flags and "AFTER_HOURS" in flags:
         hits.append(("AFTER_HOURS_BULK_ACCESS", rules.after_hours_bulk_access.severity, evidence))
     if "PHI_EXPORT" in flags:
@@ -221,8 +242,15 @@ def _escalated(base: str, events: int, every: int) -> str:
 MAX_EVIDENCE = 200  # the newest audit ids kept on an alert; the count keeps going
 
 
-def _raise_alert(cur, rule: str, user_id: str, base_severity: str, evidence: dict[str, Any], at: datetime,  # type: ignore[no-untyped-def]
-                 config: ComplianceConfig) -> dict[str, Any]:  # fmt: skip
+def _raise_alert(
+    cur,
+    rule: str,
+    user_id: str,
+    base_severity: str,
+    evidence: dict[str, Any],
+    at: datetime,  # type: ignore[no-untyped-def]
+    config: ComplianceConfig,
+) -> dict[str, Any]:
     cur.execute(
         "SELECT alert_id, created_at, event_count, details FROM security_alerts "
         "WHERE user_id = %s AND alert_type = %s AND status = 'open' FOR UPDATE",
@@ -257,6 +285,11 @@ def _raise_alert(cur, rule: str, user_id: str, base_severity: str, evidence: dic
     # A structured warning for the service log: rule, severity, ids — never the resource or other PHI.
     log.warning(
         "security alert rule=%s severity=%s alert_id=%s events=%d new=%s audit_id=%s",
-        rule, severity, alert_id, count, new, evidence["audit_id"],
-    )  # fmt: skip
+        rule,
+        severity,
+        alert_id,
+        count,
+        new,
+        evidence["audit_id"],
+    )
     return {"alert_id": alert_id, "rule": rule, "severity": severity, "event_count": count, "new": new}

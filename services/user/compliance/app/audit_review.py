@@ -15,9 +15,20 @@ _COLUMNS = (
 )
 # FHIR AuditEvent.action: C create, R read/view/print/query, U update, D delete, E execute.
 _FHIR_ACTION = {
-    "create": "C", "post": "U", "update": "U", "resolve": "U", "delete": "D", "read": "R", "search": "R",
-    "verify": "R", "view": "R", "export": "R", "download": "R", "print": "R", "bulk_access": "R",
-}  # fmt: skip
+    "create": "C",
+    "post": "U",
+    "update": "U",
+    "resolve": "U",
+    "delete": "D",
+    "read": "R",
+    "search": "R",
+    "verify": "R",
+    "view": "R",
+    "export": "R",
+    "download": "R",
+    "print": "R",
+    "bulk_access": "R",
+}
 # FHIR AuditEvent.outcome: 0 success, 4 minor failure, 8 serious failure, 12 major failure.
 _FHIR_OUTCOME = {"success": "0", "failure": "4", "denied": "4", "error": "8"}
 
@@ -29,8 +40,16 @@ def row_json(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def search(db: Database, *, user_id: str | None, resource: str | None, since: datetime | None,
-           until: datetime | None, after_seq: int, limit: int) -> list[dict[str, Any]]:  # fmt: skip
+def search(
+    db: Database,
+    *,
+    user_id: str | None,
+    resource: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    after_seq: int,
+    limit: int,
+) -> list[dict[str, Any]]:
     """Rows in chain order after `after_seq` (the cursor of the previous page)."""
     clauses, params = ["seq > %s"], [after_seq]
     if user_id is not None:
@@ -67,20 +86,38 @@ def fhir_audit_event(row: dict[str, Any]) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "AuditEvent",
         "id": row["audit_id"],
-        "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest",
-                 "display": "RESTful Operation"},  # fmt: skip
+        "type": {
+            "system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
+            "code": "rest",
+            "display": "RESTful Operation",
+        },
         "subtype": [{"system": "urn:intelluxe:action", "code": row["action"]}],
         "action": _FHIR_ACTION.get(row["action"], "E"),
         "recorded": row["created_at"],
         "outcome": _FHIR_OUTCOME.get(row["outcome"], "8"),
         "agent": [agent],
-        "source": {"observer": {"display": f"intelluxe {row['service']}"},
-                   "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4",
-                             "display": "Application Server"}]},  # fmt: skip
-        "entity": [{"what": {"identifier": {"system": f"urn:intelluxe:{row['resource_type']}",
-                                            "value": row["resource_id"] or row["resource_type"]}},
-                    "type": {"system": "urn:intelluxe:resource-type", "code": row["resource_type"]}}],
-    }  # fmt: skip
+        "source": {
+            "observer": {"display": f"intelluxe {row['service']}"},
+            "type": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/security-source-type",
+                    "code": "4",
+                    "display": "Application Server",
+                }
+            ],
+        },
+        "entity": [
+            {
+                "what": {
+                    "identifier": {
+                        "system": f"urn:intelluxe:{row['resource_type']}",
+                        "value": row["resource_id"] or row["resource_type"],
+                    }
+                },
+                "type": {"system": "urn:intelluxe:resource-type", "code": row["resource_type"]},
+            }
+        ],
+    }
     if row["outcome"] != "success":
         resource["outcomeDesc"] = (
             f"{row['outcome']} (HTTP {row['http_status']})" if row.get("http_status") else row["outcome"]

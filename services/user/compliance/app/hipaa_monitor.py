@@ -85,17 +85,30 @@ def log_access() -> Response:
     """Record an access in the hash-chained audit log, flag it and raise or extend security alerts."""
     body = parse_body(LogAccessRequest)
     event = AccessEvent(
-        user_id=body.user_id, resource=body.resource, action=body.action, success=body.success,
-        ip_address=body.ip_address, reported_by=g.principal.name, request_id=g.request_id,
-    )  # fmt: skip
+        user_id=body.user_id,
+        resource=body.resource,
+        action=body.action,
+        success=body.success,
+        ip_address=body.ip_address,
+        reported_by=g.principal.name,
+        request_id=g.request_id,
+    )
     at = datetime.now(UTC)
     result = get_db().run(lambda cur: record_access(cur, event, app.extensions["compliance.config"], at=at))
-    return jsonify({
-        "audit_id": result.audit.audit_id, "user_id": body.user_id, "resource": body.resource,
-        "action": body.action, "success": body.success, "ip_address": body.ip_address,
-        "timestamp": result.audit.created_at, "compliance_flags": result.flags, "seq": result.audit.seq,
-        "alerts": result.alerts,
-    })  # fmt: skip
+    return jsonify(
+        {
+            "audit_id": result.audit.audit_id,
+            "user_id": body.user_id,
+            "resource": body.resource,
+            "action": body.action,
+            "success": body.success,
+            "ip_address": body.ip_address,
+            "timestamp": result.audit.created_at,
+            "compliance_flags": result.flags,
+            "seq": result.audit.seq,
+            "alerts": result.alerts,
+        }
+    )
 
 
 @bp.post("/scan_pii")
@@ -149,8 +162,10 @@ def list_alerts() -> Response:
 @bp.post("/alerts/<alert_id>/resolve")
 @requires(Role.COMPLIANCE)
 @phi_access("resolve", "security_alert")
-@documented(request_model=ResolveRequest, responses={200: "the resolved alert", 404: "no such alert",
-                                                     409: "the alert is already resolved"})  # fmt: skip
+@documented(
+    request_model=ResolveRequest,
+    responses={200: "the resolved alert", 404: "no such alert", 409: "the alert is already resolved"},
+)
 def resolve_alert(alert_id: str) -> Response:
     """Close an alert, recording who closed it and why."""
     body = parse_body(ResolveRequest)
@@ -177,17 +192,30 @@ def resolve_alert(alert_id: str) -> Response:
 @phi_access("search", "audit_log")
 @documented(
     responses={200: "{entries: [...], next_after_seq: cursor or null}"},
-    query={"user_id": "the actor", "resource": "resource id or type", "since": "ISO 8601, inclusive",
-           "until": "ISO 8601, exclusive", "after_seq": "cursor from next_after_seq", "limit": "1-1000, default 100"},
-)  # fmt: skip
+    query={
+        "user_id": "the actor",
+        "resource": "resource id or type",
+        "since": "ISO 8601, inclusive",
+        "until": "ISO 8601, exclusive",
+        "after_seq": "cursor from next_after_seq",
+        "limit": "1-1000, default 100",
+    },
+)
 def search_audit() -> Response:
     """Audit log entries in chain order, filtered and paginated."""
     args = request.args
     since, until = _when(args.get("since"), "since"), _when(args.get("until"), "until")
     after = query_int("after_seq", 0, 0, 2**62)
     limit = query_int("limit", 100, 1, 1000)
-    entries = audit_review.search(get_db(), user_id=args.get("user_id"), resource=args.get("resource"), since=since,
-                                  until=until, after_seq=after, limit=limit)  # fmt: skip
+    entries = audit_review.search(
+        get_db(),
+        user_id=args.get("user_id"),
+        resource=args.get("resource"),
+        since=since,
+        until=until,
+        after_seq=after,
+        limit=limit,
+    )
     audit_resource(None, results=len(entries))
     return jsonify({"entries": entries, "next_after_seq": entries[-1]["seq"] if len(entries) == limit else None})
 

@@ -93,8 +93,14 @@ def coverage_from_record(record: dict[str, Any]) -> Coverage:
         elif f.name == "subscriber":
             birth = raw.get("birth_date")
             values[f.name] = Subscriber(**{**raw, "birth_date": date.fromisoformat(birth) if birth else None})
-        elif f.name in ("eligibility_status", "member_id", "payer_id", "plan_name", "reject_reason_code",
-                        "trace_number"):  # fmt: skip
+        elif f.name in (
+            "eligibility_status",
+            "member_id",
+            "payer_id",
+            "plan_name",
+            "reject_reason_code",
+            "trace_number",
+        ):
             values[f.name] = raw
         else:
             values[f.name] = Decimal(raw)
@@ -155,10 +161,15 @@ class EligibilityService:
                     expiry_date = EXCLUDED.expiry_date, created_at = EXCLUDED.created_at
                 """,
                 (
-                    payer_id, inquiry.member_id, inquiry.provider_npi, Json(record), verified_at,
-                    verified_at + self.stale_max_age, verified_at,
+                    payer_id,
+                    inquiry.member_id,
+                    inquiry.provider_npi,
+                    Json(record),
+                    verified_at,
+                    verified_at + self.stale_max_age,
+                    verified_at,
                 ),
-            )  # fmt: skip
+            )
             return exchange_id
 
         exchange_id = self.db.run(store)
@@ -195,9 +206,14 @@ def _money(value: Decimal | None) -> Decimal | None:
 
 
 def verify_response(
-    *, member_id: str, provider_id: str, service_codes: list[str], service_date: date, payer: PayerConfig,
+    *,
+    member_id: str,
+    provider_id: str,
+    service_codes: list[str],
+    service_date: date,
+    payer: PayerConfig,
     answer: EligibilityAnswer,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """The seed's response fields from the real 271, with the new fields beside them."""
     coverage = answer.coverage
     requested = list(dict.fromkeys(service_codes))

@@ -47,11 +47,16 @@ def _benefits(details: dict[str, Any], body: dict[str, Any]) -> list[dict[str, A
             item["allowedString"] = f"{remaining} remaining"
         benefits.append(item)
     if details.get("copay_amount") is not None:
-        benefits.append({"type": _coding(_BENEFIT_TYPE, "copay", "Copayment"),
-                         "allowedMoney": _usd(details["copay_amount"])})  # fmt: skip
+        benefits.append(
+            {"type": _coding(_BENEFIT_TYPE, "copay", "Copayment"), "allowedMoney": _usd(details["copay_amount"])}
+        )
     if body.get("coinsurance_rate") is not None:
-        benefits.append({"type": _coding(_BENEFIT_TYPE, "copay-percent", "Copayment Percent per service"),
-                         "allowedUnsignedInt": int(body["coinsurance_rate"] * 100)})  # fmt: skip
+        benefits.append(
+            {
+                "type": _coding(_BENEFIT_TYPE, "copay-percent", "Copayment Percent per service"),
+                "allowedUnsignedInt": int(body["coinsurance_rate"] * 100),
+            }
+        )
     oop_max = details.get("out_of_pocket_max")
     if oop_max is not None:
         item = {"type": {"text": "Out-of-pocket maximum"}, "allowedMoney": _usd(oop_max)}
@@ -65,8 +70,10 @@ def coverage_eligibility_response(body: dict[str, Any], payer: PayerConfig, trac
     """FHIR JSON for a /verify response body (the dict `verify_response` built)."""
     status = body["eligibility_status"]
     details = body["coverage_details"]
-    insurance: dict[str, Any] = {"coverage": {"display": body.get("plan_name") or payer.name},
-                                 "inforce": status == "active"}  # fmt: skip
+    insurance: dict[str, Any] = {
+        "coverage": {"display": body.get("plan_name") or payer.name},
+        "inforce": status == "active",
+    }
     if body.get("effective_date"):
         period = {"start": body["effective_date"]}
         if body.get("termination_date"):

@@ -113,22 +113,35 @@ def verify() -> Response | tuple[Response, int]:
     clinic = load_clinic()
     payer_id = body.payer_id or clinic.default_payer
     if payer_id not in payers:
-        raise ApiError(400, "validation_error", "request body is invalid",
-                       {"payer_id": f"unknown payer; configured: {', '.join(sorted(payers))}"})  # fmt: skip
+        raise ApiError(
+            400,
+            "validation_error",
+            "request body is invalid",
+            {"payer_id": f"unknown payer; configured: {', '.join(sorted(payers))}"},
+        )
     provider = clinic.provider(body.provider_id)
     if provider is None:
-        raise ApiError(400, "validation_error", "request body is invalid",
-                       {"provider_id": "neither a provider in config/clinic.yml nor a valid NPI"})  # fmt: skip
+        raise ApiError(
+            400,
+            "validation_error",
+            "request body is invalid",
+            {"provider_id": "neither a provider in config/clinic.yml nor a valid NPI"},
+        )
     service_date = body.service_date or datetime.now(UTC).date()
     audit_resource(body.member_id, payer_id=payer_id, codes=len(body.service_codes))
     on_behalf_of = request.headers.get("X-Intelluxe-Actor")
     if on_behalf_of:
         audit_resource(body.member_id, on_behalf_of=on_behalf_of[:128])
     inquiry = EligibilityInquiry(
-        member_id=body.member_id, provider_npi=provider[0], provider_name=provider[1], service_date=service_date,
-        procedure_codes=tuple(dict.fromkeys(body.service_codes)), member_first_name=body.member_first_name,
-        member_last_name=body.member_last_name, member_birth_date=body.member_birth_date,
-    )  # fmt: skip
+        member_id=body.member_id,
+        provider_npi=provider[0],
+        provider_name=provider[1],
+        service_date=service_date,
+        procedure_codes=tuple(dict.fromkeys(body.service_codes)),
+        member_first_name=body.member_first_name,
+        member_last_name=body.member_last_name,
+        member_birth_date=body.member_birth_date,
+    )
     try:
         answer = _service().answer(payer_id, inquiry)
     except PayerUnavailable as exc:
@@ -137,9 +150,13 @@ def verify() -> Response | tuple[Response, int]:
         raise ApiError(502, "payer_error", str(exc)) from None
     audit_resource(body.member_id, source=answer.source, status=answer.coverage.eligibility_status)
     result = verify_response(
-        member_id=body.member_id, provider_id=body.provider_id, service_codes=body.service_codes,
-        service_date=service_date, payer=payers[payer_id], answer=answer,
-    )  # fmt: skip
+        member_id=body.member_id,
+        provider_id=body.provider_id,
+        service_codes=body.service_codes,
+        service_date=service_date,
+        payer=payers[payer_id],
+        answer=answer,
+    )
     if request.accept_mimetypes.best_match(["application/json", FHIR_JSON]) == FHIR_JSON:
         fhir = coverage_eligibility_response(result, payers[payer_id], answer.coverage.trace_number)
         return Response(app.json.dumps(fhir), mimetype=FHIR_JSON)

@@ -25,10 +25,17 @@ from core.x12 import CoverageAnswer, EligibilityRequest, Subscriber, X12ParseErr
 
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9]{6,20}$")
 _MONEY = (
-    "deductible", "deductible_remaining", "family_deductible", "family_deductible_remaining", "coinsurance_rate",
-    "copay", "out_of_pocket_max", "out_of_pocket_remaining", "family_out_of_pocket_max",
+    "deductible",
+    "deductible_remaining",
+    "family_deductible",
+    "family_deductible_remaining",
+    "coinsurance_rate",
+    "copay",
+    "out_of_pocket_max",
+    "out_of_pocket_remaining",
+    "family_out_of_pocket_max",
     "family_out_of_pocket_remaining",
-)  # fmt: skip
+)
 EDI = "application/edi-x12"
 
 
