@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg2.extensions
 
@@ -54,6 +54,16 @@ class AuditEvent:
         for name in ("service", "user_id", "action", "resource_type"):
             if not getattr(self, name):
                 raise ValueError(f"audit event needs a non-empty {name}")
+
+
+class RequestTrail(Protocol):
+    """The audit row of the request being served, as domain code sees it: `note` what it touched (ids, counts —
+    never PHI), or `write_in` the row inside the domain's own transaction, so a business write and its audit row
+    commit together (core.web provides it; the row is otherwise written when the answer leaves)."""
+
+    def note(self, resource_id: str | None, **details: Any) -> None: ...
+
+    def write_in(self, cur: psycopg2.extensions.cursor) -> None: ...
 
 
 @dataclass(frozen=True)

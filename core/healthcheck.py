@@ -1,37 +1,47 @@
-"""The container health command (`python /app/health_check.py`): exit 0 when /health answers 200.
+"""The container health command of every service: `python -m core.healthcheck [--tls]` exits 0 when the service's
+/health on this host answers 200.
 
-Kept in core so the services' health_check.py files stay one line each. Standard library and core.config only: it
-must work even when the service's own imports are broken. The audio-receiver serves /health over TLS on its
-websocket port; its check trusts only the clinic CA, so an expired or wrongly-signed certificate makes the service
-unhealthy, which is what the doctors' clients would find too.
+core.config and the standard library only: it must work even when the service's own imports are broken. The
+audio-receiver serves /health over TLS on its websocket port (`--tls`); the check trusts only the clinic CA, so an
+expired or wrongly-signed certificate makes the service unhealthy, which is what the doctors' clients would find too.
 """
 
 from __future__ import annotations
 
-import os
+import argparse
 import ssl
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
-from core.config import intelluxe_home
+from pydantic import Field
+
+from core.config import Settings
 
 
-def tls_context() -> ssl.SSLContext:
+class HealthcheckSettings(Settings):
+    port: int | None = Field(default=None, ge=0, le=65535, alias="PORT")
+    tls_ca: Path | None = Field(default=None, alias="TLS_CA")
+    tls_cert_dir: Path | None = Field(default=None, alias="TLS_CERT_DIR")
+
+
+def tls_context(settings: HealthcheckSettings | None = None) -> ssl.SSLContext:
     """Trust the clinic CA: TLS_CA, else ca.pem in TLS_CERT_DIR (default $INTELLUXE_HOME/certs)."""
-    ca = os.environ.get("TLS_CA")
-    if not ca:
-        cert_dir = Path(os.environ.get("TLS_CERT_DIR") or intelluxe_home() / "certs")
-        ca = str(cert_dir / "ca.pem")
-    return ssl.create_default_context(cafile=ca)
+    settings = settings or HealthcheckSettings.from_env()
+    ca = settings.tls_ca or (settings.tls_cert_dir or settings.home / "certs") / "ca.pem"
+    return ssl.create_default_context(cafile=str(ca))
 
 
-def main(scheme: str = "http", default_port: str = "8000") -> int:
-    host = "localhost" if scheme == "https" else "127.0.0.1"  # the receiver's certificate names localhost
-    url = f"{scheme}://{host}:{os.environ.get('PORT', default_port)}/health"
+def check(*, tls: bool = False, settings: HealthcheckSettings | None = None) -> int:
+    """0 when /health answers 200, else 1 with the reason on stderr."""
+    settings = settings or HealthcheckSettings.from_env()
+    port = settings.port if settings.port is not None else (8443 if tls else 8000)
+    host = "localhost" if tls else "127.0.0.1"  # the receiver's certificate names localhost
+    url = f"{'https' if tls else 'http'}://{host}:{port}/health"
     try:
-        context = tls_context() if scheme == "https" else None
+        context = tls_context(settings) if tls else None
         with urllib.request.urlopen(url, timeout=5, context=context) as response:  # noqa: S310 - fixed loopback URL
             return 0 if response.status == 200 else 1
     except urllib.error.HTTPError as exc:
@@ -39,6 +49,13 @@ def main(scheme: str = "http", default_port: str = "8000") -> int:
     except (urllib.error.URLError, OSError) as exc:
         print(f"health: {url} unreachable ({type(exc).__name__}: {exc})", file=sys.stderr)
     return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core.healthcheck", description=__doc__.split("\n")[0])
+    parser.add_argument("--tls", action="store_true", help="the service speaks TLS (trust only the clinic CA)")
+    args = parser.parse_args(argv)
+    return check(tls=args.tls)
 
 
 if __name__ == "__main__":

@@ -31,9 +31,9 @@ class StackError(Exception):
     """The stack could not be brought to the asked state; the message says which part and why."""
 
 
-def project_root() -> Path:
-    """The checkout holding config/ and the runner (INTELLUXE_ROOT overrides, e.g. for an installed package)."""
-    root = Path(os.environ.get("INTELLUXE_ROOT") or Path(__file__).resolve().parent.parent)
+def runner_root(settings: Settings) -> Path:
+    """The project root, which must hold the runner (a checkout, or INTELLUXE_ROOT for an installed package)."""
+    root = settings.root
     if not (root / "universal-service-runner.sh").exists():
         raise StackError(f"{root} has no universal-service-runner.sh; run from a checkout or set INTELLUXE_ROOT")
     return root
@@ -201,56 +201,71 @@ def up(
     settings: Settings, *, backend: str = "local", timeout: float = 60.0, dry_run: bool = False, out: Output = print
 ) -> UpResult:
     """Bring the stack up; a second call finds everything healthy and changes nothing."""
-    root = project_root()
+    root = runner_root(settings)
     stack = Stack.load(root)
     result = UpResult()
     if backend == "docker":
         runner = Runner(root, runner_env(settings, None, None))
         entries = [*stack.infrastructure, *stack.services]
     else:
-        if dry_run:
-            postgres_url, redis_url = settings.postgres_url, settings.redis_url
-        else:
-            postgres_url, redis_url = _ensure_databases(settings, out)
-            db = Database(postgres_url, minconn=1, maxconn=1)
-            try:
-                report = migrate(db)
-            finally:
-                db.close()
-            out(f"migrations applied {len(report.applied)}, already applied {len(report.already)}")
-        result.postgres_url, result.redis_url = postgres_url, redis_url
-        result.embedded = not settings.postgres_url
-        runner = Runner(root, runner_env(settings, postgres_url, redis_url))
-        if not dry_run and not settings.service_token:
-            runner.env["INTELLUXE_SERVICE_TOKEN"] = ensure_service_token(settings, postgres_url)
-        if not dry_run and any(e.name == "audio-receiver" for e in stack.services):
-            ensure_receiver_secrets(settings, root, Path(runner.env["TLS_CERT_DIR"]), out)
+        runner = _local_runner(settings, stack, root, result, dry_run=dry_run, out=out)
         entries = list(stack.services)
     for entry in entries:
         if dry_run:
             out(runner.start(entry, backend, dry_run=True))
             continue
-        current = runner.status(entry.name)
-        if current.ok:
-            out(f"{entry.name:<18} already running and healthy")
-            status = current
-        else:
-            out(f"{entry.name:<18} starting ({backend}) …")
-            runner.start(entry, backend)
-            status = wait_healthy(runner, entry.name, timeout, out)
+        status = _start(runner, entry, backend, timeout, out)
         result.services.append(status)
-        if not status.ok:
-            raise StackError(
-                f"{entry.name} did not become healthy within {timeout:.0f} s "
-                f"(state {status.state}, health {status.health}); last lines of its log:\n"
-                + runner.logs(entry.name, 30)
-            )
-        if backend == "local":
+        if backend == "local" and settings.variable(_url_variable(entry.name)) is None:
             # Later services find this one at its host port (a .conf's env names the container network's host).
-            variable = entry.name.upper().replace("-", "_") + "_URL"
-            if variable not in os.environ:
-                runner.env[variable] = status.url
+            runner.env[_url_variable(entry.name)] = status.url
     return result
+
+
+def _url_variable(service: str) -> str:
+    return service.upper().replace("-", "_") + "_URL"
+
+
+def _local_runner(
+    settings: Settings, stack: Stack, root: Path, result: UpResult, *, dry_run: bool, out: Output
+) -> Runner:
+    """For host processes: the databases (embedded unless URLs are given) migrated, the service token, and the
+    receiver's master key and certificates."""
+    if dry_run:
+        postgres_url, redis_url = settings.postgres_url, settings.redis_url
+    else:
+        postgres_url, redis_url = _ensure_databases(settings, out)
+        db = Database(postgres_url, minconn=1, maxconn=1)
+        try:
+            report = migrate(db)
+        finally:
+            db.close()
+        out(f"migrations applied {len(report.applied)}, already applied {len(report.already)}")
+    result.postgres_url, result.redis_url = postgres_url, redis_url
+    result.embedded = not settings.postgres_url
+    runner = Runner(root, runner_env(settings, postgres_url, redis_url))
+    if not dry_run and not settings.service_token:
+        runner.env["INTELLUXE_SERVICE_TOKEN"] = ensure_service_token(settings, postgres_url)
+    if not dry_run and any(e.name == "audio-receiver" for e in stack.services):
+        ensure_receiver_secrets(settings, root, Path(runner.env["TLS_CERT_DIR"]), out)
+    return runner
+
+
+def _start(runner: Runner, entry: StackEntry, backend: str, timeout: float, out: Output) -> ServiceStatus:
+    """Start one service unless it already runs healthy; StackError with its log when it does not get healthy."""
+    current = runner.status(entry.name)
+    if current.ok:
+        out(f"{entry.name:<18} already running and healthy")
+        return current
+    out(f"{entry.name:<18} starting ({backend}) …")
+    runner.start(entry, backend)
+    status = wait_healthy(runner, entry.name, timeout, out)
+    if not status.ok:
+        raise StackError(
+            f"{entry.name} did not become healthy within {timeout:.0f} s "
+            f"(state {status.state}, health {status.health}); last lines of its log:\n" + runner.logs(entry.name, 30)
+        )
+    return status
 
 
 def ensure_service_token(settings: Settings, postgres_url: str) -> str:
@@ -300,7 +315,7 @@ def ensure_receiver_secrets(settings: Settings, root: Path, cert_dir: Path, out:
 
 def down(settings: Settings, *, out: Output = print) -> None:
     """Stop every service of the stack that runs, newest first, then the embedded servers."""
-    root = project_root()
+    root = runner_root(settings)
     stack = Stack.load(root)
     runner = Runner(root, runner_env(settings, None, None))
     for entry in reversed([*stack.infrastructure, *stack.services]):
@@ -313,7 +328,7 @@ def down(settings: Settings, *, out: Output = print) -> None:
 
 
 def status(settings: Settings) -> tuple[list[ServiceStatus], embedded.EmbeddedStatus]:
-    root = project_root()
+    root = runner_root(settings)
     stack = Stack.load(root)
     runner = Runner(root, runner_env(settings, None, None))
     return [runner.status(entry.name) for entry in stack.services], embedded.status(settings.home)

@@ -6,7 +6,6 @@ One way for every config file (clinic, payers, compliance rules, stack) to fail:
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,14 +17,6 @@ M = TypeVar("M", bound=BaseModel)
 
 class ConfigFileError(Exception):
     """A config file is missing, not YAML, or wrong; the message names the file and the field."""
-
-
-def project_file(*parts: str, override_env: str | None = None) -> Path:
-    """A file of the checkout (or of INTELLUXE_ROOT), unless `override_env` names another."""
-    if override_env and os.environ.get(override_env):
-        return Path(os.environ[override_env])
-    root = Path(os.environ.get("INTELLUXE_ROOT") or Path(__file__).resolve().parent.parent)
-    return root.joinpath(*parts)
 
 
 def validation_problems(exc: ValidationError) -> str:

@@ -7,7 +7,6 @@ dropped afterwards, so the server's own databases are never touched. Redis keys 
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import secrets
 import socket
@@ -16,7 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
@@ -141,38 +140,26 @@ def cache_prefix(redis_url: str) -> Iterator[str]:
     client.close()
 
 
-def _load_service_module(service: str, module: str) -> ModuleType:
-    app_dir = ROOT / "services" / "user" / service / "app"
-    path = app_dir / f"{module}.py"
-    if str(app_dir) not in sys.path:  # as gunicorn does: the app's folder is where its own modules are found
-        sys.path.insert(0, str(app_dir))
-    name = f"_svc_{service.replace('-', '_')}_{module}_{secrets.token_hex(3)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture
-def service_module() -> Iterator[Callable[[str, str], ModuleType]]:
-    """Import services/user/<service>/app/<module>.py under a unique name (the apps are not a package). Apps made
-    this way have their database pools closed after the test, so connections do not pile up across tests."""
-    loaded: list[ModuleType] = []
+def build_app() -> Iterator[Callable[..., Any]]:
+    """build_app(create_app, settings): a service's app built by its own factory for this test; its database
+    and cache pools are closed afterwards, so connections do not pile up across tests."""
+    from core.web.state import state_of
 
-    def load(service: str, module: str) -> ModuleType:
-        mod = _load_service_module(service, module)
-        loaded.append(mod)
-        return mod
+    made: list[Any] = []
 
-    yield load
-    for mod in loaded:
-        state = getattr(getattr(mod, "app", None), "extensions", {}).get("intelluxe")
-        if state is not None and state.db is not None:
-            state.db.close()
-        if state is not None and state.cache is not None:
-            state.cache.close()
+    def build(create_app: Callable[[Any], Any], settings: Any) -> Any:
+        app = create_app(settings)
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        st = state_of(app)
+        if st.db is not None:
+            st.db.close()
+        if st.cache is not None:
+            st.cache.close()
 
 
 @pytest.fixture
@@ -205,7 +192,9 @@ class ServedApp:
 @pytest.fixture(scope="session")
 def payer_sandbox() -> Iterator[ServedApp]:
     """The payer sandbox answering 270s over HTTP, as the default clearinghouse of every payer."""
-    served = ServedApp(_load_service_module("payer-sandbox", "sandbox").app)
+    from payer_sandbox import SandboxSettings, create_app
+
+    served = ServedApp(create_app(SandboxSettings.from_env({})))
     yield served
     served.close()
 

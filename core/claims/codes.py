@@ -9,12 +9,16 @@ from __future__ import annotations
 import re
 import warnings
 from functools import cache
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+from core.checksums import npi_is_valid
 
 _CPT = re.compile(r"^\d{4}[0-9AFMTU]$")
 _HCPCS = re.compile(r"^[A-V]\d{4}$")
 _MODIFIER = re.compile(r"^[A-Z0-9]{2}$")
 _ICD_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$")
-_NPI = re.compile(r"^\d{10}$")
 
 # CMS Place of Service code set (the codes in use; unassigned numbers are refused).
 PLACES_OF_SERVICE = frozenset(
@@ -26,6 +30,32 @@ PLACES_OF_SERVICE = frozenset(
 def is_procedure_code(code: str) -> bool:
     """CPT (five characters, the last a digit or one of A F M T U) or HCPCS Level II (a letter A-V and 4 digits)."""
     return bool(_CPT.match(code) or _HCPCS.match(code))
+
+
+def _procedure_code(code: str) -> str:
+    if not is_procedure_code(code):
+        raise ValueError("is not a CPT (5 characters) or HCPCS Level II (letter + 4 digits) code")
+    return code
+
+
+def _procedure_codes(codes: list[str]) -> list[str]:
+    bad = [i for i, code in enumerate(codes) if not is_procedure_code(code)]
+    if bad:
+        raise ValueError(f"not CPT (5 characters) or HCPCS Level II (letter + 4 digits) codes: entries {bad}")
+    return codes
+
+
+def _npi(value: str) -> str:
+    if not npi_is_valid(value):
+        raise ValueError("is not a valid NPI (10 digits with a correct check digit)")
+    return value
+
+
+# Validated types for request and config models: one rule, one message, wherever a code is accepted. The list form
+# names the bad entries by position (a list-level field error, as the API has always reported it).
+ProcedureCode = Annotated[str, AfterValidator(_procedure_code)]
+ProcedureCodes = Annotated[list[str], AfterValidator(_procedure_codes)]
+Npi = Annotated[str, AfterValidator(_npi)]
 
 
 def is_modifier(code: str) -> bool:
@@ -56,18 +86,3 @@ def icd10_problem(code: str) -> str | None:
 def icd10_undotted(code: str) -> str:
     """The form X12 carries (no dot): E11.9 → E119."""
     return code.replace(".", "")
-
-
-def npi_is_valid(npi: str) -> bool:
-    """Ten digits whose last is the Luhn check digit over the prefix 80840 + the first nine (CMS NPI standard)."""
-    if not _NPI.match(npi):
-        return False
-    digits = [int(d) for d in "80840" + npi[:-1]]
-    total = 0
-    for i, digit in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return (10 - total % 10) % 10 == int(npi[-1])

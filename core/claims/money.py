@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 CENT = Decimal("0.01")
 
@@ -25,3 +25,8 @@ def _cents_only(value: Decimal) -> Decimal:
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, allow_inf_nan=False), AfterValidator(_cents_only)]
 PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=12, allow_inf_nan=False), AfterValidator(_cents_only)]
 Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=6, allow_inf_nan=False)]
+
+# Money and rates in an answer: Decimal inside, a JSON number on the wire (core.web's JSON provider writes it, the
+# seed's clients read numbers), so the documented schema says number; read back, it is Decimal again.
+MoneyOut = Annotated[Decimal, WithJsonSchema({"type": "number"})]
+RateOut = Annotated[Decimal, WithJsonSchema({"type": "number"})]

@@ -1,5 +1,7 @@
 """Payers: their configuration and the adapters that carry eligibility questions to them."""
 
+from collections.abc import Mapping
+
 from core.payers.adapter import (
     EligibilityInquiry,
     EligibilityResult,
@@ -11,7 +13,7 @@ from core.payers.adapter import (
     X12HttpAdapter,
     record_exchange,
 )
-from core.payers.config import PayerConfig, PayerConfigError, load_payers
+from core.payers.config import PayerConfig, PayerConfigError, UnknownPayer, load_payers, require_payer
 
 __all__ = [
     "EligibilityInquiry",
@@ -23,13 +25,16 @@ __all__ = [
     "PayerError",
     "PayerResponseError",
     "PayerUnavailable",
+    "UnknownPayer",
     "X12HttpAdapter",
     "adapters_for",
     "load_payers",
     "record_exchange",
+    "require_payer",
 ]
 
 
-def adapters_for(payers: dict[str, PayerConfig]) -> dict[str, PayerAdapter]:
-    """One adapter per configured payer. Every payer speaks X12 over HTTP today; others plug in here."""
-    return {payer_id: X12HttpAdapter(config) for payer_id, config in payers.items()}
+def adapters_for(payers: Mapping[str, PayerConfig], environ: Mapping[str, str]) -> dict[str, PayerAdapter]:
+    """One adapter per configured payer, reading the variables its file names from `environ` (Settings.environ).
+    Every payer speaks X12 over HTTP today; others plug in here."""
+    return {payer_id: X12HttpAdapter(config, environ=environ) for payer_id, config in payers.items()}

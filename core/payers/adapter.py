@@ -14,11 +14,13 @@ import logging
 import secrets
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import requests
 
+from core.errors import ApiError
 from core.payers.config import PayerConfig
 from core.x12 import Coverage, EligibilityRequest, X12ParseError, build_270, read_271
 
@@ -57,20 +59,26 @@ class EligibilityResult:
     exchange: Exchange
 
 
-class PayerError(Exception):
+class PayerError(ApiError):
     """The payer gave no usable answer. Carries the exchange so it can still be stored."""
 
+    code = "payer_error"
+
     def __init__(self, message: str, exchange: Exchange) -> None:
-        super().__init__(message)
+        super().__init__(message=message)
         self.exchange = exchange
 
 
 class PayerUnavailable(PayerError):
     """Unreachable, timed out or a 5xx: try again later (HTTP 503 to our callers)."""
 
+    code = "payer_unavailable"
+
 
 class PayerResponseError(PayerError):
     """The payer answered but not with a readable 271 (HTTP 502 to our callers)."""
+
+    code = "payer_error"
 
 
 class PayerAdapter(ABC):
@@ -89,8 +97,8 @@ class X12HttpAdapter(PayerAdapter):
         self,
         config: PayerConfig,
         *,
+        environ: Mapping[str, str],
         session: requests.Session | None = None,
-        environ: dict[str, str] | None = None,
         backoff_seconds: float = 0.2,
     ) -> None:
         super().__init__(config)

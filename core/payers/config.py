@@ -6,16 +6,18 @@ the cache lifetime of its answers and the procedure codes its medical policy sen
 
 from __future__ import annotations
 
-import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from core.claims.codes import is_procedure_code
-from core.yaml_config import ConfigFileError, load_model, project_file
+from core.claims.codes import ProcedureCodes
+from core.config import Settings
+from core.errors import ApiError
+from core.yaml_config import ConfigFileError, load_model
 
 _PLACEHOLDER = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 
@@ -45,15 +47,7 @@ class _Clearinghouse(BaseModel):
 class _PriorAuth(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    procedure_codes: list[str] = []
-
-    @field_validator("procedure_codes")
-    @classmethod
-    def _codes(cls, codes: list[str]) -> list[str]:
-        bad = [c for c in codes if not is_procedure_code(c)]
-        if bad:
-            raise ValueError(f"not CPT/HCPCS codes: {bad}")
-        return codes
+    procedure_codes: ProcedureCodes = []
 
 
 class _PayerFile(BaseModel):
@@ -82,9 +76,9 @@ class PayerConfig:
     cache_ttl_seconds: int
     prior_auth_codes: frozenset[str]
 
-    def endpoint(self, environ: dict[str, str] | None = None) -> str:
-        """The clearinghouse URL with `{NAME}` placeholders filled from the environment."""
-        env = os.environ if environ is None else environ
+    def endpoint(self, environ: Mapping[str, str]) -> str:
+        """The clearinghouse URL with `{NAME}` placeholders filled from the environment (Settings.environ)."""
+        env = environ
 
         def fill(match: re.Match[str]) -> str:
             value = env.get(match.group(1))
@@ -96,23 +90,35 @@ class PayerConfig:
 
         return _PLACEHOLDER.sub(fill, self.url_template)
 
-    def credential(self, environ: dict[str, str] | None = None) -> str | None:
+    def credential(self, environ: Mapping[str, str]) -> str | None:
+        """The secret from the variable the payer file names (Settings.environ); never stored in the file."""
         if self.auth_type == "none" or not self.credential_env:
             return None
-        env = os.environ if environ is None else environ
-        value = env.get(self.credential_env)
+        value = environ.get(self.credential_env)
         if not value:
             raise PayerConfigError(f"payer {self.payer_id}: credential variable {self.credential_env} is not set")
         return value
 
 
-def payers_dir() -> Path:
-    return project_file("config", "payers", override_env="INTELLUXE_PAYERS_DIR")
+class UnknownPayer(ApiError):
+    """A request named a payer that has no file in config/payers (a 400 naming the field)."""
+
+    code = "validation_error"
+
+
+def require_payer(payers: Mapping[str, PayerConfig], payer_id: str, *, field: str = "payer_id") -> PayerConfig:
+    """The payer's config, or UnknownPayer naming `field` and the payers that are configured."""
+    config = payers.get(payer_id)
+    if config is None:
+        raise UnknownPayer(fields={field: f"unknown payer; configured: {', '.join(sorted(payers))}"})
+    return config
 
 
 def load_payers(directory: Path | None = None) -> dict[str, PayerConfig]:
-    """Every `*.yml` in the folder, keyed by payer_id; any bad file is an error naming it (never skipped)."""
-    directory = directory or payers_dir()
+    """Every `*.yml` in the folder (default Settings.payers_dir), keyed by payer_id; any bad file is an error naming
+    it (never skipped)."""
+    if directory is None:
+        directory = Settings.from_env().payers_dir
     if not directory.is_dir():
         raise PayerConfigError(f"payer folder {directory} does not exist")
     payers: dict[str, PayerConfig] = {}

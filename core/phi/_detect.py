@@ -34,7 +34,7 @@ from functools import lru_cache
 
 import phonenumbers
 
-from core.claims.codes import npi_is_valid
+from core.checksums import npi_is_valid
 from core.phi import _validate as v
 from core.phi._lexicon import (
     STATE_ABBRS,

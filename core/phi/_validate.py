@@ -17,6 +17,8 @@ from __future__ import annotations
 import ipaddress
 from datetime import date
 
+from core.checksums import luhn_valid
+
 SAMPLE_SSNS = frozenset({"078051120", "219099999", "123456789", "111111111", "987654320"})
 
 
@@ -34,22 +36,10 @@ def ssn_kind(area: str, group: str, serial: str) -> str | None:
     return "ssn"
 
 
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
 def card_ok(digits: str) -> bool:
     """A payment card number: an issuer prefix, a length that issuer uses, and the Luhn check."""
     n = len(digits)
-    if not 13 <= n <= 19 or not luhn_ok(digits):
+    if not 13 <= n <= 19 or not luhn_valid(digits):
         return False
     head2, head4 = int(digits[:2]), int(digits[:4])
     if digits[0] == "4":  # Visa

@@ -21,10 +21,8 @@ from core.transcription.engine import (
     shared_engine,
     vocabulary_prompt,
 )
-from core.transcription.pool import HIGH, LOW, PoolBusyError, PoolClosedError, TranscriptionPool
-from core.transcription.session import (
+from core.transcription.messages import (
     ERRORS,
-    DictationSession,
     Done,
     Error,
     ErrorKind,
@@ -38,6 +36,8 @@ from core.transcription.session import (
     State,
     TranscriptionJob,
 )
+from core.transcription.pool import HIGH, LOW, PoolBusyError, PoolClosedError, TranscriptionPool
+from core.transcription.session import DictationSession
 from core.transcription.vad import SileroSpeechProbability, SpeechSegment, SpeechSegmenter, VadConfig
 
 __all__ = [

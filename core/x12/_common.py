@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from core.claims.codes import npi_is_valid  # noqa: F401 - one NPI check for the whole suite
+from core.checksums import npi_is_valid  # noqa: F401 - one NPI check for the whole suite
 from core.claims.money import cents  # noqa: F401 - one rounding of money for the whole suite
 from core.x12.reader import Segment, X12ParseError
 

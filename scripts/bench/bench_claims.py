@@ -323,12 +323,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         procs = benchlib.Processes(workdir)
         stack.callback(procs.stop_all)
 
-        sandbox = procs.start_gunicorn("payer-sandbox", "sandbox:app", benchlib.SERVICES / "payer-sandbox" / "app", {})
+        sandbox = procs.start_service("payer-sandbox", {})
         procs.wait_healthy(sandbox)
         verify_env = {"POSTGRES_URL": dsn, "REDIS_URL": backing.redis_url, "PAYER_SANDBOX_URL": sandbox.url}
-        verify = procs.start_gunicorn(
-            "insurance-verify", "server:app", benchlib.SERVICES / "insurance-verify" / "app", verify_env
-        )
+        verify = procs.start_service("insurance-verify", verify_env)
         service_token = benchlib.issue_token(dsn, f"bench-service-{run_id}", "service")
         billing_env = {
             "POSTGRES_URL": dsn,
@@ -336,9 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "INSURANCE_VERIFY_URL": verify.url,
             "INTELLUXE_SERVICE_TOKEN": service_token,
         }
-        billing = procs.start_gunicorn(
-            "billing", "billing_engine:app", benchlib.SERVICES / "billing" / "app", billing_env
-        )
+        billing = procs.start_service("billing", billing_env)
         procs.wait_healthy(verify)
         procs.wait_healthy(billing)
         billing_name = f"bench-billing-{run_id}"

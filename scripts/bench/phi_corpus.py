@@ -25,6 +25,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+from core.checksums import NPI_PREFIX, luhn_check_digit
+
 Piece = tuple[str, str | None]  # (text, gold type or None)
 
 FIRST = (
@@ -316,7 +318,7 @@ class Gen:
 
     def card(self) -> list[Piece]:
         digits = [4] + [self.r.randint(0, 9) for _ in range(14)]
-        digits.append(_luhn_digit(digits))
+        digits.append(luhn_check_digit("".join(map(str, digits))))
         s = "".join(map(str, digits))
         return [(self.r.choice((s, " ".join(s[i : i + 4] for i in range(0, 16, 4)))), "account_number")]
 
@@ -331,7 +333,7 @@ class Gen:
 
     def npi(self) -> list[Piece]:  # a provider id: not patient PHI in this evaluation (see core/phi/__init__.py)
         base = [self.r.randint(1, 9)] + [self.r.randint(0, 9) for _ in range(8)]
-        check = _luhn_digit([8, 0, 8, 4, 0, *base])
+        check = luhn_check_digit(NPI_PREFIX + "".join(map(str, base)))
         return [("".join(map(str, base)) + str(check), None)]
 
     def vin(self) -> list[Piece]:
@@ -450,17 +452,6 @@ class Gen:
 
 def _ordinal(day: int) -> str:
     return "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-
-
-def _luhn_digit(digits: list[int]) -> int:
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return (10 - total % 10) % 10
 
 
 def _vin_check(body: list[str]) -> str:

@@ -79,16 +79,14 @@ class Served:
 
 
 @pytest.fixture
-def start_receiver(migrated_url: str, certs: Path, master_key: str, service_module, tmp_path: Path):  # noqa: ANN001, ANN201
+def start_receiver(migrated_url: str, certs: Path, master_key: str, tmp_path: Path):  # noqa: ANN001, ANN201
     """Start a receiver with extra environment settings; stopped (and its pools closed) after the test."""
-    from core.config import Settings
+    from audio_receiver import ReceiverSettings, create_receiver, serve_forever
     from core.transcription import TranscriptionPool, shared_engine
 
     started: list[Served] = []
 
     def start(**env: str) -> Served:
-        mod = service_module("audio-receiver", "receiver")
-        config_mod = service_module("audio-receiver", "receiver_config")
         base = {
             "POSTGRES_URL": migrated_url,
             "INTELLUXE_MASTER_KEY": master_key,
@@ -98,11 +96,9 @@ def start_receiver(migrated_url: str, certs: Path, master_key: str, service_modu
             "PORT": "0",
             "HOST": "127.0.0.1",
         }
-        settings = Settings.from_env({**base, **env})
-        config = config_mod.ReceiverConfig.from_env({**base, **env})
+        settings = ReceiverSettings.from_env({**base, **env})
         engine = CountingEngine(shared_engine())
-        pool = TranscriptionPool(engine, queue_size=config.queue_size)
-        receiver = mod.Receiver(settings, config, pool)
+        receiver = create_receiver(settings, pool=TranscriptionPool(engine, queue_size=settings.queue_size))
         ready = threading.Event()
         loop = asyncio.new_event_loop()
         stop_event: list[asyncio.Event] = []
@@ -110,7 +106,7 @@ def start_receiver(migrated_url: str, certs: Path, master_key: str, service_modu
         def run() -> None:
             asyncio.set_event_loop(loop)
             stop_event.append(asyncio.Event())
-            loop.run_until_complete(mod.serve_forever(receiver, stop_event[0], lambda port: ready.set()))
+            loop.run_until_complete(serve_forever(receiver, stop_event[0], lambda port: ready.set()))
 
         thread = threading.Thread(target=run, daemon=True)
         thread.start()

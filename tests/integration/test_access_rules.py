@@ -11,12 +11,12 @@ import pytest
 
 from core.db import Database
 
-APP = Path(__file__).resolve().parents[2] / "services" / "user" / "compliance" / "app"
-
 
 @pytest.fixture
-def rules(service_module):  # type: ignore[no-untyped-def]
-    return service_module("compliance", "access_rules")
+def rules():  # type: ignore[no-untyped-def]
+    from compliance import access_rules
+
+    return access_rules
 
 
 @pytest.fixture

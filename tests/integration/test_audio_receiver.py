@@ -147,15 +147,13 @@ def test_health_answers_over_tls_and_the_health_command_trusts_only_the_clinic_c
         body = json.loads(r.read())
     assert body["status"] == "ok" and body["database"] == "ok" and body["workers"] >= 1
     env = {"PORT": str(served.port), "TLS_CERT_DIR": str(served.ca.parent)}
-    check = ROOT / "services" / "user" / "audio-receiver" / "app" / "health_check.py"
-    ok = subprocess.run([sys.executable, str(check)], env={**_env(), **env}, capture_output=True, text=True)
+    check = [sys.executable, "-m", "core.healthcheck", "--tls"]  # the .conf's health_cmd
+    ok = subprocess.run(check, env={**_env(), **env}, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     # A different CA (an attacker's, or a stale one) is not trusted: the check fails, as a doctor's client would.
     other = tmp_path / "other"
     subprocess.run(["bash", str(ROOT / "scripts" / "gen-certs.sh"), str(other)], check=True, capture_output=True)
-    bad = subprocess.run(
-        [sys.executable, str(check)], env={**_env(), **env, "TLS_CERT_DIR": str(other)}, capture_output=True, text=True
-    )
+    bad = subprocess.run(check, env={**_env(), **env, "TLS_CERT_DIR": str(other)}, capture_output=True, text=True)
     assert bad.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in bad.stderr
 
 

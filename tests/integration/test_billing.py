@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 
+import insurance_verify
+from billing import BillingSettings, create_app
 from core import auth
 from core.auth import Role
 from core.db import Database
+from insurance_verify import VerifySettings
 
 
 @pytest.fixture
@@ -24,29 +27,20 @@ def service_token(db: Database) -> str:
 
 @pytest.fixture
 def billing(
-    monkeypatch: pytest.MonkeyPatch,
-    migrated_url: str,
-    redis_url: str,
-    payer_sandbox,
-    service_module,
-    service_token: str,
-    served_app,
+    migrated_url: str, redis_url: str, payer_sandbox, build_app, service_token: str, served_app
 ) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
     """A billing test client wired to a real insurance-verify served over HTTP."""
-    for key, value in {
+    shared = {
         "POSTGRES_URL": migrated_url,
         "REDIS_URL": redis_url,
         "PAYER_SANDBOX_URL": payer_sandbox.url,
         "INTELLUXE_CACHE_PREFIX": f"ilx-test-{os.urandom(4).hex()}:",
-    }.items():
-        monkeypatch.setenv(key, value)
-    verify = served_app(service_module("insurance-verify", "server").app)
+    }
+    verify = served_app(build_app(insurance_verify.create_app, VerifySettings.from_env({**os.environ, **shared})))
 
     def make(**env: str):  # type: ignore[no-untyped-def]
-        settings = {"INSURANCE_VERIFY_URL": verify.url, "INTELLUXE_SERVICE_TOKEN": service_token, **env}
-        for key, value in settings.items():
-            monkeypatch.setenv(key, value)
-        return service_module("billing", "billing_engine").app.test_client()
+        settings = {**shared, "INSURANCE_VERIFY_URL": verify.url, "INTELLUXE_SERVICE_TOKEN": service_token, **env}
+        return build_app(create_app, BillingSettings.from_env({**os.environ, **settings})).test_client()
 
     return make
 

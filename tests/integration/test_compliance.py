@@ -9,15 +9,16 @@ from typing import Any
 
 import pytest
 
+from compliance import ComplianceSettings, create_app
 from core import auth
 from core.auth import Role
 from core.db import Database
 
 
 @pytest.fixture
-def compliance(monkeypatch: pytest.MonkeyPatch, migrated_url: str, service_module):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("POSTGRES_URL", migrated_url)
-    return service_module("compliance", "hipaa_monitor").app.test_client()
+def compliance(migrated_url: str, build_app):  # type: ignore[no-untyped-def]
+    settings = ComplianceSettings.from_env({**os.environ, "POSTGRES_URL": migrated_url})
+    return build_app(create_app, settings).test_client()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ Redis, cache, stale fallback, rejections, prior authorization, FHIR and roles.""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,16 +12,14 @@ import pytest
 from core import auth
 from core.auth import Role
 from core.db import Database
+from insurance_verify import VerifySettings, create_app
 
 CACHE_PREFIX = f"ilx-test-{os.urandom(4).hex()}:"  # this run's own Redis keys, whatever else shares the server
 
 
 @pytest.fixture
-def make_verify(
-    monkeypatch: pytest.MonkeyPatch, migrated_url: str, redis_url: str, payer_sandbox, service_module
-) -> Iterator[Callable[..., Any]]:  # type: ignore[no-untyped-def]
-    """Build an insurance-verify test client; keyword overrides go into its environment."""
-    made = []
+def make_verify(migrated_url: str, redis_url: str, payer_sandbox, build_app) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
+    """Build an insurance-verify test client; keyword overrides go into its settings."""
 
     def make(**env: str):  # type: ignore[no-untyped-def]
         settings = {
@@ -32,13 +30,9 @@ def make_verify(
             "INTELLUXE_CACHE_PREFIX": CACHE_PREFIX,
             **env,
         }
-        for key, value in settings.items():
-            monkeypatch.setenv(key, value)
-        app = service_module("insurance-verify", "server").app
-        made.append(app)
-        return app.test_client()
+        return build_app(create_app, VerifySettings.from_env({**os.environ, **settings})).test_client()
 
-    yield make
+    return make
 
 
 @pytest.fixture

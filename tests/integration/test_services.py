@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+import billing
+import compliance
+import insurance_verify
 from core import embedded
 
-SERVICES = [("insurance-verify", "server"), ("billing", "billing_engine"), ("compliance", "hipaa_monitor")]
+SERVICES = {
+    "insurance-verify": (insurance_verify.create_app, insurance_verify.VerifySettings),
+    "billing": (billing.create_app, billing.BillingSettings),
+    "compliance": (compliance.create_app, compliance.ComplianceSettings),
+}
+
+
+def _settings(service: str, **env: str):  # type: ignore[no-untyped-def]
+    return SERVICES[service][1].from_env({**os.environ, **env})
 
 
 @pytest.fixture
@@ -17,14 +29,9 @@ def service_env(monkeypatch: pytest.MonkeyPatch, migrated_url: str, redis_url: s
     monkeypatch.setenv("REDIS_URL", redis_url)
 
 
-@pytest.mark.parametrize(("service", "module"), SERVICES)
-def test_each_service_is_healthy_with_its_dependencies(
-    service_env: None,
-    service_module,
-    service: str,
-    module: str,  # type: ignore[no-untyped-def]
-) -> None:
-    app = service_module(service, module).app
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_is_healthy_with_its_dependencies(service_env: None, build_app, service: str) -> None:  # type: ignore[no-untyped-def]
+    app = build_app(SERVICES[service][0], _settings(service))
     response = app.test_client().get("/health")
     assert response.status_code == 200, response.json
     assert response.json["status"] == "healthy"
@@ -34,14 +41,9 @@ def test_each_service_is_healthy_with_its_dependencies(
         assert response.json["checks"]["redis"] == {"status": "ok", "detail": None, "required": False}
 
 
-@pytest.mark.parametrize(("service", "module"), SERVICES)
-def test_each_service_serves_its_openapi_and_metrics(
-    service_env: None,
-    service_module,
-    service: str,
-    module: str,  # type: ignore[no-untyped-def]
-) -> None:
-    client = service_module(service, module).app.test_client()
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_serves_its_openapi_and_metrics(service_env: None, build_app, service: str) -> None:  # type: ignore[no-untyped-def]
+    client = build_app(SERVICES[service][0], _settings(service)).test_client()
     doc = client.get("/openapi.json").json
     assert doc["info"]["title"] == f"Intelluxe {service}"
     assert {"/health", "/metrics", "/openapi.json"} <= set(doc["paths"])
@@ -50,14 +52,12 @@ def test_each_service_serves_its_openapi_and_metrics(
 
 
 def test_insurance_verify_is_degraded_not_down_without_redis(
-    service_module,  # type: ignore[no-untyped-def]
-    monkeypatch: pytest.MonkeyPatch,
+    build_app,  # type: ignore[no-untyped-def]
     migrated_url: str,
     stoppable_redis: Path,
 ) -> None:
-    monkeypatch.setenv("POSTGRES_URL", migrated_url)
-    monkeypatch.setenv("REDIS_URL", embedded.redis_url(stoppable_redis))
-    client = service_module("insurance-verify", "server").app.test_client()
+    settings = _settings("insurance-verify", POSTGRES_URL=migrated_url, REDIS_URL=embedded.redis_url(stoppable_redis))
+    client = build_app(insurance_verify.create_app, settings).test_client()
     assert client.get("/health").json["status"] == "healthy"
     embedded.stop_redis(stoppable_redis)
     response = client.get("/health")
@@ -67,9 +67,9 @@ def test_insurance_verify_is_degraded_not_down_without_redis(
     assert response.json["checks"]["postgres"]["status"] == "ok"
 
 
-def test_billing_is_unhealthy_when_postgresql_is_gone(monkeypatch: pytest.MonkeyPatch, service_module) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("POSTGRES_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
-    client = service_module("billing", "billing_engine").app.test_client()
+def test_billing_is_unhealthy_when_postgresql_is_gone(build_app) -> None:  # type: ignore[no-untyped-def]
+    settings = _settings("billing", POSTGRES_URL="postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
+    client = build_app(billing.create_app, settings).test_client()
     response = client.get("/health")
     assert response.status_code == 503
     assert response.json["status"] == "unhealthy"
@@ -80,4 +80,4 @@ def test_health_check_script_follows_health(monkeypatch: pytest.MonkeyPatch) -> 
     from core import healthcheck
 
     monkeypatch.setenv("PORT", "1")
-    assert healthcheck.main() == 1
+    assert healthcheck.main([]) == 1

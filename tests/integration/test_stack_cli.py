@@ -146,7 +146,7 @@ def test_docker_dry_run_lists_infrastructure_then_services(tmp_path: Path, intel
         "certs:/app/certs:ro",
         "--tmpfs /tmp:size=512M",
         "-e TLS_CERT_DIR=/app/certs",
-        "python /app/receiver.py",
+        "python -m audio_receiver",
     ):
         assert part in receiver, part
     assert "WHISPER_MODEL" not in receiver

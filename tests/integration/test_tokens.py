@@ -14,7 +14,7 @@ from core import auth
 from core.auth import AuthError, Role
 from core.config import Settings
 from core.db import Database
-from core.web import audit_in, audit_resource, create_app, phi_access, requires
+from core.web import audit_in, audit_resource, init_db, new_app, phi_access, requires
 
 
 def _unique(name: str) -> str:
@@ -123,7 +123,10 @@ def _app(db: Database) -> Flask:
     def open_route():  # type: ignore[no-untyped-def]
         return jsonify({"ok": True})
 
-    return create_app("billing", blueprints=[bp], settings=Settings.from_env({"POSTGRES_URL": db.url}), db=db)
+    app = new_app("billing", Settings.from_env({"POSTGRES_URL": db.url}))
+    init_db(app, db)
+    app.register_blueprint(bp)
+    return app
 
 
 def _audit_rows(db: Database, request_id: str) -> list[dict]:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from core.auth import Role
 from core.config import Settings
 from core.db import Database
-from core.web import audit_resource, create_app, documented, parse_body, phi_access, requires
+from core.web import audit_resource, documented, init_db, new_app, parse_body, phi_access, requires
 
 DEAD_DB = "postgresql://nobody@127.0.0.1:1/none"
 
@@ -44,8 +44,10 @@ def _app() -> Flask:
     def boom():  # type: ignore[no-untyped-def]
         raise RuntimeError("patient John Q Public SSN 123-45-6789")
 
-    settings = Settings.from_env({"POSTGRES_URL": DEAD_DB})
-    return create_app("demo", blueprints=[bp], settings=settings, db=Database(DEAD_DB, connect_timeout=1))
+    app = new_app("demo", Settings.from_env({"POSTGRES_URL": DEAD_DB}))
+    init_db(app, Database(DEAD_DB, connect_timeout=1))
+    app.register_blueprint(bp)
+    return app
 
 
 @pytest.fixture

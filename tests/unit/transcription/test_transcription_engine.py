@@ -111,7 +111,7 @@ def test_shared_engine_loads_once_for_concurrent_first_callers(monkeypatch) -> N
         def transcribe(self, audio, *, initial_prompt=None) -> list[Segment]:
             return []
 
-    def fake_load(backend=None):
+    def fake_load(backend=None, settings=None):
         loads.append(1)
         time.sleep(0.1)
         return Slow()

@@ -25,8 +25,6 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from dictation_metrics import FINAL_LAG, SESSIONS
-from session_records import Recorder, SessionRecord
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
@@ -45,6 +43,9 @@ from core.transcription import (
     TranscriptionJob,
     TranscriptionPool,
 )
+
+from .dictation_metrics import FINAL_LAG, SESSIONS
+from .session_records import Recorder, SessionRecord
 
 log = logging.getLogger("audio-receiver.session")
 

@@ -21,15 +21,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import InvalidToken, MultiFernet
-from dictation_metrics import REFUSED
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from session_records import Recorder
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from core import auth, enrollment
 from core.db import Database, DatabaseUnavailable
 from core.transcription import prompt_from_vocabulary
+
+from .dictation_metrics import REFUSED
+from .session_records import Recorder
 
 log = logging.getLogger("audio-receiver.gate")
 DICTATION_PATH = "/dictation"

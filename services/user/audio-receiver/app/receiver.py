@@ -1,8 +1,8 @@
-"""audio-receiver: doctors' dictation over a TLS websocket, transcribed on this server, text sent back live.
+"""The receiver: one process serving doctors' dictation sessions over a TLS websocket (websockets 17).
 
-Run: `python receiver.py` (the .conf's command). Settings: core.config (POSTGRES_URL, INTELLUXE_HOME, the master
-key) and receiver_config.py (TLS files, limits). The protocol is core/transcription/protocol.md; README.md beside
-this app is the operator's and client author's guide.
+Settings: settings.py (ReceiverSettings: TLS files, limits, the model; POSTGRES_URL, INTELLUXE_HOME and the master
+key as everywhere). The protocol is core/transcription/protocol.md; README.md beside this app is the operator's and
+client author's guide.
 
 Start-up order is deliberate: certificates, database and master key are checked first (a misconfigured receiver
 exits at once with a message), then the model is loaded, and only then does the port open — so /health answering
@@ -19,20 +19,21 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from dictation import SessionDriver
-from dictation_metrics import ACTIVE
-from gate import Doctor, Gate, peer_ip
-from receiver_config import ReceiverConfig
-from session_records import Recorder, SessionRecord
 from websockets.asyncio.server import ServerConnection, serve
 
 from core import audit, auth, logs
-from core.config import ConfigError, Settings
+from core.config import ConfigError
 from core.db import Database, DatabaseUnavailable
 from core.keys import master_fernet
 from core.transcription import DictationSession, TranscriptionPool, shared_engine
 from core.transcription.engine import EngineUnavailableError
-from core.transcription.session import message_size_limit
+from core.transcription.messages import message_size_limit
+
+from .dictation import SessionDriver
+from .dictation_metrics import ACTIVE
+from .gate import Doctor, Gate, peer_ip
+from .session_records import Recorder, SessionRecord
+from .settings import ReceiverSettings
 
 log = logging.getLogger("audio-receiver")
 
@@ -40,14 +41,14 @@ log = logging.getLogger("audio-receiver")
 class Receiver:
     """Everything one receiver process shares between sessions: database, keys, the engine's pool."""
 
-    def __init__(self, settings: Settings, config: ReceiverConfig, pool: TranscriptionPool) -> None:
+    def __init__(self, settings: ReceiverSettings, pool: TranscriptionPool) -> None:
         self.settings = settings
-        self.config = config
+        self.cert_file, self.key_file = settings.tls_files()
         self.pool = pool
         self.db = Database(settings.resolved_postgres_url(), minconn=1, maxconn=settings.db_pool_max)
         master = master_fernet(settings)
         self.recorder = Recorder(
-            self.db, audit.AuditWriter(self.db), master, store_transcripts=config.store_transcripts
+            self.db, audit.AuditWriter(self.db), master, store_transcripts=settings.store_transcripts
         )
         self.active = 0
         self.port: int | None = None  # known once serving (PORT=0 picks a free one)
@@ -56,7 +57,7 @@ class Receiver:
             auth.VerifiedTokens(settings.token_cache_seconds),
             master,
             self.recorder,
-            max_sessions=config.max_sessions,
+            max_sessions=settings.max_sessions,
             active_sessions=lambda: self.active,
             health=self.health,
         )
@@ -64,7 +65,7 @@ class Receiver:
     def ssl_context(self) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(self.config.cert_file, self.config.key_file)
+        context.load_cert_chain(self.cert_file, self.key_file)
         return context
 
     def health(self) -> dict[str, Any]:
@@ -83,7 +84,7 @@ class Receiver:
             "workers": self.pool.workers,
             "jobs": self.pool.admitted,
             "sessions": self.active,
-            "max_sessions": self.config.max_sessions,
+            "max_sessions": self.settings.max_sessions,
             "database": database,
         }
 
@@ -91,9 +92,9 @@ class Receiver:
         doctor: Doctor = ws.doctor  # set by the gate before the upgrade
         session = DictationSession(
             doctor.keys,
-            ttl_seconds=self.config.ttl_seconds,
+            ttl_seconds=self.settings.audio_ttl_seconds,
             initial_prompt=doctor.initial_prompt,
-            max_session_seconds=self.config.max_session_seconds,
+            max_session_seconds=self.settings.max_session_seconds,
         )
         record = SessionRecord(doctor.doctor_id, doctor.token_name, peer_ip(ws))
         self.active += 1
@@ -105,8 +106,8 @@ class Receiver:
                 self.pool,
                 self.recorder,
                 record,
-                idle_timeout=self.config.idle_timeout,
-                busy_wait=self.config.busy_wait,
+                idle_timeout=self.settings.idle_timeout_seconds,
+                busy_wait=self.settings.busy_wait_seconds,
             )
             await driver.run()
         finally:
@@ -124,8 +125,8 @@ async def serve_forever(
     """Serve until `stop` is set (by SIGTERM/SIGINT when run as the service); `on_started` gets the port."""
     async with serve(
         receiver.handle,
-        receiver.config.host,
-        receiver.config.port,
+        receiver.settings.host,
+        receiver.settings.port,
         ssl=receiver.ssl_context(),
         process_request=receiver.gate,
         max_size=message_size_limit(),
@@ -140,22 +141,30 @@ async def serve_forever(
         await server.wait_closed()
 
 
-def main() -> int:
-    settings = Settings.from_env()
-    logs.configure(settings.log_level)
-    # At DEBUG, websockets logs every frame's beginning: the doctor's text in `final`s. Never below INFO.
-    logging.getLogger("websockets").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+def create_receiver(settings: ReceiverSettings | None = None, *, pool: TranscriptionPool | None = None) -> Receiver:
+    """The receiver, checked before it serves: TLS files, database and master key (ConfigError or
+    DatabaseUnavailable naming what is wrong), then the model loaded (unless a pool is given), so a receiver that
+    answers /health can transcribe."""
+    settings = settings or ReceiverSettings.from_env()
+    if pool is None:
+        settings.tls_files()  # a missing certificate is reported before the model takes seconds to load
+        pool = TranscriptionPool(shared_engine(settings), queue_size=settings.queue_size)
     try:
-        config = ReceiverConfig.from_env()
-        engine = shared_engine()
-    except (ConfigError, EngineUnavailableError) as exc:
-        print(f"audio-receiver: {exc}", file=sys.stderr)
-        return 2
-    pool = TranscriptionPool(engine, queue_size=config.queue_size)
-    try:
-        receiver = Receiver(settings, config, pool)
-    except (ConfigError, DatabaseUnavailable) as exc:
+        return Receiver(settings, pool)
+    except BaseException:
         pool.shutdown(wait=False)
+        raise
+
+
+def main() -> int:
+    """`python -m audio_receiver`: serve until SIGTERM/SIGINT; exit 2 at once when misconfigured."""
+    try:
+        settings = ReceiverSettings.from_env()
+        logs.configure(settings.log_level)
+        # At DEBUG, websockets logs every frame's beginning: the doctor's text in `final`s. Never below INFO.
+        logging.getLogger("websockets").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+        receiver = create_receiver(settings)
+    except (ConfigError, EngineUnavailableError, DatabaseUnavailable) as exc:
         print(f"audio-receiver: {exc}", file=sys.stderr)
         return 2
 
@@ -171,7 +180,3 @@ def main() -> int:
     finally:
         receiver.close()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

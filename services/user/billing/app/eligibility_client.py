@@ -1,82 +1,90 @@
 """billing's call to insurance-verify: with the service token, a timeout, and no false "not eligible".
 
 An unreachable or failing insurance-verify is `EligibilityUnavailable` (HTTP 503 to the caller), never an
-eligibility verdict: only the payer's answer can say a member is not covered.
+eligibility verdict: only the payer's answer can say a member is not covered. Question and answer are the shared
+models of core.eligibility, so a change to insurance-verify's answer fails here loudly, not as a wrong estimate.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import requests
+from pydantic import ValidationError
 
-# One HTTP session per process: keep-alive connections to insurance-verify instead of a new one per claim.
-_SESSION = requests.Session()
+from core.eligibility import VerifyRequest, VerifyResponse
+from core.errors import ApiError
+
+from .settings import BillingSettings
 
 
-class EligibilityUnavailable(Exception):
+class EligibilityUnavailable(ApiError):
     """insurance-verify could not be asked or could not answer."""
 
+    code = "eligibility_unavailable"
 
-class EligibilityRefused(Exception):
-    """insurance-verify refused the question itself (4xx): carries its error body for the caller's fields."""
-
-    def __init__(self, status: int, error: dict[str, Any]) -> None:
-        super().__init__(error.get("message", f"HTTP {status}"))
-        self.status = status
-        self.error = error
+    def __init__(self, reason: str) -> None:
+        super().__init__(message=f"eligibility could not be checked: {reason}")
 
 
-@dataclass(frozen=True)
+class EligibilityRefused(ApiError):
+    """insurance-verify refused the question itself (4xx): its field errors, named as the claim's fields."""
+
+    code = "validation_error"
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        fields = {
+            f"patient_data.{k}" if k in ("member_id", "provider_id") else k: v
+            for k, v in (error.get("fields") or {}).items()
+        }
+        super().__init__(message=f"eligibility check refused: {error.get('message', 'refused')}", fields=fields)
+
+
 class EligibilityClient:
-    base_url: str
-    token: str
-    timeout_seconds: float = 15.0
+    """One per app: a keep-alive HTTP session to insurance-verify, shared by the app's threads."""
+
+    def __init__(self, base_url: str | None, token: str | None, timeout_seconds: float) -> None:
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.token = token
+        self.timeout_seconds = timeout_seconds
+        self._session = requests.Session()
 
     @classmethod
-    def from_env(cls) -> EligibilityClient:
-        url = os.environ.get("INSURANCE_VERIFY_URL")
-        token = os.environ.get("INTELLUXE_SERVICE_TOKEN")
-        if not url or not token:
-            raise EligibilityUnavailable("INSURANCE_VERIFY_URL and INTELLUXE_SERVICE_TOKEN must be set")
-        return cls(url.rstrip("/"), token, float(os.environ.get("ELIGIBILITY_TIMEOUT_SECONDS", "15")))
+    def from_settings(cls, settings: BillingSettings) -> EligibilityClient:
+        return cls(settings.insurance_verify_url, settings.service_token, settings.eligibility_timeout_seconds)
 
-    def verify(
-        self,
-        *,
-        member_id: str,
-        provider_id: str,
-        service_codes: list[str],
-        payer_id: str | None,
-        service_date: date,
-        actor: str,
-        request_id: str,
-    ) -> dict[str, Any]:
-        """The /verify answer with money as Decimal (parsed without float)."""
-        body: dict[str, Any] = {
-            "member_id": member_id,
-            "provider_id": provider_id,
-            "service_codes": service_codes,
-            "service_date": service_date.isoformat(),
-        }
-        if payer_id:
-            body["payer_id"] = payer_id
+    def verify(self, question: VerifyRequest, *, actor: str, request_id: str) -> VerifyResponse:
+        """insurance-verify's answer, money as Decimal (read without a float in between)."""
+        if not self.base_url or not self.token:
+            raise EligibilityUnavailable("INSURANCE_VERIFY_URL and INTELLUXE_SERVICE_TOKEN must be set")
         headers = {"Authorization": f"Bearer {self.token}", "X-Intelluxe-Actor": actor, "X-Request-ID": request_id}
+        body = question.model_dump(mode="json", exclude_none=True)
         try:
-            reply = _SESSION.post(f"{self.base_url}/verify", json=body, headers=headers, timeout=self.timeout_seconds)
+            reply = self._session.post(
+                f"{self.base_url}/verify", json=body, headers=headers, timeout=self.timeout_seconds
+            )
         except requests.RequestException as exc:
             raise EligibilityUnavailable(f"insurance-verify unreachable ({type(exc).__name__})") from None
-        try:
-            payload = reply.json(parse_float=Decimal)
-        except ValueError:
-            raise EligibilityUnavailable(f"insurance-verify answered HTTP {reply.status_code} without JSON") from None
-        if reply.status_code >= 500 or reply.status_code in (401, 403):
-            code = payload.get("error", {}).get("code", "error") if isinstance(payload, dict) else "error"
-            raise EligibilityUnavailable(f"insurance-verify answered HTTP {reply.status_code} ({code})")
         if reply.status_code >= 400:
-            raise EligibilityRefused(reply.status_code, payload.get("error", {}))
-        return payload
+            error = _error(reply)
+            if reply.status_code >= 500 or reply.status_code in (401, 403) or error is None:
+                code = error["code"] if error else "no JSON error body"
+                raise EligibilityUnavailable(f"insurance-verify answered HTTP {reply.status_code} ({code})")
+            raise EligibilityRefused(error)
+        try:
+            return VerifyResponse.model_validate_json(reply.content)
+        except ValidationError:
+            raise EligibilityUnavailable(f"insurance-verify answered HTTP {reply.status_code} unreadably") from None
+
+    def close(self) -> None:
+        self._session.close()
+
+
+def _error(reply: requests.Response) -> dict[str, Any] | None:
+    """The {"error": {...}} body of an error answer, or None when it has none (not our service answering)."""
+    try:
+        payload = reply.json()
+    except ValueError:
+        return None
+    error = payload.get("error") if isinstance(payload, dict) else None
+    return error if isinstance(error, dict) and "code" in error else None

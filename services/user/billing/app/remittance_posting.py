@@ -11,15 +11,23 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg2.errors
+import psycopg2.extensions
 from psycopg2.extras import Json
 
-from core.x12 import ClaimPayment, Remittance
+from core.audit import RequestTrail
+from core.db import Database
+from core.errors import ApiError, api_error
+from core.x12 import ClaimPayment, Remittance, X12ParseError, read_835
+
+Cursor = psycopg2.extensions.cursor
 
 ZERO = Decimal("0")
 
 
-class AlreadyPosted(Exception):
+class AlreadyPosted(ApiError):
     """This payer's check/EFT number was posted before."""
+
+    code = "already_posted"
 
 
 def claim_status(payment: ClaimPayment) -> str:
@@ -33,29 +41,29 @@ def claim_status(payment: ClaimPayment) -> str:
     return "paid" if accounted >= payment.billed else "partially_paid"
 
 
-def post_remittance(cur, remittance: Remittance, raw: str, *, posted_by: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    cur.execute("SAVEPOINT remit")
+def post_835(db: Database, raw: str, *, posted_by: str, trail: RequestTrail) -> dict[str, Any]:
+    """Read an 835 and post it in one transaction with the request's audit row; 400 when it is not readable."""
+    if not raw.strip():
+        raise api_error("validation_error", "the body must be an X12 835", {"body": "empty"})
     try:
-        cur.execute(
-            """
-            INSERT INTO remittances (payer_name, check_number, payment_date, total_paid, raw_835, posted_by)
-            VALUES (%s, %s, %s, %s, %s, %s) RETURNING remittance_id
-            """,
-            (
-                remittance.payer_name,
-                remittance.check_number,
-                remittance.payment_date,
-                remittance.total_paid,
-                raw,
-                posted_by,
-            ),
-        )
-    except psycopg2.errors.UniqueViolation:
-        cur.execute("ROLLBACK TO SAVEPOINT remit")
-        raise AlreadyPosted(f"check/EFT {remittance.check_number} from this payer was already posted") from None
-    remittance_id = str(cur.fetchone()["remittance_id"])
-    claim_ids = [p.claim_id for p in remittance.claims]
-    cur.execute("SELECT claim_id FROM claims WHERE claim_id = ANY(%s) FOR UPDATE", (claim_ids,))
+        remittance = read_835(raw)
+    except X12ParseError as exc:
+        raise api_error("invalid_x12", f"not a readable 835: {exc}", {"body": str(exc)}) from None
+
+    def write(cur: Cursor) -> dict[str, Any]:
+        result = post_remittance(cur, remittance, raw, posted_by=posted_by)
+        trail.note(result["remittance_id"], claims=len(result["posted"]), unmatched=len(result["unmatched"]))
+        trail.write_in(cur)
+        return result
+
+    return db.run(write, retries=0)
+
+
+def post_remittance(cur: Cursor, remittance: Remittance, raw: str, *, posted_by: str) -> dict[str, Any]:
+    remittance_id = _insert_remittance(cur, remittance, raw, posted_by)
+    cur.execute(
+        "SELECT claim_id FROM claims WHERE claim_id = ANY(%s) FOR UPDATE", ([p.claim_id for p in remittance.claims],)
+    )
     known = {row["claim_id"] for row in cur.fetchall()}
     posted, unmatched = [], []
     for payment in remittance.claims:
@@ -69,36 +77,7 @@ def post_remittance(cur, remittance: Remittance, raw: str, *, posted_by: str) ->
         if payment.claim_id not in known:
             unmatched.append(summary)
             continue
-        status = claim_status(payment)
-        cur.execute(
-            """
-            INSERT INTO claim_payments (remittance_id, claim_id, status_code, billed, paid, patient_responsibility,
-                                        deductible, coinsurance, copay, payer_claim_number)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-            """,
-            (
-                remittance_id,
-                payment.claim_id,
-                payment.status_code,
-                payment.billed,
-                payment.paid,
-                payment.patient_responsibility,
-                payment.deductible,
-                payment.coinsurance,
-                payment.copay,
-                payment.payer_claim_number,
-            ),
-        )
-        # A claim can be paid in several remittances (and reversed): amounts are the sum of its payments.
-        cur.execute(
-            """
-            UPDATE claims SET status = %s, updated_date = now(),
-                paid_amount = (SELECT sum(paid) FROM claim_payments WHERE claim_id = %s),
-                patient_amount = (SELECT sum(patient_responsibility) FROM claim_payments WHERE claim_id = %s)
-            WHERE claim_id = %s
-            """,
-            (status, payment.claim_id, payment.claim_id, payment.claim_id),
-        )
+        status = _post_payment(cur, remittance_id, payment)
         posted.append(
             {
                 **summary,
@@ -120,3 +99,62 @@ def post_remittance(cur, remittance: Remittance, raw: str, *, posted_by: str) ->
         "posted": posted,
         "unmatched": unmatched,
     }
+
+
+def _insert_remittance(cur: Cursor, remittance: Remittance, raw: str, posted_by: str) -> str:
+    """The remittance row (unique per payer and check/EFT number), or AlreadyPosted."""
+    cur.execute("SAVEPOINT remit")
+    try:
+        cur.execute(
+            """
+            INSERT INTO remittances (payer_name, check_number, payment_date, total_paid, raw_835, posted_by)
+            VALUES (%s, %s, %s, %s, %s, %s) RETURNING remittance_id
+            """,
+            (
+                remittance.payer_name,
+                remittance.check_number,
+                remittance.payment_date,
+                remittance.total_paid,
+                raw,
+                posted_by,
+            ),
+        )
+    except psycopg2.errors.UniqueViolation:
+        cur.execute("ROLLBACK TO SAVEPOINT remit")
+        raise AlreadyPosted(message=f"check/EFT {remittance.check_number} from this payer was already posted") from None
+    return str(cur.fetchone()["remittance_id"])
+
+
+def _post_payment(cur: Cursor, remittance_id: str, payment: ClaimPayment) -> str:
+    """One claim's payment row and the claim's new status and totals; returns the status."""
+    status = claim_status(payment)
+    cur.execute(
+        """
+        INSERT INTO claim_payments (remittance_id, claim_id, status_code, billed, paid, patient_responsibility,
+                                    deductible, coinsurance, copay, payer_claim_number)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        """,
+        (
+            remittance_id,
+            payment.claim_id,
+            payment.status_code,
+            payment.billed,
+            payment.paid,
+            payment.patient_responsibility,
+            payment.deductible,
+            payment.coinsurance,
+            payment.copay,
+            payment.payer_claim_number,
+        ),
+    )
+    # A claim can be paid in several remittances (and reversed): amounts are the sum of its payments.
+    cur.execute(
+        """
+        UPDATE claims SET status = %s, updated_date = now(),
+            paid_amount = (SELECT sum(paid) FROM claim_payments WHERE claim_id = %s),
+            patient_amount = (SELECT sum(patient_responsibility) FROM claim_payments WHERE claim_id = %s)
+        WHERE claim_id = %s
+        """,
+        (status, payment.claim_id, payment.claim_id, payment.claim_id),
+    )
+    return status

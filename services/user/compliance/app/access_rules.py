@@ -21,11 +21,14 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import Flask, current_app
 from psycopg2.extras import Json
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core import audit
-from core.yaml_config import ConfigFileError, load_model, project_file
+from core.yaml_config import ConfigFileError, load_model
+
+from .settings import ComplianceSettings
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +118,9 @@ class ComplianceConfig(BaseModel):
 
 
 def load_config(path: Path | None = None) -> ComplianceConfig:
-    path = path or project_file("config", "compliance.yml", override_env="INTELLUXE_COMPLIANCE_FILE")
+    """The rules file (default ComplianceSettings.compliance_file: config/compliance.yml or
+    INTELLUXE_COMPLIANCE_FILE); ComplianceConfigError naming the field when it is wrong."""
+    path = path or ComplianceSettings.from_env().compliance_file
     return load_model(path, ComplianceConfig, ComplianceConfigError)
 
 
@@ -293,3 +298,11 @@ def _raise_alert(
         evidence["audit_id"],
     )
     return {"alert_id": alert_id, "rule": rule, "severity": severity, "event_count": count, "new": new}
+
+
+def init_app(app: Flask, rules: ComplianceConfig) -> None:
+    app.extensions["compliance.rules"] = rules
+
+
+def current_rules() -> ComplianceConfig:
+    return current_app.extensions["compliance.rules"]

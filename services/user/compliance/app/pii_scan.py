@@ -1,4 +1,4 @@
-"""POST /scan_pii: identifiers in a text, with spans, and optionally the text redacted.
+"""The PHI scan feature: `POST /scan_pii` — identifiers in a text, with spans, and optionally the text redacted.
 
 The text is PHI by assumption: it is never stored, logged or put in an error message — only counts and types
 leave this module, besides the findings and redaction returned to the caller who sent it.
@@ -10,15 +10,18 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.auth import Role
 from core.phi import detect, redact, severity
+from core.web import audit_resource, documented, parse_body, phi_access, requires
 
 MAX_CHARACTERS = 1_000_000
 
 
 class ScanRequest(BaseModel):
-    """Text to scan (the seed's `content`); `redact` adds the text with identifiers replaced."""
+    """Text to scan (`content`, as first published); `redact` adds the text with identifiers replaced."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -41,7 +44,8 @@ class FindingOut(BaseModel):
 
 
 class ScanResponse(BaseModel):
-    """Seed fields (violations_found, violation_details, scan_timestamp) plus the findings with their spans."""
+    """The first published fields (violations_found, violation_details, scan_timestamp) plus the findings with their
+    spans."""
 
     violations_found: bool
     violation_details: list[ViolationDetail]
@@ -68,3 +72,18 @@ def scan(body: ScanRequest) -> dict[str, Any]:
     if body.redact:
         result["redacted_content"] = redact(body.content, surrogate=body.surrogate)
     return result
+
+
+bp = Blueprint("pii_scan", __name__)
+
+
+@bp.post("/scan_pii")
+@requires(Role.CLINICIAN, Role.BILLING, Role.COMPLIANCE, Role.SERVICE)
+@phi_access("scan", "text")
+@documented(request_model=ScanRequest, responses={200: ScanResponse})
+def scan_pii() -> Response:
+    """Find identifiers (with spans) in `content`; with `redact: true` also return it redacted. Nothing is stored."""
+    body = parse_body(ScanRequest)
+    result = scan(body)
+    audit_resource(None, characters=len(body.content), findings=len(result["findings"]))
+    return jsonify(result)

@@ -11,44 +11,41 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask import Flask, current_app
 from psycopg2.extras import Json
+from pydantic import TypeAdapter
 
 from core.cache import Cache
 from core.claims.money import cents
+from core.clinic import Clinic
 from core.db import Database
-from core.payers.adapter import EligibilityInquiry, PayerAdapter, PayerError, PayerUnavailable, record_exchange
-from core.payers.config import PayerConfig
-from core.x12 import Coverage, Subscriber
+from core.eligibility import REJECT_REASONS, CoverageDetails, VerifyRequest, VerifyResponse
+from core.errors import invalid
+from core.payers import (
+    EligibilityInquiry,
+    PayerAdapter,
+    PayerConfig,
+    PayerError,
+    PayerUnavailable,
+    adapters_for,
+    record_exchange,
+    require_payer,
+)
+from core.x12 import Coverage
+
+from .settings import VerifySettings
 
 log = logging.getLogger(__name__)
 
-# AAA03 reject reasons a front desk can act on (X12 005010X279A1, 2100C/2100A AAA).
-REJECT_REASONS = {
-    "15": "required application data missing",
-    "41": "authorization or access restrictions",
-    "42": "payer unable to respond now",
-    "43": "invalid or missing provider identification",
-    "51": "provider not on file",
-    "57": "invalid or missing date of service",
-    "58": "invalid or missing date of birth",
-    "72": "invalid or missing member id",
-    "73": "invalid or missing subscriber name",
-    "75": "subscriber not found",
-    "76": "duplicate subscriber id",
-    "79": "invalid participant identification",
-}
 REJECTION_TTL_SECONDS = 300
-
-
-def _seconds(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw and raw.isdigit() else default
+# The stored form of a Coverage (Redis and the jsonb column): Decimal as string, dates ISO — lossless both ways.
+COVERAGE_RECORD = TypeAdapter(Coverage)
 
 
 @dataclass(frozen=True)
@@ -59,66 +56,52 @@ class EligibilityAnswer:
     exchange_id: str | None = None
 
 
-# --------------------------------------------------------------------------------------------------- records
+@dataclass(frozen=True)
+class Question:
+    """A validated eligibility question: the payer to ask and what to ask it."""
 
-
-def coverage_record(coverage: Coverage) -> dict[str, Any]:
-    """A Coverage as plain JSON (Decimal as string, dates ISO) for Redis and the jsonb column; lossless."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return str(value)
-        if isinstance(value, date):
-            return value.isoformat()
-        if isinstance(value, tuple):
-            return list(value)
-        return value
-
-    record = {f.name: plain(getattr(coverage, f.name)) for f in dataclasses.fields(coverage)}
-    if coverage.subscriber is not None:
-        record["subscriber"] = {k: plain(v) for k, v in dataclasses.asdict(coverage.subscriber).items()}
-    return record
-
-
-def coverage_from_record(record: dict[str, Any]) -> Coverage:
-    values: dict[str, Any] = {}
-    for f in dataclasses.fields(Coverage):
-        raw = record.get(f.name)
-        if raw is None:
-            continue  # the dataclass default
-        if f.name in ("effective_date", "termination_date"):
-            values[f.name] = date.fromisoformat(raw)
-        elif f.name == "authorization_required_codes":
-            values[f.name] = tuple(raw)
-        elif f.name == "subscriber":
-            birth = raw.get("birth_date")
-            values[f.name] = Subscriber(**{**raw, "birth_date": date.fromisoformat(birth) if birth else None})
-        elif f.name in (
-            "eligibility_status",
-            "member_id",
-            "payer_id",
-            "plan_name",
-            "reject_reason_code",
-            "trace_number",
-        ):
-            values[f.name] = raw
-        else:
-            values[f.name] = Decimal(raw)
-    return Coverage(**values)
-
-
-# --------------------------------------------------------------------------------------------------- service
+    payer: PayerConfig
+    inquiry: EligibilityInquiry
 
 
 class EligibilityService:
-    def __init__(self, db: Database, cache: Cache, adapters: dict[str, PayerAdapter]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        cache: Cache,
+        payers: Mapping[str, PayerConfig],
+        clinic: Clinic,
+        settings: VerifySettings,
+        adapters: Mapping[str, PayerAdapter] | None = None,
+    ) -> None:
         self.db = db
         self.cache = cache
-        self.adapters = adapters
-        self.stale_max_age = timedelta(seconds=_seconds("ELIGIBILITY_STALE_MAX_AGE_SECONDS", 72 * 3600))
+        self.payers = payers
+        self.clinic = clinic
+        self.adapters = adapters if adapters is not None else adapters_for(payers, settings.environ)
+        self.stale_max_age = timedelta(seconds=settings.eligibility_stale_max_age_seconds)
+        self.cache_ttl_override = settings.eligibility_cache_ttl_seconds
+
+    def question(self, body: VerifyRequest) -> Question:
+        """The payer (the request's, else the clinic's default) and the inquiry; 400 naming a bad payer/provider."""
+        payer = require_payer(self.payers, body.payer_id or self.clinic.default_payer)
+        provider = self.clinic.provider(body.provider_id)
+        if provider is None:
+            raise invalid(provider_id="neither a provider in config/clinic.yml nor a valid NPI")
+        inquiry = EligibilityInquiry(
+            member_id=body.member_id,
+            provider_npi=provider[0],
+            provider_name=provider[1],
+            service_date=body.service_date or datetime.now(UTC).date(),
+            procedure_codes=tuple(dict.fromkeys(body.service_codes)),
+            member_first_name=body.member_first_name,
+            member_last_name=body.member_last_name,
+            member_birth_date=body.member_birth_date,
+        )
+        return Question(payer, inquiry)
 
     def ttl(self, payer: PayerConfig, coverage: Coverage) -> int:
-        ttl = _seconds("ELIGIBILITY_CACHE_TTL_SECONDS", payer.cache_ttl_seconds)
+        ttl = self.cache_ttl_override if self.cache_ttl_override is not None else payer.cache_ttl_seconds
         return min(ttl, REJECTION_TTL_SECONDS) if coverage.eligibility_status == "rejected" else ttl
 
     @staticmethod
@@ -127,27 +110,22 @@ class EligibilityService:
         digest = hashlib.sha256(f"{payer_id}\x1f{member_id}\x1f{provider_npi}".encode()).hexdigest()
         return f"eligibility:{digest}"
 
-    def answer(self, payer_id: str, inquiry: EligibilityInquiry) -> EligibilityAnswer:
-        adapter = self.adapters[payer_id]
+    def answer(self, question: Question) -> EligibilityAnswer:
+        """Cache, else the payer, else (payer unreachable) a recent stored answer; PayerUnavailable (503) or
+        PayerResponseError (502) when there is none."""
+        payer_id, inquiry = question.payer.payer_id, question.inquiry
         key = self.cache_key(payer_id, inquiry.member_id, inquiry.provider_npi)
         cached = self.cache.get(key)
         if cached is not None:
-            coverage = coverage_from_record(cached["coverage"])
+            coverage = COVERAGE_RECORD.validate_python(cached["coverage"])
             if _covers(coverage, inquiry.service_date):
                 return EligibilityAnswer(coverage, "cache", datetime.fromisoformat(cached["verified_at"]))
         try:
-            result = adapter.eligibility(inquiry)
+            result = self.adapters[payer_id].eligibility(inquiry)
         except PayerError as exc:
-            failed = exc.exchange
-            exchange_id = self.db.run(lambda cur: record_exchange(cur, failed))
-            log.warning("payer %s failed (%s); exchange %s", payer_id, type(exc).__name__, exchange_id)
-            if isinstance(exc, PayerUnavailable):
-                stale = self._stale(payer_id, inquiry)
-                if stale is not None:
-                    return dataclasses.replace(stale, exchange_id=exchange_id)
-            raise
+            return self._after_failure(payer_id, inquiry, exc)
         verified_at = datetime.now(UTC)
-        record = coverage_record(result.coverage)
+        record = COVERAGE_RECORD.dump_python(result.coverage, mode="json")
 
         def store(cur) -> str:  # type: ignore[no-untyped-def]
             exchange_id = record_exchange(cur, result.exchange)
@@ -173,10 +151,20 @@ class EligibilityService:
             return exchange_id
 
         exchange_id = self.db.run(store)
-        self.cache.set(
-            key, {"coverage": record, "verified_at": verified_at.isoformat()}, self.ttl(adapter.config, result.coverage)
-        )
+        ttl = self.ttl(question.payer, result.coverage)
+        self.cache.set(key, {"coverage": record, "verified_at": verified_at.isoformat()}, ttl)
         return EligibilityAnswer(result.coverage, "payer", verified_at, exchange_id)
+
+    def _after_failure(self, payer_id: str, inquiry: EligibilityInquiry, exc: PayerError) -> EligibilityAnswer:
+        failed = exc.exchange
+        exchange_id = self.db.run(lambda cur: record_exchange(cur, failed))
+        log.warning("payer %s failed (%s); exchange %s", payer_id, type(exc).__name__, exchange_id)
+        if not isinstance(exc, PayerUnavailable):
+            raise exc
+        stale = self._stale(payer_id, inquiry)
+        if stale is None:
+            raise PayerUnavailable(f"{exc}; no stored answer recent enough to serve", failed) from None
+        return dataclasses.replace(stale, exchange_id=exchange_id)
 
     def _stale(self, payer_id: str, inquiry: EligibilityInquiry) -> EligibilityAnswer | None:
         row = self.db.fetchone(
@@ -188,7 +176,8 @@ class EligibilityService:
         )
         if row is None:
             return None
-        return EligibilityAnswer(coverage_from_record(row["eligibility_data"]), "stale", row["effective_date"])
+        coverage = COVERAGE_RECORD.validate_python(row["eligibility_data"])
+        return EligibilityAnswer(coverage, "stale", row["effective_date"])
 
 
 def _covers(coverage: Coverage, service_date: date) -> bool:
@@ -201,52 +190,55 @@ def _covers(coverage: Coverage, service_date: date) -> bool:
 # --------------------------------------------------------------------------------------------------- response
 
 
-def _money(value: Decimal | None) -> Decimal | None:
-    return None if value is None else cents(value)
-
-
-def verify_response(
-    *,
-    member_id: str,
-    provider_id: str,
-    service_codes: list[str],
-    service_date: date,
-    payer: PayerConfig,
-    answer: EligibilityAnswer,
-) -> dict[str, Any]:
+def verify_response(body: VerifyRequest, question: Question, answer: EligibilityAnswer) -> VerifyResponse:
     """The seed's response fields from the real 271, with the new fields beside them."""
     coverage = answer.coverage
-    requested = list(dict.fromkeys(service_codes))
-    flagged = set(coverage.authorization_required_codes) | payer.prior_auth_codes
+    requested = list(dict.fromkeys(body.service_codes))
+    flagged = set(coverage.authorization_required_codes) | question.payer.prior_auth_codes
     auth_codes = sorted(code for code in requested if code in flagged)
     active = coverage.eligibility_status == "active"
-    body: dict[str, Any] = {
-        "member_id": member_id,
-        "provider_id": provider_id,
-        "verification_date": answer.verified_at.isoformat(),
+    fields: dict[str, Any] = {
+        "member_id": body.member_id,
+        "provider_id": body.provider_id,
+        "verification_date": answer.verified_at,
         "eligibility_status": coverage.eligibility_status,
-        "coverage_details": {
-            "deductible_remaining": _money(coverage.deductible_remaining),
-            "copay_amount": _money(coverage.copay_amount),
-            "out_of_pocket_max": _money(coverage.out_of_pocket_max),
-            "covered_services": requested if active else [],
-            "deductible": _money(coverage.deductible),
-            "family_deductible_remaining": _money(coverage.family_deductible_remaining),
-        },
+        "coverage_details": CoverageDetails(
+            deductible_remaining=_money(coverage.deductible_remaining),
+            copay_amount=_money(coverage.copay_amount),
+            out_of_pocket_max=_money(coverage.out_of_pocket_max),
+            covered_services=requested if active else [],
+            deductible=_money(coverage.deductible),
+            family_deductible_remaining=_money(coverage.family_deductible_remaining),
+        ),
         "authorization_required": bool(auth_codes),
         "effective_date": coverage.effective_date,
         "termination_date": coverage.termination_date,
         "coinsurance_rate": coverage.coinsurance_rate,
         "out_of_pocket_remaining": _money(coverage.out_of_pocket_remaining),
         "authorization_required_codes": auth_codes,
-        "payer_id": payer.payer_id,
+        "payer_id": question.payer.payer_id,
         "source": answer.source,
         "plan_name": coverage.plan_name,
-        "service_date": service_date,
+        "service_date": question.inquiry.service_date,
     }
     if coverage.eligibility_status == "rejected":
-        body["reject_reason_code"] = coverage.reject_reason_code
-        body["reject_reason"] = REJECT_REASONS.get(coverage.reject_reason_code or "", "rejected by the payer")
+        fields["reject_reason_code"] = coverage.reject_reason_code
+        fields["reject_reason"] = REJECT_REASONS.get(coverage.reject_reason_code or "", "rejected by the payer")
     if coverage.subscriber is not None:
-        body["subscriber"] = coverage_record(coverage)["subscriber"]
-    return body
+        fields["subscriber"] = coverage.subscriber
+    return VerifyResponse(**fields)
+
+
+def _money(value: Decimal | None) -> Decimal | None:
+    return None if value is None else cents(value)
+
+
+# --------------------------------------------------------------------------------------------------- app glue
+
+
+def init_app(app: Flask, service: EligibilityService) -> None:
+    app.extensions["insurance_verify.eligibility"] = service
+
+
+def current_service() -> EligibilityService:
+    return current_app.extensions["insurance_verify.eligibility"]

@@ -7,12 +7,15 @@ from the code. Every operation lists the errors the spine itself can produce (40
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
 from pydantic import BaseModel, Field
 
 from core import metrics
+from core.web.markers import DocSpec, doc_of, roles_of
+from core.web.state import state
 
 
 class ErrorBody(BaseModel):
@@ -43,8 +46,6 @@ def spine_blueprint() -> Blueprint:
     @bp.get("/health")
     def health() -> tuple[Response, int]:
         """Service health: 200 healthy or degraded (an optional dependency is down), 503 unhealthy. No auth."""
-        from core.web import state
-
         st = state()
         checks: dict[str, dict[str, Any]] = {}
         overall = "healthy"
@@ -60,11 +61,7 @@ def spine_blueprint() -> Blueprint:
         body = {"status": overall, "service": st.service, "checks": checks}
         return jsonify(body), 503 if overall == "unhealthy" else 200
 
-    health._intelluxe_doc = {  # type: ignore[attr-defined]
-        "request_model": None,
-        "responses": {200: HealthResponse, 503: HealthResponse},
-        "query": {},
-    }
+    health._intelluxe_doc = DocSpec(responses={200: HealthResponse, 503: HealthResponse})  # type: ignore[attr-defined]
 
     @bp.get("/metrics")
     def prometheus_metrics() -> Response:
@@ -106,51 +103,10 @@ def build_document(app: Flask) -> dict[str, Any]:
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.endpoint == "static":
             continue
-        view = app.view_functions[rule.endpoint]
-        doc = getattr(view, "_intelluxe_doc", {"request_model": None, "responses": {}, "query": {}})
-        roles = getattr(view, "_intelluxe_roles", None)
         path, params = _openapi_path(rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            summary, _, description = (view.__doc__ or rule.endpoint).strip().partition("\n")
-            operation: dict[str, Any] = {
-                "operationId": f"{rule.endpoint}.{method.lower()}",
-                "summary": summary.strip(),
-                "responses": {},
-            }
-            if description.strip():
-                operation["description"] = description.strip()
-            parameters = [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in params
-            ]
-            parameters += [
-                {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": text}
-                for name, text in doc["query"].items()
-            ]
-            if parameters:
-                operation["parameters"] = parameters
-            if doc["request_model"] is not None:
-                operation["requestBody"] = {
-                    "required": True,
-                    "content": {"application/json": {"schema": _schema(doc["request_model"], components)}},
-                }
-                operation["responses"]["400"] = _error("invalid JSON or a field failed validation", error_ref)
-            for status, body in doc["responses"].items():
-                if isinstance(body, str):
-                    operation["responses"][str(status)] = {"description": body}
-                else:
-                    operation["responses"][str(status)] = {
-                        "description": body.__doc__.strip().split("\n")[0] if body.__doc__ else body.__name__,
-                        "content": {"application/json": {"schema": _schema(body, components)}},
-                    }
-            if roles is not None:
-                operation["security"] = [{"bearerAuth": []}]
-                operation["x-roles"] = sorted({"admin", *(r.value for r in roles)})
-                operation["responses"]["401"] = _error("missing, invalid, expired or revoked token", error_ref)
-                operation["responses"]["403"] = _error("the token's role may not call this", error_ref)
-            if rule.endpoint.split(".")[0] != "spine":
-                operation["responses"].setdefault("503", _error("a dependency (database, audit) is down", error_ref))
-            if not operation["responses"]:
-                operation["responses"]["200"] = {"description": "OK"}
+            operation = _operation(rule.endpoint, app.view_functions[rule.endpoint], method, params, components)
+            operation["responses"] = _responses(rule.endpoint, app.view_functions[rule.endpoint], components, error_ref)
             paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",
@@ -165,6 +121,58 @@ def build_document(app: Flask) -> dict[str, Any]:
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "ilx token"}},
         },
     }
+
+
+def _operation(
+    endpoint: str, view: Callable[..., Any], method: str, params: list[str], components: dict[str, Any]
+) -> dict[str, Any]:
+    """Everything of one operation but its responses: id, summary, parameters, body, security."""
+    doc = doc_of(view)
+    summary, _, description = (view.__doc__ or endpoint).strip().partition("\n")
+    operation: dict[str, Any] = {"operationId": f"{endpoint}.{method.lower()}", "summary": summary.strip()}
+    if description.strip():
+        operation["description"] = description.strip()
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in params]
+    parameters += [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": text}
+        for name, text in doc.query.items()
+    ]
+    if parameters:
+        operation["parameters"] = parameters
+    if doc.request_model is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _schema(doc.request_model, components)}},
+        }
+    roles = roles_of(view)
+    if roles is not None:
+        operation["security"] = [{"bearerAuth": []}]
+        operation["x-roles"] = sorted({"admin", *(r.value for r in roles)})
+    return operation
+
+
+def _responses(
+    endpoint: str, view: Callable[..., Any], components: dict[str, Any], error_ref: dict[str, Any]
+) -> dict[str, Any]:
+    """The view's documented answers plus the errors the spine itself can give (400, 401, 403, 503)."""
+    doc = doc_of(view)
+    responses: dict[str, Any] = {}
+    if doc.request_model is not None:
+        responses["400"] = _error("invalid JSON or a field failed validation", error_ref)
+    for status, body in doc.responses.items():
+        if isinstance(body, str):
+            responses[str(status)] = {"description": body}
+        else:
+            responses[str(status)] = {
+                "description": body.__doc__.strip().split("\n")[0] if body.__doc__ else body.__name__,
+                "content": {"application/json": {"schema": _schema(body, components)}},
+            }
+    if roles_of(view) is not None:
+        responses["401"] = _error("missing, invalid, expired or revoked token", error_ref)
+        responses["403"] = _error("the token's role may not call this", error_ref)
+    if endpoint.split(".")[0] != "spine":
+        responses.setdefault("503", _error("a dependency (database, audit) is down", error_ref))
+    return responses or {"200": {"description": "OK"}}
 
 
 def _error(description: str, ref: dict[str, Any]) -> dict[str, Any]:

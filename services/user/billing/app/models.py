@@ -1,21 +1,29 @@
-"""billing's request and response models: what a claim request may hold, checked field by field."""
+"""billing's request and answer models: what a claim request may hold, checked field by field, and what a stored
+claim is. Money is Decimal in every model; answers write it as a JSON number (core.web), the database's jsonb keeps
+it as a string (never a float)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.claims.codes import PLACES_OF_SERVICE, icd10_problem, is_modifier, is_procedure_code, npi_is_valid
-from core.claims.money import Money, PositiveMoney
+from core.claims.codes import PLACES_OF_SERVICE, Npi, ProcedureCode, icd10_problem, is_modifier
+from core.claims.money import Money, MoneyOut, PositiveMoney
+from core.x12 import Subscriber
+
+STATUSES = ("submitted", "paid", "partially_paid", "denied", "reversed")
 
 
 def _not_future(value: date | None) -> date | None:
     if value is not None and value > datetime.now(UTC).date():
         raise ValueError("must not be in the future")
     return value
+
+
+# --------------------------------------------------------------------------------------------------- requests
 
 
 class PatientData(BaseModel):
@@ -31,7 +39,7 @@ class ServiceIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str
+    code: ProcedureCode
     amount: PositiveMoney
     allowed_amount: Money | None = None
     units: Annotated[Decimal, Field(gt=0, le=999, max_digits=6, decimal_places=2)] = Decimal(1)
@@ -39,13 +47,6 @@ class ServiceIn(BaseModel):
     diagnosis_codes: list[str] = Field(default_factory=list, max_length=4)
     place_of_service: str | None = None
     service_date: Annotated[date | None, AfterValidator(_not_future)] = None
-
-    @field_validator("code")
-    @classmethod
-    def _code(cls, value: str) -> str:
-        if not is_procedure_code(value):
-            raise ValueError("is not a CPT (5 characters) or HCPCS Level II (letter + 4 digits) code")
-        return value
 
     @field_validator("modifiers")
     @classmethod
@@ -79,15 +80,8 @@ class CreateClaim(BaseModel):
     patient_data: PatientData
     services: list[ServiceIn] = Field(min_length=1, max_length=50)
     payer_id: str | None = None
-    provider_npi: str | None = None
+    provider_npi: Npi | None = None
     service_date: Annotated[date | None, AfterValidator(_not_future)] = None
-
-    @field_validator("provider_npi")
-    @classmethod
-    def _npi(cls, value: str | None) -> str | None:
-        if value is not None and not npi_is_valid(value):
-            raise ValueError("is not a valid NPI (10 digits with a correct check digit)")
-        return value
 
     @model_validator(mode="after")
     def _diagnosis_limit(self) -> CreateClaim:
@@ -97,47 +91,80 @@ class CreateClaim(BaseModel):
         return self
 
 
+# --------------------------------------------------------------------------------------------------- answers
+
+
 class ClaimLine(BaseModel):
     code: str
-    amount: float
-    units: float
+    amount: MoneyOut
+    units: MoneyOut
     modifiers: list[str]
     diagnosis_codes: list[str]
     place_of_service: str
     service_date: date
-    allowed_amount: float
+    allowed_amount: MoneyOut
     allowed_source: str = Field(description="request | fee_schedule | billed")
-    contractual_adjustment: float
-    copay: float
-    deductible: float
-    coinsurance: float
-    non_covered: float
-    out_of_pocket_cap_applied: float
-    patient_responsibility: float
-    insurance_responsibility: float
+    contractual_adjustment: MoneyOut
+    copay: MoneyOut
+    deductible: MoneyOut
+    coinsurance: MoneyOut
+    non_covered: MoneyOut
+    out_of_pocket_cap_applied: MoneyOut
+    patient_responsibility: MoneyOut
+    insurance_responsibility: MoneyOut
 
 
 class ClaimResponse(BaseModel):
-    """A stored claim (seed fields first, then the added ones)."""
+    """A stored claim (the first published fields, then the added ones)."""
 
     claim_id: str
     patient_id: str
     provider_id: str
     member_id: str
     service_date: date
-    services: list[dict]
-    claim_total: float
-    patient_responsibility: float
-    insurance_responsibility: float
-    status: str = Field(description="submitted | paid | partially_paid | denied | reversed")
+    services: list[dict[str, Any]]
+    claim_total: MoneyOut
+    patient_responsibility: MoneyOut
+    insurance_responsibility: MoneyOut
+    status: str = Field(description=" | ".join(STATUSES))
     created_date: datetime
     payer_id: str
     lines: list[ClaimLine]
-    allowed_total: float
+    allowed_total: MoneyOut
     authorization_required_codes: list[str]
     eligibility_source: str
-    paid_amount: float | None = None
-    patient_amount: float | None = Field(default=None, description="patient responsibility per the payer's 835")
+    paid_amount: MoneyOut | None = None
+    patient_amount: MoneyOut | None = Field(default=None, description="patient responsibility per the payer's 835")
+    updated_date: datetime | None = Field(default=None, description="when the claim last changed (read answers)")
+
+    def answer_json(self) -> dict[str, Any]:
+        """The claim as the API answers it: the fields this claim has (no payment fields before an 835)."""
+        return self.model_dump(exclude_unset=True)
+
+
+class EligibilitySnapshot(BaseModel):
+    """What the 271 said when the claim was made (kept with the claim, for the desk and for disputes)."""
+
+    eligibility_status: str
+    plan_name: str | None = None
+    verification_date: datetime | None = None
+    source: str | None = None
+    effective_date: date | None = None
+    termination_date: date | None = None
+
+
+class StoredClaim(BaseModel):
+    """`claims.claim_data`: the claim as first answered, the billing NPI, and the payer's view of the subscriber
+    (an 837P needs the subscriber's name, birth date and address)."""
+
+    response: ClaimResponse
+    billing_npi: str
+    subscriber: Subscriber | None = None
+    eligibility: EligibilitySnapshot
+
+    def jsonb(self) -> dict[str, Any]:
+        """The jsonb form: Decimal as strings, dates ISO; read back exactly by `StoredClaim.model_validate`."""
+        return self.model_dump(mode="json", exclude_unset=True)
 
 
 class RemittanceResult(BaseModel):
@@ -145,6 +172,6 @@ class RemittanceResult(BaseModel):
 
     remittance_id: str
     check_number: str
-    total_paid: float
-    posted: list[dict]
-    unmatched: list[dict]
+    total_paid: MoneyOut
+    posted: list[dict[str, Any]]
+    unmatched: list[dict[str, Any]]

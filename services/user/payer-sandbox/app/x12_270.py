@@ -1,15 +1,9 @@
-"""payer-sandbox: a clearinghouse stand-in that answers X12 270s with real 271s from a members fixture.
-
-It is the default clearinghouse of `intelluxe up` and of the tests, so the eligibility path runs end to end over
-real HTTP and real X12 with no outside connection. It speaks what the clinic's adapters speak: `POST /x12/270`
-with an `application/edi-x12` body, the 271 in the answer. Set SANDBOX_TOKEN to require a bearer credential, as a
-real clearinghouse would; SANDBOX_MEMBERS points at another fixture file.
-"""
+"""The sandbox's one feature: `POST /x12/270` with an `application/edi-x12` body, the payer's 271 in the answer —
+what the clinic's adapters speak to a real clearinghouse. Members and their plans come from a fixture file."""
 
 from __future__ import annotations
 
 import hmac
-import os
 import re
 import secrets
 from datetime import UTC, date, datetime
@@ -18,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import Blueprint, Response, request
+from flask import Blueprint, Flask, Response, current_app, request
 
-from core.web import create_app
 from core.x12 import CoverageAnswer, EligibilityRequest, Subscriber, X12ParseError, build_271, read_270
 
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9]{6,20}$")
@@ -79,7 +72,7 @@ bp = Blueprint("sandbox", __name__)
 @bp.post("/x12/270")
 def eligibility_270() -> Response:
     """Answer an X12 270 (005010X279A1) with a 271. Not part of Intelluxe's API: a payer stand-in."""
-    expected = os.environ.get("SANDBOX_TOKEN")
+    expected = current_app.extensions["payer_sandbox.token"]
     if expected:
         presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(presented.encode(), expected.encode()):
@@ -88,17 +81,11 @@ def eligibility_270() -> Response:
         req = read_270(request.get_data(as_text=True))
     except X12ParseError as exc:
         return Response(f"not a readable 270: {exc}\n", status=400, mimetype="text/plain")
-    answer = answer_for(req, app.extensions["sandbox.members"])
+    answer = answer_for(req, current_app.extensions["payer_sandbox.members"])
     body = build_271(req, answer, control_number=secrets.randbelow(999_999_999) + 1, now=datetime.now(UTC))
     return Response(body, mimetype=EDI)
 
 
-app = create_app(
-    "payer-sandbox",
-    blueprints=[bp],
-    use_database=False,
-    description="A payer/clearinghouse stand-in for development and tests: X12 270 in, 271 out.",
-)
-app.extensions["sandbox.members"] = load_members(
-    Path(os.environ.get("SANDBOX_MEMBERS") or Path(__file__).resolve().parent / "members.yml")
-)
+def init_app(app: Flask, members: dict[str, dict[str, Any]], token: str | None) -> None:
+    app.extensions["payer_sandbox.members"] = members
+    app.extensions["payer_sandbox.token"] = token

@@ -1,0 +1,38 @@
+"""`intelluxe`: run the stack, migrate, manage tokens, enroll doctors, verify the audit chain, offline tools.
+
+Thin on purpose: each command parses its arguments, calls the module that holds the logic and prints. Exit codes:
+0 done, 1 the command failed (message on stderr), 2 wrong usage. The commands live by topic: ops (stack, tokens,
+audit), dictation (doctors, transcripts), tools (phi, x12, billing estimate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from core import stack
+from core.cli import dictation, ops, tools
+from core.cli.common import fail
+from core.config import ConfigError, Settings
+from core.db import DatabaseUnavailable, MigrationError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="intelluxe", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for topic in (ops, dictation, tools):
+        topic.add_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "expires_days", None) is not None and args.expires_days < 1:
+        print("intelluxe: --expires-days must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        settings = Settings.from_env()
+        return args.func(args, settings)
+    except (ConfigError, DatabaseUnavailable, MigrationError, stack.StackError) as exc:
+        return fail(str(exc))

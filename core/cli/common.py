@@ -1,0 +1,29 @@
+"""What the commands share: the error voice and the database they work on."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from core import embedded
+from core.config import Settings
+from core.db import Database, migrate
+
+
+def fail(message: str) -> int:
+    print(f"intelluxe: {message}", file=sys.stderr)
+    return 1
+
+
+@contextmanager
+def database(settings: Settings, *, migrated: bool = True) -> Iterator[Database]:
+    """The configured database (with no POSTGRES_URL, the embedded one, started if need be), schema applied."""
+    url = settings.postgres_url or embedded.postgres_url(settings.home) or embedded.start_postgres(settings.home)
+    db = Database(url, minconn=1, maxconn=2)
+    try:
+        if migrated:
+            migrate(db)
+        yield db
+    finally:
+        db.close()

@@ -1,0 +1,79 @@
+"""Offline tools that need no database: PHI scan and redaction, reading a 271, the patient-responsibility estimate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.cli.common import fail
+from core.config import Settings
+
+
+def cmd_phi_scan(args: argparse.Namespace, settings: Settings) -> int:
+    from core.phi.cli import scan_jsonl
+
+    if not args.jsonl:
+        return fail("phi scan reads JSON lines: pass --jsonl")
+    return scan_jsonl(sys.stdin, sys.stdout)
+
+
+def cmd_phi_redact(args: argparse.Namespace, settings: Settings) -> int:
+    from core.phi.cli import redact_stream
+
+    return redact_stream(sys.stdin, sys.stdout, surrogate=args.surrogate)
+
+
+def cmd_billing_estimate(args: argparse.Namespace, settings: Settings) -> int:
+    from pydantic import ValidationError
+
+    from core.claims.estimate import estimate_from_json
+    from core.yaml_config import validation_problems
+
+    try:
+        payload = json.load(sys.stdin)
+    except ValueError as exc:
+        return fail(f"stdin is not JSON: {exc}")
+    try:
+        result = estimate_from_json(payload)
+    except ValidationError as exc:
+        return fail(f"invalid estimate input: {validation_problems(exc)}")
+    print(json.dumps(result.to_json(), indent=2))
+    return 0
+
+
+def cmd_x12_read_271(args: argparse.Namespace, settings: Settings) -> int:
+    from core.x12 import X12ParseError, read_271
+
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    except OSError as exc:
+        return fail(f"{args.file}: {exc.strerror}")
+    except UnicodeDecodeError:
+        return fail(f"{args.file}: not text (X12 is ASCII)")
+    try:
+        coverage = read_271(text)
+    except X12ParseError as exc:
+        return fail(f"{args.file}: {exc}")
+    print(json.dumps(coverage.to_json(), indent=2))
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    phi = sub.add_parser("phi", help="PHI detection and redaction").add_subparsers(dest="phi_command", required=True)
+    p = phi.add_parser("scan", help='{"text": ...} lines on stdin -> {"spans": [[start, end, type], ...]} lines')
+    p.add_argument("--jsonl", action="store_true", help="read and write JSON lines (the only format)")
+    p.set_defaults(func=cmd_phi_scan)
+    p = phi.add_parser("redact", help="text on stdin -> the same text with identifiers replaced")
+    p.add_argument("--surrogate", action="store_true", help="consistent fake values instead of [TYPE]")
+    p.set_defaults(func=cmd_phi_redact)
+
+    x12 = sub.add_parser("x12", help="X12 tools").add_subparsers(dest="x12_command", required=True)
+    p = x12.add_parser("read-271", help="print a 271's coverage as JSON (FILE or - for stdin)")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(func=cmd_x12_read_271)
+
+    billing = sub.add_parser("billing", help="claims tools").add_subparsers(dest="billing_command", required=True)
+    p = billing.add_parser("estimate", help="patient-responsibility estimate of JSON on stdin (no database)")
+    p.set_defaults(func=cmd_billing_estimate)

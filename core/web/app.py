@@ -1,0 +1,29 @@
+"""The spine every Flask service is built on: `new_app` makes the app with request ids, the token check, the audit
+hook, JSON errors, /health, /metrics and /openapi.json; the `init_*` functions of core.web.state attach what the
+service needs (database, cache, payers, clinic). A service's own `create_app(settings=None)` calls these and then
+registers its blueprints — one per feature.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from core import logs
+from core.config import Settings
+from core.web.hooks import install as install_hooks
+from core.web.money_json import MoneyJSONProvider
+from core.web.openapi import spine_blueprint
+from core.web.state import attach_state
+
+
+def new_app(service: str, settings: Settings, *, description: str = "", title: str | None = None) -> Flask:
+    """A service's app with the spine installed and nothing attached yet."""
+    logs.configure(settings.log_level)
+    app = Flask(service)
+    app.json = MoneyJSONProvider(app)
+    attach_state(app, service, settings)
+    app.config["OPENAPI_TITLE"] = title or f"Intelluxe {service}"
+    app.config["OPENAPI_DESCRIPTION"] = description
+    install_hooks(app)
+    app.register_blueprint(spine_blueprint())
+    return app

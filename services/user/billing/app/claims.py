@@ -1,0 +1,134 @@
+"""The claims feature: create a claim, read it, list claims, export it as an 837P."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from core.auth import Role
+from core.errors import api_error
+from core.web import (
+    audit_resource,
+    current_principal,
+    documented,
+    get_clinic,
+    get_db,
+    get_payers,
+    parse_body,
+    phi_access,
+    query_choice,
+    query_int,
+    request_id,
+    request_trail,
+    requires,
+)
+
+from .claim_store import list_claims, load_claim, load_stored
+from .export_837 import export_837p
+from .models import STATUSES, ClaimResponse, CreateClaim
+from .workflow import ClaimRequest, current_workflow
+
+EDI = "application/edi-x12"
+
+bp = Blueprint("claims", __name__)
+
+
+@bp.post("/create_claim")
+@requires(Role.BILLING)
+@phi_access("create", "claim")
+@documented(
+    request_model=CreateClaim,
+    responses={
+        200: ClaimResponse,
+        409: "the Idempotency-Key was used before with a different body",
+        422: "the member is not eligible (inactive or rejected by the payer); the reason is in the message",
+        503: "insurance-verify or the payer cannot answer now; no claim was written",
+    },
+)
+def create_claim() -> Response:
+    """Create a claim: check eligibility, estimate the patient's share, store it (idempotent with Idempotency-Key).
+
+    The same Idempotency-Key with the same body returns the first claim and writes nothing.
+    """
+    body = parse_body(CreateClaim)
+    claim_request = ClaimRequest(body, current_principal().name, request_id(), _idempotency_key())
+    outcome = current_workflow().create_claim(claim_request, request_trail())
+    response = jsonify(outcome.claim.answer_json())
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get("/claims/<claim_id>")
+@requires(Role.BILLING)
+@phi_access("read", "claim")
+@documented(responses={200: ClaimResponse, 404: "no such claim"})
+def get_claim(claim_id: str) -> Response:
+    """A stored claim with its estimate and, once posted, the payer's paid and patient amounts."""
+    audit_resource(claim_id)
+    claim = get_db().run(lambda cur: load_claim(cur, claim_id))
+    if claim is None:
+        raise api_error("not_found", "no claim with that id")
+    return jsonify(claim.answer_json())
+
+
+@bp.get("/claims")
+@requires(Role.BILLING)
+@phi_access("search", "claim")
+@documented(
+    responses={200: "{claims: [...], next_before: claim id for the next page or null}"},
+    query={
+        "patient_id": "only this patient's claims",
+        "member_id": "only this member's claims",
+        "status": f"one of {', '.join(STATUSES)}",
+        "limit": "1-200, default 50",
+        "before": "claim id: the page after it (from next_before)",
+    },
+)
+def search_claims() -> Response:
+    """Claims, newest first, filtered by patient, member and status."""
+    status = query_choice("status", STATUSES)
+    limit = query_int("limit", 50, 1, 200)
+    args = request.args
+    claims = list_claims(
+        get_db(),
+        patient_id=args.get("patient_id"),
+        status=status,
+        member_id=args.get("member_id"),
+        limit=limit,
+        before=args.get("before"),
+    )
+    audit_resource(None, results=len(claims))
+    next_before = claims[-1].claim_id if len(claims) == limit else None
+    return jsonify({"claims": [c.answer_json() for c in claims], "next_before": next_before})
+
+
+@bp.get("/claims/<claim_id>/837")
+@requires(Role.BILLING)
+@phi_access("export", "claim")
+@documented(
+    responses={
+        200: "the claim as an X12 837P (005010X222A1), application/edi-x12",
+        404: "no such claim",
+        422: "the claim lacks what an 837P needs (diagnosis, subscriber demographics)",
+    }
+)
+def claim_837(claim_id: str) -> Response:
+    """The claim as an 837P professional claim for its payer."""
+    audit_resource(claim_id)
+    found = load_stored(get_db(), claim_id)
+    if found is None:
+        raise api_error("not_found", "no claim with that id")
+    text = export_837p(*found, clinic=get_clinic(), payers=get_payers())
+    audit_resource(claim_id, bytes=len(text))
+    return Response(text, mimetype=EDI, headers={"Content-Disposition": f'attachment; filename="{claim_id}.837"'})
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
+        raise api_error(
+            "validation_error",
+            "Idempotency-Key must be 1-255 printable characters",
+            {"Idempotency-Key": "1-255 printable characters"},
+        )
+    return key

@@ -1,0 +1,90 @@
+"""The audit trail feature: search the hash-chained audit log, verify the chain, read one entry (or as FHIR)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from core import audit
+from core.auth import Role
+from core.errors import api_error
+from core.web import audit_resource, documented, get_db, phi_access, query_int, requires
+
+from . import audit_review
+from .alert_review import require_uuid
+
+FHIR_JSON = "application/fhir+json"
+bp = Blueprint("audit_trail", __name__)
+
+
+@bp.get("/audit")
+@requires(Role.COMPLIANCE)
+@phi_access("search", "audit_log")
+@documented(
+    responses={200: "{entries: [...], next_after_seq: cursor or null}"},
+    query={
+        "user_id": "the actor",
+        "resource": "resource id or type",
+        "since": "ISO 8601, inclusive",
+        "until": "ISO 8601, exclusive",
+        "after_seq": "cursor from next_after_seq",
+        "limit": "1-1000, default 100",
+    },
+)
+def search_audit() -> Response:
+    """Audit log entries in chain order, filtered and paginated."""
+    args = request.args
+    since, until = _when("since"), _when("until")
+    after = query_int("after_seq", 0, 0, 2**62)
+    limit = query_int("limit", 100, 1, 1000)
+    entries = audit_review.search(
+        get_db(),
+        user_id=args.get("user_id"),
+        resource=args.get("resource"),
+        since=since,
+        until=until,
+        after_seq=after,
+        limit=limit,
+    )
+    audit_resource(None, results=len(entries))
+    return jsonify({"entries": entries, "next_after_seq": entries[-1]["seq"] if len(entries) == limit else None})
+
+
+@bp.get("/audit/verify")
+@requires(Role.COMPLIANCE)
+@phi_access("verify", "audit_log")
+@documented(responses={200: "{ok, rows_checked, head_seq, head_hash, first_bad_seq, first_bad_audit_id, reason}"})
+def verify_audit() -> Response:
+    """Walk the whole hash chain; name the first altered or missing row."""
+    result = audit.verify(get_db())
+    audit_resource(None, rows=result.rows_checked, ok=result.ok)
+    return jsonify(result.__dict__)
+
+
+@bp.get("/audit/<audit_id>")
+@requires(Role.COMPLIANCE)
+@phi_access("read", "audit_log")
+@documented(responses={200: "the entry; a FHIR R4B AuditEvent with Accept: application/fhir+json", 404: "none"})
+def audit_entry(audit_id: str) -> Response:
+    """One audit log entry."""
+    require_uuid(audit_id)
+    audit_resource(audit_id)
+    row = audit_review.get(get_db(), audit_id)
+    if row is None:
+        raise api_error("not_found", "no audit entry with that id")
+    if request.accept_mimetypes.best_match(["application/json", FHIR_JSON]) == FHIR_JSON:
+        return Response(current_app.json.dumps(audit_review.fhir_audit_event(row)), mimetype=FHIR_JSON)
+    return jsonify(row)
+
+
+def _when(name: str) -> datetime | None:
+    """An ISO 8601 date-time query parameter (UTC when it has no offset), or a 400 naming it."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise api_error("validation_error", "invalid query", {name: "an ISO 8601 date-time"}) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

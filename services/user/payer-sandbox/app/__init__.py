@@ -1,0 +1,30 @@
+"""payer-sandbox: a clearinghouse stand-in that answers X12 270s with real 271s from a members fixture.
+
+It is the default clearinghouse of `intelluxe up` and of the tests, so the eligibility path runs end to end over
+real HTTP and real X12 with no outside connection. Not part of Intelluxe's API: a payer stand-in. Run by gunicorn
+as `payer_sandbox:create_app()` (see payer-sandbox.conf).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from core import web
+
+from . import x12_270
+from .settings import SandboxSettings
+
+
+def create_app(settings: SandboxSettings | None = None) -> Flask:
+    settings = settings or SandboxSettings.from_env()
+    app = web.new_app(
+        "payer-sandbox",
+        settings,
+        description="A payer/clearinghouse stand-in for development and tests: X12 270 in, 271 out.",
+    )
+    x12_270.init_app(app, x12_270.load_members(settings.sandbox_members), settings.sandbox_token)
+    app.register_blueprint(x12_270.bp)
+    return app
+
+
+__all__ = ["SandboxSettings", "create_app"]
