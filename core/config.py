@@ -44,9 +44,9 @@ _EXPECTED = {
     "int_from_float": lambda ctx: "a whole number",
     "float_parsing": lambda ctx: "a number",
     "bool_parsing": lambda ctx: "true or false",
-    "greater_than_equal": lambda ctx: f"at least {ctx['ge']}",
-    "greater_than": lambda ctx: f"more than {ctx['gt']}",
-    "less_than_equal": lambda ctx: f"at most {ctx['le']}",
+    "greater_than_equal": lambda ctx: f"at least {ctx['ge']:g}",
+    "greater_than": lambda ctx: f"more than {ctx['gt']:g}",
+    "less_than_equal": lambda ctx: f"at most {ctx['le']:g}",
     "literal_error": lambda ctx: f"one of {ctx['expected']}",
 }
 

@@ -355,3 +355,41 @@ def test_a_malformed_835_is_a_400(billing, billing_token) -> None:  # type: igno
     response = billing().post("/remittances", data="ISA*garbage~", headers=headers)
     assert response.status_code == 400
     assert response.json["error"]["code"] == "invalid_x12"
+
+
+def test_a_bug_in_the_837_writer_is_a_500_not_the_callers_fault(billing, billing_token, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from billing import export_837
+
+    client = billing()
+    claim = _post(client, billing_token, _claim()).json
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("line 1: charge must be positive")  # what the writer says of data we should never pass it
+
+    monkeypatch.setattr(export_837, "build_837p", broken)
+    response = client.get(f"/claims/{claim['claim_id']}/837", headers={"Authorization": f"Bearer {billing_token}"})
+    assert response.status_code == 500
+    assert response.json["error"]["code"] == "internal_error" and response.headers["X-Request-ID"]
+
+
+def test_a_271_without_a_usable_subscriber_address_is_not_exportable(billing, billing_token, db) -> None:  # type: ignore[no-untyped-def]
+    client = billing()
+    claim = _post(client, billing_token, _claim()).json
+    db.execute(
+        "UPDATE claims SET claim_data = jsonb_set(claim_data, '{subscriber,zip}', '\"123\"') WHERE claim_id = %s",
+        (claim["claim_id"],),
+    )
+    response = client.get(f"/claims/{claim['claim_id']}/837", headers={"Authorization": f"Bearer {billing_token}"})
+    assert response.status_code == 422
+    assert "ZIP" in response.json["error"]["message"]
+
+
+def test_money_is_stored_exactly_never_as_a_float(billing, billing_token, db) -> None:  # type: ignore[no-untyped-def]
+    claim = _post(billing(), billing_token, _claim()).json
+    row = db.fetchone(
+        "SELECT jsonb_typeof(claim_data->'response'->'claim_total') AS total, "
+        "claim_data->'response'->'lines'->1->>'deductible' AS deductible FROM claims WHERE claim_id = %s",
+        (claim["claim_id"],),
+    )
+    assert row == {"total": "string", "deductible": "200.00"}
+    assert claim["lines"][1]["deductible"] == 200.0  # the answer still writes money as a JSON number

@@ -48,3 +48,40 @@ def test_without_redis_url_the_embedded_socket_is_used(tmp_path: Path) -> None:
 def test_bad_pool_size_names_the_variable(raw: str, message: str) -> None:
     with pytest.raises(ConfigError, match=f"DB_POOL_MAX must be .*{message}"):
         Settings.from_env({"DB_POOL_MAX": raw})
+
+
+@pytest.mark.parametrize(
+    ("settings_class", "variable", "raw", "message"),
+    [
+        ("insurance_verify:VerifySettings", "ELIGIBILITY_STALE_MAX_AGE_SECONDS", "3 days", "a whole number"),
+        ("insurance_verify:VerifySettings", "ELIGIBILITY_CACHE_TTL_SECONDS", "-1", "at least 0"),
+        ("billing:BillingSettings", "ELIGIBILITY_TIMEOUT_SECONDS", "0", "more than 0"),
+        ("audio_receiver:ReceiverSettings", "STORE_TRANSCRIPTS", "maybe", "true or false"),
+        ("audio_receiver:ReceiverSettings", "MAX_SESSIONS", "0", "at least 1"),
+        ("core.config:Settings", "PORT", "http", "a whole number"),
+    ],
+)
+def test_a_bad_service_setting_stops_it_naming_the_variable(
+    settings_class: str, variable: str, raw: str, message: str
+) -> None:
+    import importlib
+
+    module, _, name = settings_class.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    with pytest.raises(ConfigError, match=f"^{variable} must be {message}, got '{raw}'$"):
+        cls.from_env({variable: raw})
+
+
+def test_files_under_the_root_follow_it_unless_named(tmp_path: Path) -> None:
+    from compliance import ComplianceSettings
+
+    settings = ComplianceSettings.from_env({"INTELLUXE_ROOT": str(tmp_path), "INTELLUXE_CLINIC_FILE": "/etc/c.yml"})
+    assert settings.payers_dir == tmp_path.resolve() / "config" / "payers"
+    assert settings.compliance_file == tmp_path.resolve() / "config" / "compliance.yml"
+    assert settings.clinic_file == Path("/etc/c.yml")
+
+
+def test_settings_never_print_secrets() -> None:
+    settings = Settings.from_env({"INTELLUXE_SERVICE_TOKEN": "ilx_secret", "INTELLUXE_MASTER_KEY": "k3y", "X": "y"})
+    assert settings.variable("X") == "y"
+    assert "ilx_secret" not in repr(settings) and "k3y" not in repr(settings) and "'X'" not in repr(settings)
