@@ -11,14 +11,11 @@ tested without the model installed.
 from __future__ import annotations
 
 from core.transcription.engine import (
+    AudioContext,
     EngineUnavailableError,
-    FasterWhisperEngine,
-    OpenAIWhisperEngine,
     Segment,
     TranscriptionEngine,
-    load_engine,
     prompt_from_vocabulary,
-    shared_engine,
     vocabulary_prompt,
 )
 from core.transcription.messages import (
@@ -39,11 +36,13 @@ from core.transcription.messages import (
 from core.transcription.pool import HIGH, LOW, PoolBusyError, PoolClosedError, TranscriptionPool
 from core.transcription.session import DictationSession
 from core.transcription.vad import SileroSpeechProbability, SpeechSegment, SpeechSegmenter, VadConfig
+from core.transcription.whisper_engines import FasterWhisperEngine, OpenAIWhisperEngine, load_engine, shared_engine
 
 __all__ = [
     "ERRORS",
     "HIGH",
     "LOW",
+    "AudioContext",
     "DictationSession",
     "Done",
     "EngineUnavailableError",

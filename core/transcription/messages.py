@@ -9,7 +9,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from core.transcription.engine import SAMPLE_RATE
+from core.transcription.engine import SAMPLE_RATE, AudioContext
 
 SEQUENCE_BYTES = 8
 NORMAL_CLOSE = 1000
@@ -166,8 +166,9 @@ Event = Partial | Final | Error | Done
 
 @dataclass(frozen=True, eq=False)
 class TranscriptionJob:
-    """Audio to transcribe for this session: run `engine.transcribe(audio, initial_prompt=...)` and hand the result
-    to `DictationSession.complete`. `final` False is a partial: the server may drop it under load (`discard`)."""
+    """Audio to transcribe for this session: run `engine.transcribe(audio, initial_prompt=..., context=...,
+    partial=not final)` and hand the result to `DictationSession.complete`. `final` False is a partial: the server
+    may drop it under load (`discard`). A final's `context` is the dictation before it (None for the first)."""
 
     job_id: int
     segment_id: int
@@ -176,6 +177,7 @@ class TranscriptionJob:
     final: bool
     audio: Any  # numpy float32, 16 kHz mono
     initial_prompt: str | None
+    context: AudioContext | None = None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from core.transcription.engine import Segment, TranscriptionEngine
+from core.transcription.engine import AudioContext, Segment, TranscriptionEngine
 
 HIGH = 0  # finals: somebody is waiting for this text
 LOW = 1  # partials: nice to have
@@ -50,6 +50,8 @@ class _Item:
     audio: Any = field(compare=False)
     initial_prompt: str | None = field(compare=False)
     future: concurrent.futures.Future[list[Segment]] | None = field(compare=False)
+    context: AudioContext | None = field(default=None, compare=False)
+    partial: bool = field(default=False, compare=False)
 
 
 class TranscriptionPool:
@@ -97,9 +99,16 @@ class TranscriptionPool:
         return self._admitted
 
     def submit(
-        self, audio: np.ndarray, *, initial_prompt: str | None = None, priority: int = HIGH
+        self,
+        audio: np.ndarray,
+        *,
+        initial_prompt: str | None = None,
+        context: AudioContext | None = None,
+        partial: bool = False,
+        priority: int = HIGH,
     ) -> concurrent.futures.Future[list[Segment]]:
-        """Queue one transcription; PoolBusyError at once when the pool is full (never blocks)."""
+        """Queue one transcription (the engine's arguments, and its priority); PoolBusyError at once when the pool
+        is full (never blocks)."""
         future: concurrent.futures.Future[list[Segment]] = concurrent.futures.Future()
         with self._lock:
             if self._closed:
@@ -108,7 +117,7 @@ class TranscriptionPool:
             if free <= 0 or (priority != HIGH and free <= self.reserve):
                 raise PoolBusyError(f"transcription pool busy ({self._admitted} of {self.capacity} slots taken)")
             self._admitted += 1
-            self._queue.put(_Item(priority, next(self._seq), audio, initial_prompt, future))
+            self._queue.put(_Item(priority, next(self._seq), audio, initial_prompt, future, context, partial))
         return future
 
     async def transcribe(
@@ -178,7 +187,9 @@ class TranscriptionPool:
                 if not item.future.set_running_or_notify_cancel():
                     continue  # cancelled while queued
                 try:
-                    result = self.engine.transcribe(item.audio, initial_prompt=item.initial_prompt)
+                    result = self.engine.transcribe(
+                        item.audio, initial_prompt=item.initial_prompt, context=item.context, partial=item.partial
+                    )
                 except Exception as exc:  # noqa: BLE001 - handed to whoever awaits the future
                     item.future.set_exception(exc)
                 else:

@@ -21,6 +21,10 @@ Theory of operation:
 - Results may come back from the pool in any order; events are released in job order, so a partial never follows
   the final of its segment and finals keep their order. At most one partial job is outstanding at a time: while
   one runs, newer partials are skipped (counted), so a slow pool gets fewer partials, never a growing backlog.
+- A final is decoded as the continuation of the finals before it (`AudioContext`: their audio from the segmenter,
+  their text from here), so it needs their text: a final whose predecessor is still being transcribed waits,
+  with its job id already taken (its place in the order), and is handed out by the `complete` of the one before.
+  Finals of one session come seconds apart and take ~1 s each, so the wait is short and rare.
 - The counters (`counters()`, `audit_details()`) are what the audit row needs: sizes, counts, seconds, outcome and
   error code — never text.
 """
@@ -30,12 +34,13 @@ from __future__ import annotations
 import json
 import struct
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from core.transcription.engine import SAMPLE_RATE, Segment
+from core.transcription.engine import SAMPLE_RATE, AudioContext, Segment
 from core.transcription.messages import (
     ERRORS,
     NORMAL_CLOSE,
@@ -66,6 +71,8 @@ _ACCEPTS: dict[tuple[State, str], State] = {
 }
 # The only parameters a `start` may carry (a future protocol version would add a field, not change these).
 _START_PARAMS = {"sample_rate": SAMPLE_RATE, "format": "s16le", "language": "en"}
+# Finals' texts kept for later finals' context: more than the finals 30 s of audio can hold.
+_KEPT_FINAL_TEXTS = 64
 
 
 class DictationSession:
@@ -119,6 +126,9 @@ class DictationSession:
         self._next_release = 0
         self._partial_outstanding = False
         self._partial_sent: set[int] = set()
+        self._final_outstanding = False
+        self._waiting_finals: deque[tuple[int, SpeechSegment]] = deque()  # (job id taken, segment)
+        self._final_texts: deque[str] = deque(maxlen=_KEPT_FINAL_TEXTS)
         self.close_code: int | None = None
 
     @property
@@ -131,7 +141,7 @@ class DictationSession:
 
     @property
     def pending_jobs(self) -> int:
-        return len(self._outstanding)
+        return len(self._outstanding) + len(self._waiting_finals)
 
     # Input from the client.
     def receive_text(self, data: str | bytes) -> SessionOutput:
@@ -178,7 +188,14 @@ class DictationSession:
         if self._state is State.FAILED:
             return SessionOutput()
         self._results[job.job_id] = (job, list(segments))
-        return self._maybe_done(self._release())
+        jobs: tuple[TranscriptionJob, ...] = ()
+        if job.final:
+            self._final_texts.append(_text(segments))
+            self._final_outstanding = False
+            if self._waiting_finals:
+                jobs = (self._final_job(*self._waiting_finals.popleft()),)
+        released = self._release()
+        return self._maybe_done(SessionOutput(events=released.events, jobs=jobs))
 
     def discard(self, job: TranscriptionJob) -> SessionOutput:
         """Drop a partial job without running it (the pool was busy). Finals cannot be discarded: use `abort`."""
@@ -206,6 +223,7 @@ class DictationSession:
             self._counters.outcome = "failure"
             self._counters.error_code = "disconnected"
             self._outstanding.clear()
+            self._waiting_finals.clear()
 
     # Counters for the audit row.
     def counters(self) -> SessionCounters:
@@ -305,20 +323,39 @@ class DictationSession:
                     self._counters.partials_skipped += 1
                     continue
                 self._partial_outstanding = True
-            job = TranscriptionJob(
-                job_id=self._next_job_id,
-                segment_id=piece.index,
-                start=piece.start,
-                end=piece.end,
-                final=piece.final,
-                audio=piece.audio,
-                initial_prompt=self._initial_prompt,
-            )
+            job_id = self._next_job_id
             self._next_job_id += 1
-            self._outstanding[job.job_id] = job
             self._counters.jobs += 1
-            jobs.append(job)
+            if piece.final and self._final_outstanding:
+                self._waiting_finals.append((job_id, piece))  # needs the text of the final still running
+            elif piece.final:
+                jobs.append(self._final_job(job_id, piece))
+            else:
+                jobs.append(self._job(job_id, piece, None))
         return tuple(jobs)
+
+    def _final_job(self, job_id: int, piece: SpeechSegment) -> TranscriptionJob:
+        """The final's job, with the text of the finals its context audio holds (every one has completed)."""
+        self._final_outstanding = True
+        context = None
+        if piece.context is not None and piece.context_finals:
+            said = [t for t in list(self._final_texts)[-piece.context_finals :] if t]
+            context = AudioContext(piece.context, " ".join(said)) if said else None
+        return self._job(job_id, piece, context)
+
+    def _job(self, job_id: int, piece: SpeechSegment, context: AudioContext | None) -> TranscriptionJob:
+        job = TranscriptionJob(
+            job_id=job_id,
+            segment_id=piece.index,
+            start=piece.start,
+            end=piece.end,
+            final=piece.final,
+            audio=piece.audio,
+            initial_prompt=self._initial_prompt,
+            context=context,
+        )
+        self._outstanding[job_id] = job
+        return job
 
     def _take(self, job: TranscriptionJob) -> None:
         if self._outstanding.get(job.job_id) is not job:
@@ -340,7 +377,7 @@ class DictationSession:
         return SessionOutput(events=tuple(events))
 
     def _event_for(self, job: TranscriptionJob, segments: list[Segment]) -> Event | None:
-        text = " ".join(s.text for s in segments if s.text).strip()
+        text = _text(segments)
         if not job.final:
             if not text:
                 return None
@@ -356,7 +393,7 @@ class DictationSession:
         return Final(job.segment_id, text, job.start, job.end, _confidence(segments))
 
     def _maybe_done(self, output: SessionOutput) -> SessionOutput:
-        if self._state is not State.DRAINING or self._outstanding:
+        if self._state is not State.DRAINING or self._outstanding or self._waiting_finals:
             return output
         self._state = State.DONE
         self._counters.outcome = "success"
@@ -370,6 +407,7 @@ class DictationSession:
         self._counters.outcome = kind.outcome
         self._counters.error_code = kind.code
         self._outstanding.clear()
+        self._waiting_finals.clear()
         self._results.clear()
         self.close_code = kind.close_code
         return SessionOutput(events=(Error(kind.code, kind.close_code, exc.message),), close_code=kind.close_code)
@@ -377,6 +415,10 @@ class DictationSession:
     def _require_open(self) -> None:
         if self._state in (State.DONE, State.FAILED):
             raise LocalProtocolError(f"the session is {self._state.value}; close the connection, don't feed it")
+
+
+def _text(segments: list[Segment]) -> str:
+    return " ".join(s.text for s in segments if s.text).strip()
 
 
 def _confidence(segments: list[Segment]) -> float:

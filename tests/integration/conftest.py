@@ -59,10 +59,10 @@ class CountingEngine:
         self.seconds = 0.0
         self.calls = 0
 
-    def transcribe(self, audio, *, initial_prompt=None):  # noqa: ANN001, ANN201
+    def transcribe(self, audio, **options):  # noqa: ANN001, ANN003, ANN201
         self.calls += 1
         self.seconds += audio.size / 16000
-        return self.engine.transcribe(audio, initial_prompt=initial_prompt)
+        return self.engine.transcribe(audio, **options)
 
 
 @dataclass

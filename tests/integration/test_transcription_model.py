@@ -61,7 +61,7 @@ def vocabulary() -> str:
 
 @pytest.fixture(scope="module")
 def engine():
-    from core.transcription.engine import FasterWhisperEngine
+    from core.transcription.whisper_engines import FasterWhisperEngine
 
     return FasterWhisperEngine()
 
@@ -90,7 +90,10 @@ def stream(engine, clip: Clip, prompt: str | None, *, partials: bool = True, chu
             if not partials and not job.final:
                 handle(session.discard(job))
             else:
-                handle(session.complete(job, engine.transcribe(job.audio, initial_prompt=job.initial_prompt)))
+                segments = engine.transcribe(
+                    job.audio, initial_prompt=job.initial_prompt, context=job.context, partial=not job.final
+                )
+                handle(session.complete(job, segments))
 
     handle(session.receive(START))
     for seq, i in enumerate(range(0, len(clip.pcm), chunk_bytes), start=1):

@@ -161,6 +161,9 @@ class EnergyProbability:
         rms = np.sqrt(np.mean(windows.astype(np.float64) ** 2, axis=1))
         return np.where(rms > 0.02, 0.9, 0.05).astype(np.float32)
 
+    def reset(self) -> None:
+        """Stateless: nothing to forget."""
+
 
 def hear(audio: np.ndarray) -> list[Segment]:
     """The fake engine: the segment's strongest frequency, to the nearest 50 Hz, as text."""

@@ -28,11 +28,15 @@ class EnergyProbability:
 
     def __init__(self) -> None:
         self.windows_scored = 0
+        self.resets = 0
 
     def __call__(self, windows: np.ndarray) -> np.ndarray:
         self.windows_scored += windows.shape[0]
         rms = np.sqrt(np.mean(windows.astype(np.float64) ** 2, axis=1))
         return np.where(rms > 0.02, 0.9, 0.05).astype(np.float32)
+
+    def reset(self) -> None:
+        self.resets += 1
 
 
 @dataclass

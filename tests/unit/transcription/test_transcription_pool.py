@@ -11,7 +11,7 @@ import pytest
 
 np = pytest.importorskip("numpy")
 
-from core.transcription.engine import Segment  # noqa: E402 - after the numpy check
+from core.transcription.engine import AudioContext, Segment  # noqa: E402 - after the numpy check
 from core.transcription.pool import HIGH, LOW, PoolBusyError, PoolClosedError, TranscriptionPool  # noqa: E402
 
 AUDIO = np.zeros(1600, dtype=np.float32)
@@ -24,13 +24,22 @@ class GatedEngine:
         self.gate = threading.Event()
         self.started = threading.Semaphore(0)
         self.calls: list[str | None] = []
+        self.options: list[tuple[AudioContext | None, bool]] = []
         self.running = 0
         self.max_running = 0
         self._lock = threading.Lock()
 
-    def transcribe(self, audio: np.ndarray, *, initial_prompt: str | None = None) -> list[Segment]:
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        initial_prompt: str | None = None,
+        context: AudioContext | None = None,
+        partial: bool = False,
+    ) -> list[Segment]:
         with self._lock:
             self.calls.append(initial_prompt)
+            self.options.append((context, partial))
             self.running += 1
             self.max_running = max(self.max_running, self.running)
         self.started.release()
@@ -188,3 +197,12 @@ def test_a_cancelled_await_frees_its_slot(engine) -> None:
 def test_bad_sizes(engine, kwargs) -> None:
     with pytest.raises(ValueError):
         TranscriptionPool(engine, **kwargs)
+
+
+def test_the_engine_gets_each_jobs_context_and_kind(engine) -> None:
+    context = AudioContext(AUDIO, "Chest pain for two days.")
+    engine.gate.set()
+    with TranscriptionPool(engine, workers=1, queue_size=2, reserve=0) as pool:
+        pool.submit(AUDIO, initial_prompt="final", context=context).result(5)
+        pool.submit(AUDIO, initial_prompt="partial", partial=True, priority=LOW).result(5)
+    assert engine.options == [(context, False), (None, True)]

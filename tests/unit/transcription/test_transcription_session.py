@@ -94,13 +94,19 @@ def test_utterances_become_jobs_then_finals_with_absolute_times_then_done(starte
         signals.silence(0.5), signals.tone(1.0), signals.silence(1.0), signals.tone(1.0), signals.silence(1.0)
     )
     jobs = stream(started, client, signals.pcm(audio))
-    assert [(j.segment_id, j.final) for j in jobs] == [(0, True), (1, True)]
-    assert jobs[0].start == pytest.approx(0.3, abs=0.04) and jobs[1].start == pytest.approx(2.3, abs=0.04)
-    assert all(j.initial_prompt == "metformin, lisinopril" for j in jobs)
-    assert jobs[0].audio.dtype == np.float32
+    # The second final needs the first's text for its context: it waits for it (its job id already taken).
+    assert [(j.segment_id, j.final, j.job_id) for j in jobs] == [(0, True, 0)]
+    assert jobs[0].start == pytest.approx(0.1, abs=0.04) and jobs[0].context is None
+    assert jobs[0].audio.dtype == np.float32 and jobs[0].initial_prompt == "metformin, lisinopril"
 
     first = started.complete(jobs[0], said("Patient is well.", 0.9, 0.5) + said("Plan follows.", 0.3, 1.0))
     assert first.close_code is None
+    (second,) = first.jobs
+    assert (second.segment_id, second.final, second.job_id) == (1, True, 1)
+    assert second.start == pytest.approx(2.1, abs=0.04) and second.initial_prompt == "metformin, lisinopril"
+    assert second.context is not None and second.context.text == "Patient is well. Plan follows."
+    assert second.context.audio.size == round((second.start - jobs[0].start) * 16000)
+    jobs.append(second)
     (final,) = first.events
     assert final == Final(0, "Patient is well. Plan follows.", jobs[0].start, jobs[0].end, 0.625)
     assert final.to_message() == {
@@ -121,6 +127,27 @@ def test_utterances_become_jobs_then_finals_with_absolute_times_then_done(starte
     counters = started.counters()
     assert (counters.audio_seconds, counters.audio_bytes, counters.audio_chunks) == (4.5, 144000, 45)
     assert (counters.segments, counters.outcome, counters.error_code, counters.jobs) == (2, "success", None, 2)
+
+
+def test_a_finals_context_text_is_what_the_finals_in_its_audio_said(started, signals) -> None:
+    beep, gap = signals.tone(0.6), signals.silence(1.0)
+    jobs = stream(started, Client(), signals.pcm(signals.concat(gap, beep, gap, beep, gap, beep, gap)))
+    end = started.receive({"type": "end"})
+    assert [j.segment_id for j in jobs] == [0] and end.jobs == () and started.pending_jobs == 3
+    second = started.complete(jobs[0], said("One.")).jobs[0]
+    assert second.context is not None and second.context.text == "One."
+    third = started.complete(second, []).jobs[0]  # noise: nothing said, but its audio is in the context
+    assert third.context is not None and third.context.text == "One."
+    assert third.context.audio.size == round((third.start - jobs[0].start) * 16000)
+    out = started.complete(third, said("Three."))
+    assert [e.type for e in out.events] == ["final", "done"] and started.pending_jobs == 0
+
+
+def test_a_failed_session_hands_out_no_waiting_final(started, signals) -> None:
+    beep, gap = signals.tone(0.6), signals.silence(1.0)
+    (job,) = stream(started, Client(), signals.pcm(signals.concat(gap, beep, gap, beep, gap)))
+    started.abort("internal", "engine failed")
+    assert started.complete(job, said("One.")) == SessionOutput() and started.pending_jobs == 0
 
 
 def test_end_flushes_speech_in_progress_and_done_waits_for_it(started, signals) -> None:
@@ -262,6 +289,9 @@ def spied(new_session):
             scored.append(windows.shape[0])
             rms = np.sqrt(np.mean(windows.astype(np.float64) ** 2, axis=1))
             return np.where(rms > 0.02, 0.9, 0.05).astype(np.float32)
+
+        def reset(self) -> None:
+            pass
 
     session = new_session(segmenter_factory=lambda: SpeechSegmenter(probability=Counting()))
     session.receive(START)
@@ -422,7 +452,14 @@ def test_jobs_do_not_depend_on_how_the_client_chunks_audio(new_session, signals,
     session.receive(START)
     client = Client()
     finals = []
+
+    def run(out: SessionOutput) -> None:
+        for job in out.jobs:
+            finals.extend([(job.segment_id, job.start, job.end)] if job.final else [])
+            run(session.complete(job, said("words")))
+
     for piece in pieces:
-        finals += [(j.segment_id, j.start, j.end) for j in session.receive(client.audio(piece)).jobs if j.final]
-    # Speech at 0.4-2.9 s and 3.6-4.4 s, padded by 0.2 s; times fall on 32 ms window edges.
-    assert finals == [(0, 0.184, 3.112), (1, 3.384, 4.616)]
+        run(session.receive(client.audio(piece)))
+    # Speech at 0.4-2.9 s and 3.6-4.4 s, padded by 0.4 s (but never back into the final before); times fall on
+    # 32 ms window edges.
+    assert finals == [(0, 0.0, 3.312), (1, 3.312, 4.816)]

@@ -171,7 +171,13 @@ class SessionDriver:
                 self._emit(self.session.abort("busy", "the receiver is shutting down"))
 
     def _start(self, job: TranscriptionJob) -> None:
-        future = self.pool.submit(job.audio, initial_prompt=job.initial_prompt, priority=HIGH if job.final else LOW)
+        future = self.pool.submit(
+            job.audio,
+            initial_prompt=job.initial_prompt,
+            context=job.context,
+            partial=not job.final,
+            priority=HIGH if job.final else LOW,
+        )
         self._futures[job.job_id] = future
         wrapped = asyncio.wrap_future(future)
         wrapped.add_done_callback(lambda done, job=job: self._completed(job, done))
