@@ -22,6 +22,8 @@ from intelluxe_audio_client import (
     Transcript,
 )
 
+from core.transcription.vad import VadConfig
+
 FAST = {"backoff_initial": 0.02, "backoff_max": 0.1, "done_timeout": 5.0}
 
 
@@ -34,11 +36,14 @@ def dictate(config: Any, source: Any, **kwargs: Any) -> tuple[Transcript, list[d
 
 
 def assert_three_tones(transcript: Transcript) -> None:
-    """Each tone once, in order, at its place in the dictation (start/end = the tone's bounds padded by 0.2 s)."""
+    """Each tone once, in order, at its place in the dictation: the tone's bounds padded by the VAD's speech pad,
+    but never back into the segment before."""
     assert [s.text for s in transcript.segments] == ["tone 300", "tone 500", "tone 700"]
+    pad, before = VadConfig().speech_pad_ms / 1000, 0.0
     for segment, (start, _) in zip(transcript.segments, TONES, strict=True):
-        assert segment.start == pytest.approx(start - 0.2, abs=0.04)
-        assert segment.end == pytest.approx(start + 1.0 + 0.2, abs=0.04)
+        assert segment.start == pytest.approx(max(start - pad, before), abs=0.04)
+        assert segment.end == pytest.approx(start + 1.0 + pad, abs=0.04)
+        before = segment.end
 
 
 def test_start_then_numbered_encrypted_chunks_then_end_and_done_ends_run(fake_server) -> None:
@@ -237,7 +242,9 @@ def test_while_connected_a_long_silence_is_given_up_not_the_recording(fake_serve
     assert not [e for e in events if e["type"] == "warning"]
     assert server.connections[0].audio == audio  # everything was sent once
     (segment,) = transcript.segments
-    assert segment.text == "tone 400" and segment.start == pytest.approx(2.8, abs=0.04)
+    assert segment.text == "tone 400" and segment.start == pytest.approx(
+        3.0 - VadConfig().speech_pad_ms / 1000, abs=0.04
+    )
     assert caplog.text.count("giving up the oldest unacknowledged audio") == 1  # said once, not per block
 
 
