@@ -167,7 +167,7 @@ class Bare:
     def __init__(self) -> None:
         from faster_whisper import WhisperModel
 
-        from core.transcription.engine import default_model_path
+        from core.transcription.whisper_engines import default_model_path
 
         self.model = WhisperModel(
             str(default_model_path()), device="cpu", compute_type="int8", cpu_threads=os.cpu_count() or 2
