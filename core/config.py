@@ -77,6 +77,9 @@ class Settings(BaseModel):
     web_concurrency: int = Field(default=2, ge=1, alias="WEB_CONCURRENCY")
     gunicorn_threads: int = Field(default=4, ge=1, alias="GUNICORN_THREADS")
     gunicorn_timeout: int = Field(default=30, ge=1, alias="GUNICORN_TIMEOUT")
+    # The largest request body a service reads (an 835 file of a few thousand claims fits); larger ones get 413
+    # from the Content-Length alone, before the body is read.
+    max_request_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, alias="MAX_REQUEST_BYTES")
     # Where doctors' clients reach the audio-receiver (written into their config by `intelluxe enroll-doctor`).
     audio_url: str = Field(default="wss://localhost:8443/dictation", alias="INTELLUXE_AUDIO_URL")
     # The whole environment as read, for variables that config files name (never printed: it holds secrets).

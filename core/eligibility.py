@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from core.claims.codes import ProcedureCodes
 from core.claims.money import MoneyOut, RateOut
@@ -34,6 +34,17 @@ REJECT_REASONS = {
 }
 
 
+def _sendable(value: date | None) -> date | None:
+    """X12 writes dates as CCYYMMDD: a year before 1900 is a typo, and one before 1000 cannot even be written."""
+    if value is not None and value.year < 1900:
+        raise ValueError("must be in 1900 or later")
+    return value
+
+
+# A date a payer can be sent (in a 270 or an 837).
+PayerDate = Annotated[date, AfterValidator(_sendable)]
+
+
 class VerifyRequest(BaseModel):
     """An eligibility question: is this member covered by the payer for these services with this provider?"""
 
@@ -43,10 +54,10 @@ class VerifyRequest(BaseModel):
     provider_id: str = Field(min_length=1, max_length=80, description="a configured provider id or an NPI")
     service_codes: Annotated[ProcedureCodes, Field(min_length=1, max_length=50)]
     payer_id: str | None = Field(default=None, description="config/payers/<payer_id>.yml; default: the clinic's")
-    service_date: date | None = Field(default=None, description="default: today (UTC)")
+    service_date: PayerDate | None = Field(default=None, description="default: today (UTC)")
     member_first_name: str | None = Field(default=None, max_length=60)
     member_last_name: str | None = Field(default=None, max_length=60)
-    member_birth_date: date | None = None
+    member_birth_date: PayerDate | None = None
 
 
 class CoverageDetails(BaseModel):

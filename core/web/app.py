@@ -24,6 +24,7 @@ def new_app(service: str, settings: Settings, *, description: str = "", title: s
     attach_state(app, service, settings)
     app.config["OPENAPI_TITLE"] = title or f"Intelluxe {service}"
     app.config["OPENAPI_DESCRIPTION"] = description
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     install_hooks(app)
     app.register_blueprint(spine_blueprint())
     return app

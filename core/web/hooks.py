@@ -23,6 +23,7 @@ from core import audit, metrics
 from core.auth import Principal, bearer_token
 from core.db import DatabaseUnavailable
 from core.errors import ERRORS, ApiError
+from core.web.inputs import refuse_nul
 from core.web.markers import AuditSpec, audit_spec_of, roles_of
 from core.web.state import get_db, state
 
@@ -141,11 +142,13 @@ def _begin_request() -> None:
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     g.started = time.perf_counter()
     roles = roles_of(_view())
-    if roles is None:
-        return
-    principal = state().tokens.verify(get_db(), bearer_token(request.headers.get("Authorization")))
-    g.principal = principal
-    principal.require(*roles)
+    if roles is not None:
+        principal = state().tokens.verify(get_db(), bearer_token(request.headers.get("Authorization")))
+        g.principal = principal
+        principal.require(*roles)
+    # After the token check (a refusal stays 401/403), before the handler: the audit row is written all the same.
+    refuse_nul(request.args.items(multi=True), where="query")
+    refuse_nul(((k, str(v)) for k, v in (request.view_args or {}).items()), where="path")
 
 
 def _finish_request(response: Response) -> Response:

@@ -1,9 +1,13 @@
 """Reading a request's input: the JSON body as a pydantic model, query parameters, headers — each failure a 400
-that names the field and never echoes its value (it may be PHI)."""
+that names the field and never echoes its value (it may be PHI).
+
+Text with a NUL character is refused wherever it comes from (body, query, path): PostgreSQL cannot store it, so it
+would fail the handler's write or, worse, the request's audit row."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
 
 from flask import request
 from pydantic import BaseModel, ValidationError
@@ -11,13 +15,19 @@ from pydantic import BaseModel, ValidationError
 from core.errors import api_error
 
 M = TypeVar("M", bound=BaseModel)
+_NUL = "\x00"
+_NO_NUL = "must not contain a NUL character"
 
 
 def parse_body(model: type[M]) -> M:
     """The request's JSON body as `model`, or a 400 naming each bad field."""
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than Python's parser recurses (~1,000 levels)
+        raise api_error("invalid_json", "request body is nested too deeply") from None
     if payload is None:
         raise api_error("invalid_json")
+    refuse_nul(_strings_in(payload), where="body")
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
@@ -48,3 +58,27 @@ def query_choice(
     if raw not in choices:
         raise api_error("validation_error", "invalid query", {name: hint or f"one of {', '.join(choices)}"})
     return raw
+
+
+def refuse_nul(named: Iterable[tuple[str, str]], *, where: str) -> None:
+    """A 400 naming the first of the (name, text) pairs whose name or text holds a NUL."""
+    for name, text in named:
+        if _NUL in name or _NUL in text:
+            raise api_error("validation_error", f"invalid {where}", {name.replace(_NUL, "") or where: _NO_NUL})
+
+
+def _strings_in(payload: Any) -> Iterable[tuple[str, str]]:
+    """(dotted path, string) for every key and string value of a parsed JSON document, without recursion (the
+    document may be nested as deeply as the parser allows)."""
+    stack: list[tuple[str, Any]] = [("", payload)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            yield path or "body", value
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else str(key)
+                yield child, str(key)
+                stack.append((child, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{i}" if path else str(i), item) for i, item in enumerate(value))

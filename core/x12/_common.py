@@ -75,6 +75,10 @@ def format_decimal(value: Decimal) -> str:
 
 
 def d8(value: date) -> str:
+    """CCYYMMDD. strftime writes a year before 1000 with fewer digits, an invalid date element: refuse it here (a
+    caller bug: the request models allow 1900 and later)."""
+    if value.year < 1000:
+        raise ValueError("an X12 date needs a four-digit year")
     return value.strftime("%Y%m%d")
 
 

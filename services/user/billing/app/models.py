@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from core.claims.codes import PLACES_OF_SERVICE, Npi, ProcedureCode, icd10_problem, is_modifier
 from core.claims.money import Money, MoneyOut, PositiveMoney
+from core.eligibility import PayerDate
 from core.x12 import Subscriber
 
 STATUSES = ("submitted", "paid", "partially_paid", "denied", "reversed")
@@ -46,7 +47,7 @@ class ServiceIn(BaseModel):
     modifiers: list[str] = Field(default_factory=list, max_length=4)
     diagnosis_codes: list[str] = Field(default_factory=list, max_length=4)
     place_of_service: str | None = None
-    service_date: Annotated[date | None, AfterValidator(_not_future)] = None
+    service_date: Annotated[PayerDate | None, AfterValidator(_not_future)] = None
 
     @field_validator("modifiers")
     @classmethod
@@ -81,7 +82,7 @@ class CreateClaim(BaseModel):
     services: list[ServiceIn] = Field(min_length=1, max_length=50)
     payer_id: str | None = None
     provider_npi: Npi | None = None
-    service_date: Annotated[date | None, AfterValidator(_not_future)] = None
+    service_date: Annotated[PayerDate | None, AfterValidator(_not_future)] = None
 
     @model_validator(mode="after")
     def _diagnosis_limit(self) -> CreateClaim:

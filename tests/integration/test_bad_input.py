@@ -1,0 +1,134 @@
+"""Hostile input from the outside test of issue 10: every one a 4xx JSON error naming what is wrong, never a 500, and
+every request still audited (a NUL in a path id used to fail the audit insert and go unaudited)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import billing
+import compliance
+import insurance_verify
+from core import auth
+from core.auth import Role
+from core.db import Database
+
+
+@pytest.fixture
+def clients(migrated_url: str, redis_url: str, dead_url: str, build_app) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
+    """clients(**env) -> {service: test client}; the payer and insurance-verify are unreachable (bad input must be
+    refused before anything is asked of them)."""
+
+    def make(**env: str) -> dict[str, Any]:
+        shared = {
+            **os.environ,
+            "POSTGRES_URL": migrated_url,
+            "REDIS_URL": redis_url,
+            "PAYER_SANDBOX_URL": dead_url,
+            "INSURANCE_VERIFY_URL": dead_url,
+            "INTELLUXE_SERVICE_TOKEN": "ilx_unused_unused",
+            **env,
+        }
+        return {
+            "compliance": build_app(compliance.create_app, compliance.ComplianceSettings.from_env(shared)),
+            "billing": build_app(billing.create_app, billing.BillingSettings.from_env(shared)),
+            "insurance-verify": build_app(
+                insurance_verify.create_app, insurance_verify.VerifySettings.from_env(shared)
+            ),
+        }
+
+    return lambda **env: {name: app.test_client() for name, app in make(**env).items()}
+
+
+@pytest.fixture
+def admin(db: Database) -> dict[str, str]:
+    return {"Authorization": f"Bearer {auth.issue_token(db, f'admin-{os.urandom(4).hex()}', Role.ADMIN)}"}
+
+
+JSON_POSTS = [
+    ("compliance", "/log_access"),
+    ("compliance", "/scan_pii"),
+    ("billing", "/create_claim"),
+    ("insurance-verify", "/verify"),
+]
+
+
+def _error(response) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    assert response.is_json, response.data[:200]
+    return response.get_json()["error"]
+
+
+def _audited(db: Database, response) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    return db.fetchall(
+        "SELECT outcome, http_status, resource_id FROM audit_log WHERE request_id = %s",
+        (response.headers["X-Request-ID"],),
+    )
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+@pytest.mark.parametrize(("service", "path"), JSON_POSTS)
+def test_json_nested_too_deeply_is_a_400(clients, admin, service, path, depth) -> None:  # type: ignore[no-untyped-def]
+    body = "[" * depth + "]" * depth
+    response = clients()[service].post(path, data=body, headers={**admin, "Content-Type": "application/json"})
+    assert response.status_code == 400 and _error(response)["code"] == "invalid_json"
+
+
+@pytest.mark.parametrize(
+    ("service", "path", "field"),
+    [
+        ("billing", "/claims?patient_id=%00", "patient_id"),
+        ("billing", "/claims?before=%00", "before"),
+        ("compliance", "/audit?user_id=%00", "user_id"),
+        ("compliance", "/alerts?user_id=a%00b", "user_id"),
+    ],
+)
+def test_a_nul_in_a_query_is_a_400_naming_it_and_audited(clients, admin, db, service, path, field) -> None:  # type: ignore[no-untyped-def]
+    response = clients()[service].get(path, headers=admin)
+    assert response.status_code == 400 and _error(response)["fields"] == {field: "must not contain a NUL character"}
+    assert [(r["outcome"], r["http_status"]) for r in _audited(db, response)] == [("failure", 400)]
+
+
+def test_a_nul_in_a_path_id_is_a_400_and_audited(clients, admin, db) -> None:  # type: ignore[no-untyped-def]
+    response = clients()["billing"].get("/claims/%00", headers=admin)
+    assert response.status_code == 400 and _error(response)["fields"] == {
+        "claim_id": "must not contain a NUL character"
+    }
+    assert [(r["outcome"], r["http_status"]) for r in _audited(db, response)] == [("failure", 400)]
+
+
+def test_a_nul_in_a_body_string_is_a_400_naming_the_field(clients, admin, db) -> None:  # type: ignore[no-untyped-def]
+    access = {"user_id": "nurse-1", "resource": "patient/1\x00", "action": "view", "success": True}
+    response = clients()["compliance"].post("/log_access", json=access, headers=admin)
+    assert response.status_code == 400 and _error(response)["fields"] == {
+        "resource": "must not contain a NUL character"
+    }
+    response = clients()["compliance"].post("/scan_pii", json={"content": "MRN 12345\x00"}, headers=admin)
+    assert response.status_code == 400 and _error(response)["fields"] == {"content": "must not contain a NUL character"}
+    assert [(r["outcome"], r["http_status"]) for r in _audited(db, response)] == [("failure", 400)]
+
+
+def test_a_body_over_the_limit_is_a_413_before_it_is_read(clients, admin, db) -> None:  # type: ignore[no-untyped-def]
+    client = clients(MAX_REQUEST_BYTES="4096")["compliance"]
+    big = {"content": "x" * 5000}
+    response = client.post("/scan_pii", json=big, headers=admin)
+    assert response.status_code == 413 and _error(response)["code"] == "request_entity_too_large"
+    assert [(r["outcome"], r["http_status"]) for r in _audited(db, response)] == [("failure", 413)]
+    assert client.post("/scan_pii", json={"content": "x" * 3000}, headers=admin).status_code == 200
+
+
+def test_the_default_limit_is_8_mib(clients, admin) -> None:  # type: ignore[no-untyped-def]
+    body = b'{"content": "' + b"x" * (8 * 1024 * 1024) + b'"}'
+    response = clients()["compliance"].post(
+        "/scan_pii", data=body, headers={**admin, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize("service_date", ["0999-01-01", "1899-12-31"])
+def test_a_service_date_no_payer_can_read_is_a_400(clients, admin, service_date) -> None:  # type: ignore[no-untyped-def]
+    body = {"member_id": "XYZ100000001", "provider_id": "dr-smith", "service_codes": ["99213"]}
+    response = clients()["insurance-verify"].post("/verify", json={**body, "service_date": service_date}, headers=admin)
+    assert response.status_code == 400 and set(_error(response)["fields"]) == {"service_date"}
