@@ -14,6 +14,7 @@ from core.web.app import new_app
 from core.web.hooks import (
     audit_in,
     audit_resource,
+    audited_by_handler,
     current_principal,
     error_response,
     request_id,
@@ -40,6 +41,7 @@ __all__ = [
     "HealthDependency",
     "api_error",
     "audit_in",
+    "audited_by_handler",
     "audit_resource",
     "current_principal",
     "documented",

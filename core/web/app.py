@@ -20,6 +20,11 @@ def new_app(service: str, settings: Settings, *, description: str = "", title: s
     """A service's app with the spine installed and nothing attached yet."""
     logs.configure(settings.log_level)
     app = Flask(service)
+    # Werkzeug answers "//claims" and "/claims/" with an HTML redirect that no error handler sees (Flask returns
+    # routing redirects as they are); without them such a path is a JSON 404 like any other unknown one, and a
+    # trailing slash is the same route.
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
     app.json = MoneyJSONProvider(app)
     attach_state(app, service, settings)
     app.config["OPENAPI_TITLE"] = title or f"Intelluxe {service}"

@@ -72,6 +72,12 @@ def audit_in(cur: psycopg2.extensions.cursor, outcome: str = "success") -> audit
     return record
 
 
+def audited_by_handler() -> None:
+    """The handler's own committed write is this request's audit row (POST /log_access appends the reported access
+    under this request's id): the hook adds no second one. Refusals and failures are still audited by the hook."""
+    g.audit_written = True
+
+
 class _Trail:
     """core.audit.RequestTrail for the request being served."""
 
@@ -191,7 +197,10 @@ def _api_error(exc: ApiError) -> Response:
 
 
 def _database_unavailable(exc: DatabaseUnavailable) -> Response:
-    log.error("database unavailable: %s", exc)
+    # A driver error's text names the server (a socket path, a host and user): its type is enough for ops. Our
+    # own messages ("no database connection became free within 30 s") say nothing more than that.
+    cause = exc.__cause__
+    log.error("database unavailable (%s)", type(cause).__name__ if cause is not None else exc)
     return error_response("database_unavailable")
 
 

@@ -80,6 +80,31 @@ EOF2
   assert_line --index 1 --partial "$(printf 'web\tlocal\tstopped\t-')"
 }
 
+@test "status checks health with the PATH the service started with (a venv need not be active)" {
+  write_app
+  mkdir -p "$SANDBOX/venv/bin"
+  printf '#!/usr/bin/env bash\nexec python3 "$@"\n' >"$SANDBOX/venv/bin/venv-python"
+  chmod +x "$SANDBOX/venv/bin/venv-python"
+  port="$(free_port)"
+  conf="$(write_conf web <<EOF2
+image="img"
+port="$port:8000"
+volumes="./app:/app:rw"
+working_dir="/app"
+health_cmd="venv-python /app/check.py"
+command="venv-python /app/serve.py"
+EOF2
+)"
+  PATH="$SANDBOX/venv/bin:$PATH" run "$RUNNER" --backend local web "$conf"
+  assert_success
+  wait_healthy web
+  run "$RUNNER" status web
+  assert_success
+  assert_line --index 1 --partial "$(printf 'web\tlocal\trunning\thealthy')"
+  run "$RUNNER" stop web
+  assert_success
+}
+
 @test "starting again replaces the running process" {
   write_app
   port="$(free_port)"

@@ -11,7 +11,16 @@ from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from core.auth import Role
-from core.web import current_principal, documented, get_db, parse_body, request_id, requires
+from core.web import (
+    audited_by_handler,
+    current_principal,
+    documented,
+    get_db,
+    parse_body,
+    phi_access,
+    request_id,
+    requires,
+)
 
 from .access_rules import AccessEvent, current_rules, record_access
 
@@ -57,6 +66,7 @@ class LogAccessResponse(BaseModel):
 
 @bp.post("/log_access")
 @requires(Role.SERVICE, Role.COMPLIANCE)
+@phi_access("report", "access_log")
 @documented(request_model=LogAccessRequest, responses={200: LogAccessResponse})
 def log_access() -> Response:
     """Record an access in the hash-chained audit log, flag it and raise or extend security alerts."""
@@ -72,6 +82,7 @@ def log_access() -> Response:
     )
     at = datetime.now(UTC)
     result = get_db().run(lambda cur: record_access(cur, event, current_rules(), at=at))
+    audited_by_handler()
     return jsonify(
         {
             "audit_id": result.audit.audit_id,

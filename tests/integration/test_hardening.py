@@ -1,8 +1,11 @@
-"""Hostile input from the outside test of issue 10: every one a 4xx JSON error naming what is wrong, never a 500, and
-every request still audited (a NUL in a path id used to fail the audit insert and go unaudited)."""
+"""What an outside test of the services found (issue 10): hostile input is a 4xx JSON error naming what is wrong,
+never a 500, and every request is still audited (a NUL in a path id used to fail the audit insert and go
+unaudited); odd paths get JSON, not an HTML redirect; /log_access audits its refusals; logs never carry the
+database's error text."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -132,3 +135,40 @@ def test_a_service_date_no_payer_can_read_is_a_400(clients, admin, service_date)
     body = {"member_id": "XYZ100000001", "provider_id": "dr-smith", "service_codes": ["99213"]}
     response = clients()["insurance-verify"].post("/verify", json={**body, "service_date": service_date}, headers=admin)
     assert response.status_code == 400 and set(_error(response)["fields"]) == {"service_date"}
+
+
+def test_odd_slashes_get_json_not_an_html_redirect(clients, admin) -> None:  # type: ignore[no-untyped-def]
+    client = clients()["billing"]
+    response = client.get("//claims", headers=admin)
+    assert response.status_code == 404 and _error(response)["code"] == "not_found"
+    assert client.get("/claims/", headers=admin).get_json() == client.get("/claims", headers=admin).get_json()
+
+
+def test_log_access_audits_its_refusals_and_writes_one_row_when_it_succeeds(clients, db) -> None:  # type: ignore[no-untyped-def]
+    client = clients()["compliance"]
+    access = {"user_id": "nurse-7", "resource": "patient/7/chart", "action": "view", "success": True}
+    refused = client.post("/log_access", json=access)
+    assert refused.status_code == 401 and _audited(db, refused) == [
+        {"outcome": "denied", "http_status": 401, "resource_id": None}
+    ]
+    clinician = auth.issue_token(db, f"dr-{os.urandom(4).hex()}", Role.CLINICIAN)
+    forbidden = client.post("/log_access", json=access, headers={"Authorization": f"Bearer {clinician}"})
+    assert forbidden.status_code == 403 and [r["outcome"] for r in _audited(db, forbidden)] == ["denied"]
+    service = auth.issue_token(db, f"svc-{os.urandom(4).hex()}", Role.SERVICE)
+    logged = client.post("/log_access", json=access, headers={"Authorization": f"Bearer {service}"})
+    assert logged.status_code == 200
+    rows = db.fetchall("SELECT user_id, action FROM audit_log WHERE request_id = %s", (logged.headers["X-Request-ID"],))
+    assert rows == [{"user_id": "nurse-7", "action": "view"}]  # the reported access is this request's row
+
+
+def test_the_log_never_carries_the_database_error_text(build_app, redis_url, caplog) -> None:  # type: ignore[no-untyped-def]
+    unreachable = "postgresql://postgres@/test?host=/nonexistent-socket-dir"
+    settings = compliance.ComplianceSettings.from_env(
+        {**os.environ, "POSTGRES_URL": unreachable, "REDIS_URL": redis_url}
+    )
+    client = build_app(compliance.create_app, settings).test_client()
+    with caplog.at_level(logging.INFO):
+        response = client.get("/audit", headers={"Authorization": "Bearer ilx_0123456789abcdef_" + "A" * 43})
+    assert response.status_code == 503
+    assert "database unavailable (OperationalError)" in caplog.text
+    assert "nonexistent-socket-dir" not in caplog.text and ".s.PGSQL" not in caplog.text
