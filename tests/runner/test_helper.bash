@@ -2,8 +2,9 @@
 # A sandbox per test (after rbenv's test_helper): a temp INTELLUXE_HOME, a stub bin/ first on PATH, and helpers
 # that write .conf files. The runner under test is the real one from the checkout.
 
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
+# The Debian packages' folder, or the npm packages' that scripts/test.sh installs when those are missing.
+load "${BATS_LIB_DIR:-/usr/lib/bats}/bats-support/load"
+load "${BATS_LIB_DIR:-/usr/lib/bats}/bats-assert/load"
 
 RUNNER_ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 # shellcheck disable=SC2034 # used by the .bats files
