@@ -80,6 +80,14 @@ class TokenInfo:
     expires_at: datetime | None
     revoked_at: datetime | None
 
+    def state(self, now: datetime | None = None) -> str:
+        """ "revoked", "expired" or "live": what `verify` would make of the token at `now` (default: now)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= (now or datetime.now(UTC)):
+            return "expired"
+        return "live"
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()

@@ -9,6 +9,7 @@ expired or wrongly-signed certificate makes the service unhealthy, which is what
 from __future__ import annotations
 
 import argparse
+import json
 import ssl
 import sys
 import urllib.error
@@ -49,6 +50,23 @@ def check(*, tls: bool = False, settings: HealthcheckSettings | None = None) -> 
     except (urllib.error.URLError, OSError) as exc:
         print(f"health: {url} unreachable ({type(exc).__name__}: {exc})", file=sys.stderr)
     return 1
+
+
+def reported_status(base_url: str, settings: HealthcheckSettings | None = None) -> str | None:
+    """What a running service's /health says of itself ("healthy", "degraded", "unhealthy"), or None when it does
+    not answer with its JSON. `check` only asks for a 200, which a degraded service (a cache down) still gives."""
+    context = tls_context(settings) if base_url.startswith("https:") else None
+    try:
+        with urllib.request.urlopen(f"{base_url}/health", timeout=5, context=context) as response:  # noqa: S310
+            word = json.load(response).get("status")
+    except urllib.error.HTTPError as exc:
+        try:
+            word = json.load(exc).get("status")
+        except (ValueError, AttributeError):
+            return None
+    except (OSError, ValueError, AttributeError):
+        return None
+    return word if isinstance(word, str) else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,12 +12,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
-from core import embedded
+from core import embedded, healthcheck
 from core.config import Settings
 from core.db import Database, migrate
 
@@ -328,7 +328,17 @@ def down(settings: Settings, *, out: Output = print) -> None:
 
 
 def status(settings: Settings) -> tuple[list[ServiceStatus], embedded.EmbeddedStatus]:
+    """Each service as the runner sees it, with a healthy one's own word for itself: "degraded" when /health says
+    an optional dependency (the cache) is down, although its health command passes."""
     root = runner_root(settings)
     stack = Stack.load(root)
     runner = Runner(root, runner_env(settings, None, None))
-    return [runner.status(entry.name) for entry in stack.services], embedded.status(settings.home)
+    checks = healthcheck.HealthcheckSettings.from_env(settings.environ)
+    found = []
+    for entry in stack.services:
+        service = runner.status(entry.name)
+        if service.health == "healthy" and service.url != "-":
+            word = healthcheck.reported_status(service.url, checks)
+            service = replace(service, health=word) if word == "degraded" else service
+        found.append(service)
+    return found, embedded.status(settings.home)

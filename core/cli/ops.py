@@ -75,9 +75,8 @@ def cmd_token_list(args: argparse.Namespace, settings: Settings) -> int:
         tokens = auth.list_tokens(db)
     print(f"{'NAME':<24} {'ROLE':<11} {'CREATED':<20} {'EXPIRES':<20} STATE")
     for t in tokens:
-        state = "revoked" if t.revoked_at else "live"
         expires = t.expires_at.strftime("%Y-%m-%d %H:%M") if t.expires_at else "never"
-        print(f"{t.name:<24} {t.role.value:<11} {t.created_at:%Y-%m-%d %H:%M}     {expires:<20} {state}")
+        print(f"{t.name:<24} {t.role.value:<11} {t.created_at:%Y-%m-%d %H:%M}     {expires:<20} {t.state()}")
     return 0
 
 

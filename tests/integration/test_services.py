@@ -53,11 +53,16 @@ def test_each_service_serves_its_openapi_and_metrics(service_env: None, build_ap
 
 def test_insurance_verify_is_degraded_not_down_without_redis(
     build_app,  # type: ignore[no-untyped-def]
+    served_app,  # type: ignore[no-untyped-def]
     migrated_url: str,
     stoppable_redis: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from core import healthcheck, stack
+
     settings = _settings("insurance-verify", POSTGRES_URL=migrated_url, REDIS_URL=embedded.redis_url(stoppable_redis))
-    client = build_app(insurance_verify.create_app, settings).test_client()
+    app = build_app(insurance_verify.create_app, settings)
+    client = app.test_client()
     assert client.get("/health").json["status"] == "healthy"
     embedded.stop_redis(stoppable_redis)
     response = client.get("/health")
@@ -65,6 +70,14 @@ def test_insurance_verify_is_degraded_not_down_without_redis(
     assert response.json["status"] == "degraded"
     assert response.json["checks"]["redis"]["status"] == "degraded"
     assert response.json["checks"]["postgres"]["status"] == "ok"
+    # The health command passes (200), but `intelluxe status` says what /health says: degraded.
+    served = served_app(app)
+    port = served.url.rsplit(":", 1)[1]
+    assert healthcheck.reported_status(served.url) == "degraded"
+    passing = stack.ServiceStatus("insurance-verify", "local", "running", "healthy", f"{port}:8000", "-")
+    monkeypatch.setattr(stack.Runner, "status", lambda self, name: passing)
+    services, _ = stack.status(settings)
+    assert {s.health for s in services if s.name == "insurance-verify"} == {"degraded"}
 
 
 def test_billing_is_unhealthy_when_postgresql_is_gone(build_app) -> None:  # type: ignore[no-untyped-def]

@@ -44,13 +44,21 @@ def test_wrong_malformed_expired_and_revoked_tokens_are_refused(db: Database) ->
     for presented, reason in cases.items():
         with pytest.raises(AuthError, match=reason):
             auth.verify_token(db, presented)
+    assert _state(db, name) == "live"
     db.execute("UPDATE api_tokens SET expires_at = %s WHERE name = %s", (datetime.now(UTC) - timedelta(1), name))
     with pytest.raises(AuthError, match="token expired"):
         auth.verify_token(db, token)
+    assert _state(db, name) == "expired"  # `intelluxe token list` said "live"
     assert auth.revoke_token(db, name)
     with pytest.raises(AuthError, match="token revoked"):
         auth.verify_token(db, token)
     assert not auth.revoke_token(db, name)
+    assert _state(db, name) == "revoked"
+
+
+def _state(db: Database, name: str) -> str:
+    (info,) = [t for t in auth.list_tokens(db) if t.name == name]
+    return info.state()
 
 
 def test_a_live_name_cannot_be_issued_twice_but_a_revoked_one_can(db: Database) -> None:
