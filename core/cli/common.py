@@ -18,8 +18,16 @@ def fail(message: str) -> int:
 
 @contextmanager
 def database(settings: Settings, *, migrated: bool = True) -> Iterator[Database]:
-    """The configured database (with no POSTGRES_URL, the embedded one, started if need be), schema applied."""
-    url = settings.postgres_url or embedded.postgres_url(settings.home) or embedded.start_postgres(settings.home)
+    """The configured database (with no POSTGRES_URL, the embedded one, started if need be — and then said on
+    stderr, so nobody finds a server running that they did not start), schema applied."""
+    url = settings.postgres_url or embedded.postgres_url(settings.home)
+    if url is None:
+        print(
+            f"postgres: the embedded server in {settings.home / 'pgdata'} was stopped; starting it "
+            "(`intelluxe down` stops it again)",
+            file=sys.stderr,
+        )
+        url = embedded.start_postgres(settings.home)
     db = Database(url, minconn=1, maxconn=2)
     try:
         if migrated:

@@ -150,3 +150,30 @@ def test_docker_dry_run_lists_infrastructure_then_services(tmp_path: Path, intel
     ):
         assert part in receiver, part
     assert "WHISPER_MODEL" not in receiver
+
+
+def test_a_command_that_has_to_start_the_embedded_postgres_says_so(migrated_url, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from core import embedded
+    from core.cli.common import database
+    from core.config import Settings
+
+    started: list[Path] = []
+    monkeypatch.setattr(embedded, "postgres_url", lambda home: None)  # stopped
+    monkeypatch.setattr(embedded, "start_postgres", lambda home: started.append(home) or migrated_url)
+    settings = Settings.from_env({"INTELLUXE_HOME": "/tmp/ilx-stopped"})
+    with database(settings) as db:
+        assert db.fetchone("SELECT 1 AS one") == {"one": 1}
+    assert started == [Path("/tmp/ilx-stopped")]
+    assert "the embedded server in /tmp/ilx-stopped/pgdata was stopped; starting it" in capsys.readouterr().err
+
+
+def test_up_on_a_running_redis_does_not_say_it_starts_one(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from core import embedded, stack
+    from core.config import Settings
+
+    said: list[str] = []
+    monkeypatch.setattr(embedded, "status", lambda home: embedded.EmbeddedStatus(None, "redis://x", True))
+    monkeypatch.setattr(embedded, "start_redis", lambda home: "redis://x")
+    settings = Settings.from_env({"INTELLUXE_HOME": "/tmp/ilx-running", "POSTGRES_URL": "postgresql://unused"})
+    assert stack._ensure_databases(settings, said.append) == ("postgresql://unused", "redis://x")
+    assert said[1] == "redis      embedded server running (/tmp/ilx-running/redis)"
