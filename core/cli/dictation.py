@@ -82,7 +82,7 @@ def cmd_transcripts_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("enroll-doctor", help="enroll a doctor for dictation and write the client's config file")
-    p.add_argument("doctor_id")
+    p.add_argument("doctor_id", help="the doctor's id (letters, digits, dots, dashes), e.g. dr-smith")
     p.add_argument("--vocabulary", type=Path, help="a text file of drug names and terms the doctor uses")
     p.add_argument("--out", type=Path, help="where to write the client config (JSON, mode 0600)")
     p.add_argument(
@@ -95,15 +95,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         "--rotate", action="store_true", help="issue a new key and token; the old ones keep working for --grace-hours"
     )
     action.add_argument("--revoke", action="store_true", help="end the doctor's access")
-    p.add_argument("--grace-hours", type=float, default=24.0)
+    p.add_argument(
+        "--grace-hours", type=float, default=24.0, help="with --rotate: how long the old key and token still work"
+    )
     p.set_defaults(func=cmd_enroll_doctor)
 
     stored = sub.add_parser("transcripts", help="dictation transcripts kept with STORE_TRANSCRIPTS=true")
     stored = stored.add_subparsers(dest="transcripts_command", required=True)
     p = stored.add_parser("list", help="stored transcripts, newest first (times and sizes, never text)")
     p.add_argument("--doctor", help="only this doctor's")
-    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
     p.set_defaults(func=cmd_transcripts_list)
     p = stored.add_parser("show", help="print one session's text (decrypted; the read is audited)")
-    p.add_argument("session_id")
+    p.add_argument("session_id", help="a session id from `intelluxe transcripts list`")
     p.set_defaults(func=cmd_transcripts_show)

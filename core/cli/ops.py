@@ -99,7 +99,12 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("up", help="start the whole stack and wait until each service is healthy")
-    p.add_argument("--backend", choices=["local", "docker"], default="local")
+    p.add_argument(
+        "--backend",
+        choices=["local", "docker"],
+        default="local",
+        help="host processes with embedded PostgreSQL/Redis (default), or Docker containers",
+    )
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each service's health")
     p.add_argument("--dry-run", action="store_true", help="print what the runner would start; start nothing")
     p.set_defaults(func=cmd_up)
@@ -115,17 +120,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
     p = token.add_parser("issue", help="create a token and print it once")
-    p.add_argument("--name", required=True)
-    p.add_argument("--role", required=True, choices=[r.value for r in auth.Role])
-    p.add_argument("--expires-days", type=int, default=None)
+    p.add_argument("--name", required=True, help="who or what holds it (unique among live tokens), e.g. billing-app")
+    p.add_argument("--role", required=True, choices=[r.value for r in auth.Role], help="what it may call")
+    p.add_argument("--expires-days", type=int, default=None, help="days until it stops working (default: never)")
     p.set_defaults(func=cmd_token_issue)
     p = token.add_parser("revoke", help="revoke the live token NAME")
-    p.add_argument("name")
+    p.add_argument("name", help="the token's --name")
     p.set_defaults(func=cmd_token_revoke)
     p = token.add_parser("list", help="list tokens (never their values)")
     p.set_defaults(func=cmd_token_list)
 
     audit_cmd = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     p = audit_cmd.add_parser("verify", help="walk the hash chain; exit 1 naming the first broken row")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_audit_verify)

@@ -25,6 +25,16 @@ def cmd_phi_redact(args: argparse.Namespace, settings: Settings) -> int:
     return redact_stream(sys.stdin, sys.stdout, surrogate=args.surrogate)
 
 
+ESTIMATE_EXAMPLE = """example (config/estimate.example.json):
+  {"coverage": {"deductible_remaining": "500.00", "coinsurance_rate": "0.2", "copay_amount": "25.00",
+                "copay_waives_deductible": true, "out_of_pocket_remaining": "3000.00",
+                "family_deductible_remaining": null, "family_out_of_pocket_remaining": null},
+   "lines": [{"code": "99213", "billed": "150.00", "allowed": "120.00", "copay": true, "covered": true},
+             {"code": "80053", "billed": "60.00"}]}
+
+  intelluxe billing estimate < config/estimate.example.json"""
+
+
 def cmd_billing_estimate(args: argparse.Namespace, settings: Settings) -> int:
     from pydantic import ValidationError
 
@@ -71,9 +81,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
     x12 = sub.add_parser("x12", help="X12 tools").add_subparsers(dest="x12_command", required=True)
     p = x12.add_parser("read-271", help="print a 271's coverage as JSON (FILE or - for stdin)")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", help="an X12 271 file, or - for stdin")
     p.set_defaults(func=cmd_x12_read_271)
 
     billing = sub.add_parser("billing", help="claims tools").add_subparsers(dest="billing_command", required=True)
-    p = billing.add_parser("estimate", help="patient-responsibility estimate of JSON on stdin (no database)")
+    p = billing.add_parser(
+        "estimate",
+        help="patient-responsibility estimate of JSON on stdin (no database)",
+        description="Reads coverage terms and service lines as JSON on stdin; prints the estimate per line and in "
+        "total. Money is a decimal number or string; coinsurance_rate is a fraction (0.2 = 20 %%). Every "
+        "coverage field may be left out (unknown), and a line needs only code and billed.",
+        epilog=ESTIMATE_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.set_defaults(func=cmd_billing_estimate)
