@@ -88,6 +88,10 @@ def test_a_claim_with_the_real_estimate(billing, billing_token, db) -> None:  # 
     assert claim["insurance_responsibility"] == 75.0
     assert [line["patient_responsibility"] for line in claim["lines"]] == [25.0, 200.0]
     assert [line["allowed_source"] for line in claim["lines"]] == ["request", "request"]
+    # The request's services come back with money as numbers, like every other amount (they came back as strings).
+    assert [(s["amount"], s["units"]) for s in claim["services"]] == [(150.0, 1.0), (300.0, 1.0)]
+    assert claim["services"][0]["allowed_amount"] == 100.0 and "place_of_service" not in claim["services"][0]
+    assert claim["updated_date"] == claim["created_date"]
     assert claim["service_date"] == "2026-11-20"
     assert claim["eligibility_source"] in ("payer", "cache")
     row = db.fetchone("SELECT * FROM claims WHERE claim_id = %s", (claim["claim_id"],))
@@ -150,8 +154,7 @@ def test_same_key_same_body_returns_the_same_claim_and_writes_nothing(billing, b
     second = _post(client, billing_token, _claim(), key)
     assert second.status_code == 200
     assert second.headers["Idempotent-Replayed"] == "true"
-    assert second.json["claim_id"] == first.json["claim_id"]
-    assert second.json["patient_responsibility"] == first.json["patient_responsibility"]
+    assert second.json == first.json  # the replay had an updated_date the first answer lacked
     assert db.fetchone("SELECT count(*) AS n FROM claims")["n"] == count
     different = _post(client, billing_token, _claim(service_date="2026-11-19"), key)
     assert different.status_code == 409

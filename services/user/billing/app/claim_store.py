@@ -86,14 +86,9 @@ def store_claim(cur: Cursor, claim: StoredClaim, *, principal: str, idem_key: st
 def _view(row: dict[str, Any]) -> ClaimResponse:
     """The claim as first answered, with what the payer's 835s changed since (status, amounts, when)."""
     stored = StoredClaim.model_validate(row["claim_data"])
-    return stored.response.model_copy(
-        update={
-            "status": row["status"],
-            "paid_amount": row["paid_amount"],
-            "patient_amount": row["patient_amount"],
-            "updated_date": row["updated_date"],
-        }
-    )
+    changed = {name: row[name] for name in ("status", "paid_amount", "patient_amount", "updated_date")}
+    # Payment fields appear once an 835 has set them: a replay answers exactly what the first call did.
+    return stored.response.model_copy(update={k: v for k, v in changed.items() if v is not None})
 
 
 def load_claim(cur: Cursor, claim_id: str) -> ClaimResponse | None:

@@ -115,6 +115,20 @@ class ClaimLine(BaseModel):
     insurance_responsibility: MoneyOut
 
 
+class ServiceEcho(BaseModel):
+    """A service of the request as the answer repeats it: money as numbers rounded to cents, like the rest of the
+    answer (it was the request's own strings). Fields the request left out stay out."""
+
+    code: str
+    amount: MoneyOut
+    allowed_amount: MoneyOut | None = None
+    units: MoneyOut
+    modifiers: list[str] = Field(default_factory=list)
+    diagnosis_codes: list[str] = Field(default_factory=list)
+    place_of_service: str | None = None
+    service_date: date | None = None
+
+
 class ClaimResponse(BaseModel):
     """A stored claim (the first published fields, then the added ones)."""
 
@@ -123,7 +137,7 @@ class ClaimResponse(BaseModel):
     provider_id: str
     member_id: str
     service_date: date
-    services: list[dict[str, Any]]
+    services: list[ServiceEcho]
     claim_total: MoneyOut
     patient_responsibility: MoneyOut
     insurance_responsibility: MoneyOut
@@ -136,7 +150,9 @@ class ClaimResponse(BaseModel):
     eligibility_source: str
     paid_amount: MoneyOut | None = None
     patient_amount: MoneyOut | None = Field(default=None, description="patient responsibility per the payer's 835")
-    updated_date: datetime | None = Field(default=None, description="when the claim last changed (read answers)")
+    updated_date: datetime | None = Field(
+        default=None, description="when the claim last changed: its creation, until an 835 moves it"
+    )
 
     def answer_json(self) -> dict[str, Any]:
         """The claim as the API answers it: the fields this claim has (no payment fields before an 835)."""

@@ -28,7 +28,7 @@ from core.payers import PayerConfig, require_payer
 
 from .claim_store import allowed_amounts, find_idempotent, store_claim
 from .eligibility_client import EligibilityClient
-from .models import ClaimLine, ClaimResponse, CreateClaim, EligibilitySnapshot, StoredClaim
+from .models import ClaimLine, ClaimResponse, CreateClaim, EligibilitySnapshot, ServiceEcho, StoredClaim
 
 
 class ClaimNotEligible(ApiError):
@@ -148,18 +148,20 @@ def build_claim(
         for s, (a, _) in zip(body.services, allowed, strict=True)
     ]
     est = estimate(coverage_terms(eligibility), lines_in)
+    created = datetime.now(UTC)
     response = ClaimResponse(
         claim_id=new_claim_id(),
         patient_id=body.patient_data.patient_id,
         provider_id=body.patient_data.provider_id,
         member_id=body.patient_data.member_id,
         service_date=claim_date,
-        services=[s.model_dump(mode="json", exclude_none=True) for s in body.services],
+        services=[ServiceEcho.model_validate(s.model_dump(exclude_none=True)) for s in body.services],
         claim_total=est.billed_total,
         patient_responsibility=est.patient_responsibility,
         insurance_responsibility=est.insurance_responsibility,
         status="submitted",
-        created_date=datetime.now(UTC),
+        created_date=created,
+        updated_date=created,
         payer_id=payer_id,
         lines=_lines(body, allowed, est, claim_date),
         allowed_total=est.allowed_total,
