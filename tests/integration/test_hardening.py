@@ -172,3 +172,9 @@ def test_the_log_never_carries_the_database_error_text(build_app, redis_url, cap
     assert response.status_code == 503
     assert "database unavailable (OperationalError)" in caplog.text
     assert "nonexistent-socket-dir" not in caplog.text and ".s.PGSQL" not in caplog.text
+
+
+@pytest.mark.parametrize("field", ["redact", "surrogate"])
+def test_a_number_where_a_boolean_is_documented_is_a_400(clients, admin, field) -> None:  # type: ignore[no-untyped-def]
+    response = clients()["compliance"].post("/scan_pii", json={"content": "x", field: 0}, headers=admin)
+    assert response.status_code == 400 and set(_error(response)["fields"]) == {field}

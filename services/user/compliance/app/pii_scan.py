@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from core.auth import Role
 from core.phi import detect, redact, severity
@@ -26,8 +26,9 @@ class ScanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     content: str = Field(max_length=MAX_CHARACTERS)
-    redact: bool = False
-    surrogate: bool = Field(default=False, description="with redact: consistent fake values instead of [TYPE]")
+    # Strict: 0 or "yes" is a caller's mistake to hear about, not a boolean to guess.
+    redact: StrictBool = False
+    surrogate: StrictBool = Field(default=False, description="with redact: consistent fake values instead of [TYPE]")
 
 
 class ViolationDetail(BaseModel):
