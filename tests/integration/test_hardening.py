@@ -178,3 +178,14 @@ def test_the_log_never_carries_the_database_error_text(build_app, redis_url, cap
 def test_a_number_where_a_boolean_is_documented_is_a_400(clients, admin, field) -> None:  # type: ignore[no-untyped-def]
     response = clients()["compliance"].post("/scan_pii", json={"content": "x", field: 0}, headers=admin)
     assert response.status_code == 400 and set(_error(response)["fields"]) == {field}
+
+
+def test_the_payer_sandbox_answers_errors_in_json(build_app) -> None:  # type: ignore[no-untyped-def]
+    import payer_sandbox
+
+    settings = payer_sandbox.SandboxSettings.from_env({**os.environ, "SANDBOX_TOKEN": "s3cret"})
+    client = build_app(payer_sandbox.create_app, settings).test_client()
+    refused = client.post("/x12/270", data="ISA*")
+    assert refused.status_code == 401 and _error(refused)["code"] == "unauthorized"
+    unreadable = client.post("/x12/270", data="not x12", headers={"Authorization": "Bearer s3cret"})
+    assert unreadable.status_code == 400 and _error(unreadable)["code"] == "invalid_x12"

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from flask import Blueprint, Flask, Response, current_app, request
 
+from core.errors import api_error
 from core.x12 import CoverageAnswer, EligibilityRequest, Subscriber, X12ParseError, build_271, read_270
 
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9]{6,20}$")
@@ -76,11 +77,11 @@ def eligibility_270() -> Response:
     if expected:
         presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(presented.encode(), expected.encode()):
-            return Response("unauthorized\n", status=401, mimetype="text/plain")
+            raise api_error("unauthorized", "the payer sandbox's token is wrong or missing")
     try:
         req = read_270(request.get_data(as_text=True))
     except X12ParseError as exc:
-        return Response(f"not a readable 270: {exc}\n", status=400, mimetype="text/plain")
+        raise api_error("invalid_x12", f"not a readable 270: {exc}") from None
     answer = answer_for(req, current_app.extensions["payer_sandbox.members"])
     body = build_271(req, answer, control_number=secrets.randbelow(999_999_999) + 1, now=datetime.now(UTC))
     return Response(body, mimetype=EDI)
