@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from core import audit, auth, stack
+from core import audit, audit_checkpoints, auth, stack
 from core.cli.common import database, fail
 from core.config import Settings
 from core.db import migrate
@@ -81,11 +81,17 @@ def cmd_token_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    """The chain, then the newest signed checkpoint of its head (core.audit_checkpoints); when both hold, the
+    current head is signed as the next checkpoint."""
     with database(settings) as db:
         result = audit.verify(db)
+        checked = audit_checkpoints.check(settings, db)
+        signed = audit_checkpoints.record(settings, db, result) if result.ok and checked.problem is None else None
+    ok = result.ok and checked.problem is None
     if args.json:
-        print(json.dumps(result.__dict__))
-    elif result.ok:
+        print(json.dumps({**result.__dict__, "ok": ok, "checkpoint_problem": checked.problem}))
+        return 0 if ok else 1
+    if result.ok:
         print(
             f"audit chain intact: {result.rows_checked} rows, head seq {result.head_seq}, head hash {result.head_hash}"
         )
@@ -94,7 +100,13 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
             f"audit chain BROKEN at seq {result.first_bad_seq} (audit_id {result.first_bad_audit_id}): "
             f"{result.reason}; {result.rows_checked} rows before it are intact"
         )
-    return 0 if result.ok else 1
+    if checked.problem is not None:
+        print(f"audit chain TAMPERED: {checked.problem}")
+    elif checked.last is not None:
+        print(f"checkpoint of {checked.last.signed_at} (seq {checked.last.seq}) holds")
+    if signed is not None:
+        print(f"head signed as a checkpoint in {checked.file}")
+    return 0 if ok else 1
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -131,6 +143,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.set_defaults(func=cmd_token_list)
 
     audit_cmd = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
-    p = audit_cmd.add_parser("verify", help="walk the hash chain; exit 1 naming the first broken row")
+    p = audit_cmd.add_parser(
+        "verify",
+        help="walk the hash chain and check the last signed checkpoint of its head; exit 1 naming what is wrong, "
+        "else sign the head (run it on a schedule)",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_audit_verify)

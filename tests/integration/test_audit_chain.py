@@ -153,10 +153,10 @@ def test_an_append_rolls_back_with_its_transaction(fresh_db: Database) -> None:
     assert audit.verify(fresh_db).rows_checked == 0
 
 
-def test_cli_verify_exits_non_zero_naming_the_first_bad_row(fresh_db: Database) -> None:
+def test_cli_verify_exits_non_zero_naming_the_first_bad_row(fresh_db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
     for i in range(3):
         audit.append(fresh_db, _event(i))
-    env = {**os.environ, "POSTGRES_URL": fresh_db.url}
+    env = {**os.environ, "POSTGRES_URL": fresh_db.url, "INTELLUXE_HOME": str(tmp_path)}
     ok = subprocess.run([sys.executable, "-m", "core.cli", "audit", "verify"], env=env, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert "audit chain intact: 3 rows" in ok.stdout
@@ -253,3 +253,60 @@ def test_group_commit_reports_a_failure_to_every_waiter() -> None:
     with pytest.raises(DatabaseUnavailable):
         writer.append(_event())
     assert writer._writing is False  # leadership was released: the next caller is not stuck
+
+
+def _verify_cli(db: Database, home) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    env = {**os.environ, "POSTGRES_URL": db.url, "INTELLUXE_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "core.cli", "audit", "verify"], env=env, capture_output=True, text=True
+    )
+
+
+def test_deleting_the_newest_row_is_named_by_the_next_verify(fresh_db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The proof ops run: verify passes (and signs the head), a superuser deletes the last row, verify fails."""
+    for i in range(4):
+        audit.append(fresh_db, _event(i))
+    first = _verify_cli(fresh_db, tmp_path)
+    assert first.returncode == 0 and "head signed as a checkpoint" in first.stdout, first.stdout + first.stderr
+    _tamper(fresh_db, "DELETE FROM audit_log WHERE seq = 4")
+    assert audit.verify(fresh_db).ok  # the chain alone cannot tell
+    second = _verify_cli(fresh_db, tmp_path)
+    assert second.returncode == 1
+    assert "audit chain TAMPERED: row 4, the head signed at" in second.stdout
+    assert "rows were deleted from the end of the chain (it now ends at seq 3)" in second.stdout
+
+
+def test_a_row_changed_and_rechained_with_the_databases_own_hash_is_named(fresh_db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for i in range(4):
+        audit.append(fresh_db, _event(i))
+    assert _verify_cli(fresh_db, tmp_path).returncode == 0
+    audit.append(fresh_db, _event(4))  # rows after a checkpoint are normal
+    with fresh_db.transaction() as cur:
+        cur.execute("SET LOCAL session_replication_role = replica")
+        cur.execute("UPDATE audit_log SET user_id = 'mallory' WHERE seq = 2")
+        for seq in range(2, 6):
+            cur.execute(
+                "UPDATE audit_log a SET prev_hash = (SELECT b.row_hash FROM audit_log b WHERE b.seq = a.seq - 1) "
+                "WHERE a.seq = %s",
+                (seq,),
+            )
+            cur.execute(
+                "UPDATE audit_log SET row_hash = audit_row_hash(prev_hash, seq, audit_id, created_at, service, "
+                "user_id, actor_role, action, resource_type, resource_id, outcome, http_status, client_ip, "
+                "request_id, details) WHERE seq = %s",
+                (seq,),
+            )
+    assert audit.verify(fresh_db).ok  # re-chained: the chain alone verifies
+    result = _verify_cli(fresh_db, tmp_path)
+    assert result.returncode == 1
+    assert "row 4 is not the row signed at" in result.stdout and "rewritten" in result.stdout
+
+
+def test_an_edited_checkpoint_file_is_named(fresh_db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    audit.append(fresh_db, _event(1))
+    assert _verify_cli(fresh_db, tmp_path).returncode == 0
+    (checkpoints,) = (tmp_path / "audit-checkpoints").iterdir()
+    checkpoints.write_text(checkpoints.read_text().replace('"seq": 1', '"seq": 7'))
+    result = _verify_cli(fresh_db, tmp_path)
+    assert result.returncode == 1 and "is not signed with this install's audit key" in result.stdout
+    assert oct((tmp_path / "audit.key").stat().st_mode & 0o777) == "0o600"
