@@ -24,11 +24,10 @@ import secrets
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from core.audit import VerifyResult
 from core.config import Settings
-from core.db import Database
+from core.db import Database, without_password
 
 
 @dataclass(frozen=True)
@@ -70,11 +69,7 @@ def key(settings: Settings) -> bytes:
 
 
 def checkpoint_file(settings: Settings, db: Database) -> Path:
-    parts = urlsplit(db.url)
-    netloc = parts.netloc.rsplit("@", 1)
-    user = netloc[0].split(":", 1)[0] if len(netloc) == 2 else ""
-    without_password = urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}" if user else netloc[-1]))
-    name = hashlib.sha256(without_password.encode()).hexdigest()[:16]
+    name = hashlib.sha256(without_password(db.url).encode()).hexdigest()[:16]
     return settings.home / "audit-checkpoints" / f"{name}.jsonl"
 
 

@@ -31,6 +31,8 @@ T = TypeVar("T")
 
 # The checkout's postgres/init; an installed package (the service image) points INTELLUXE_ROOT at its copy.
 MIGRATIONS_DIR = project_root() / "postgres" / "init"
+# The services' login role (postgres/init/07-service-role.sql): intelluxe_app's grants, nothing more.
+SERVICE_ROLE = "intelluxe_service"
 _MIGRATION_NAME = re.compile(r"^(\d{2,})-[a-z0-9][a-z0-9-]*\.sql$")
 # Any constant works; it only has to be the same in every process that migrates.
 _MIGRATION_LOCK_KEY = 0x1A7E11C5
@@ -168,6 +170,19 @@ class Database:
             if self._pool is not None:
                 self._pool.closeall()
                 self._pool = None
+
+
+def as_role(url: str, role: str = SERVICE_ROLE) -> str:
+    """`url` (a URL or a key=value DSN) logging in as `role`, without a password (for trust- or peer-authenticated
+    servers such as the embedded one): same server, database and options, as a key=value DSN."""
+    params = {k: v for k, v in psycopg2.extensions.parse_dsn(url).items() if k != "password"}
+    return psycopg2.extensions.make_dsn(**{**params, "user": role})
+
+
+def without_password(url: str) -> str:
+    """`url` (a URL or a key=value DSN) as a key=value DSN without its password: safe to print or hash."""
+    params = {k: v for k, v in psycopg2.extensions.parse_dsn(url).items() if k != "password"}
+    return psycopg2.extensions.make_dsn(**params)
 
 
 def _describe(exc: BaseException) -> str:

@@ -19,7 +19,7 @@ import yaml
 
 from core import embedded, healthcheck
 from core.config import Settings
-from core.db import Database, migrate
+from core.db import SERVICE_ROLE, Database, as_role, migrate
 
 Output = Callable[[str], None]
 # Services that speak only TLS on their port (the clinic CA signs their certificates).
@@ -234,6 +234,7 @@ def _local_runner(
 ) -> Runner:
     """For host processes: the databases (embedded unless URLs are given) migrated, the service token, and the
     receiver's master key and certificates."""
+    superuser = False
     if dry_run:
         postgres_url, redis_url = settings.postgres_url, settings.redis_url
     else:
@@ -241,17 +242,32 @@ def _local_runner(
         db = Database(postgres_url, minconn=1, maxconn=1)
         try:
             report = migrate(db)
+            superuser = _is_superuser(db)
         finally:
             db.close()
         out(f"migrations applied {len(report.applied)}, already applied {len(report.already)}")
     result.postgres_url, result.redis_url = postgres_url, redis_url
     result.embedded = not settings.postgres_url
-    runner = Runner(root, runner_env(settings, postgres_url, redis_url))
+    services_url = postgres_url
+    if result.embedded and postgres_url:
+        services_url = as_role(postgres_url)  # the embedded server trusts local roles
+        out(f"postgres   services connect as {SERVICE_ROLE} (no superuser rights)")
+    elif superuser:
+        out(
+            "postgres   WARNING: POSTGRES_URL logs the services in as a superuser, who can rewrite the audit log; "
+            f"give them {SERVICE_ROLE} (postgres/init/07-service-role.sql) or another member of intelluxe_app"
+        )
+    runner = Runner(root, runner_env(settings, services_url, redis_url))
     if not dry_run and not settings.service_token:
         runner.env["INTELLUXE_SERVICE_TOKEN"] = ensure_service_token(settings, postgres_url)
     if not dry_run and any(e.name == "audio-receiver" for e in stack.services):
         ensure_receiver_secrets(settings, root, Path(runner.env["TLS_CERT_DIR"]), out)
     return runner
+
+
+def _is_superuser(db: Database) -> bool:
+    row = db.fetchone("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    return bool(row and row["rolsuper"])
 
 
 def _start(runner: Runner, entry: StackEntry, backend: str, timeout: float, out: Output) -> ServiceStatus:

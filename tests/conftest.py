@@ -95,6 +95,15 @@ def migrated_url(pg_server_url: str) -> Iterator[str]:
     drop_database(pg_server_url, dsn)
 
 
+@pytest.fixture(scope="session")
+def service_url(migrated_url: str) -> str:
+    """The migrated database as the services log in to it: the least-privilege role intelluxe_service (a member of
+    intelluxe_app), as `intelluxe up` runs them, so every service test also proves the grants suffice."""
+    from core.db import as_role
+
+    return as_role(migrated_url)
+
+
 @pytest.fixture
 def db(migrated_url: str) -> Iterator[object]:
     from core.db import Database

@@ -79,7 +79,7 @@ class Served:
 
 
 @pytest.fixture
-def start_receiver(migrated_url: str, certs: Path, master_key: str, tmp_path: Path):  # noqa: ANN001, ANN201
+def start_receiver(service_url: str, certs: Path, master_key: str, tmp_path: Path):  # noqa: ANN001, ANN201
     """Start a receiver with extra environment settings; stopped (and its pools closed) after the test."""
     from audio_receiver import ReceiverSettings, create_receiver, serve_forever
     from core.transcription import TranscriptionPool, shared_engine
@@ -88,7 +88,7 @@ def start_receiver(migrated_url: str, certs: Path, master_key: str, tmp_path: Pa
 
     def start(**env: str) -> Served:
         base = {
-            "POSTGRES_URL": migrated_url,
+            "POSTGRES_URL": service_url,
             "INTELLUXE_MASTER_KEY": master_key,
             "INTELLUXE_HOME": str(tmp_path),
             "INTELLUXE_TOKEN_CACHE_SECONDS": "0",

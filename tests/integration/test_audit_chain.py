@@ -125,6 +125,34 @@ def test_the_app_role_may_insert_and_read_but_not_change(fresh_db: Database) -> 
         assert cur.fetchone() == {"u": False, "d": False, "i": True}
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_log SET outcome = 'denied'",
+        "DELETE FROM audit_log",
+        "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+        "SET session_replication_role = replica",
+        "SET ROLE postgres",
+    ],
+)
+def test_the_services_login_role_cannot_rewrite_history(fresh_db: Database, statement: str) -> None:
+    """What a compromised service could try, logged in as the services are (intelluxe_service, not a superuser)."""
+    from core.db import as_role
+
+    audit.append(fresh_db, _event())
+    service = Database(as_role(fresh_db.url), minconn=1, maxconn=1)
+    try:
+        with pytest.raises((psycopg2.errors.InsufficientPrivilege, psycopg2.errors.ObjectNotInPrerequisiteState)):
+            with service.transaction() as cur:
+                cur.execute(statement)
+        row = service.fetchone("SELECT current_user AS who, rolsuper FROM pg_roles WHERE rolname = current_user")
+        assert row == {"who": "intelluxe_service", "rolsuper": False}
+        audit.append(service, _event(1))  # what it may do: append
+    finally:
+        service.close()
+    assert audit.verify(fresh_db).rows_checked == 2
+
+
 def test_concurrent_appends_never_fork(fresh_db: Database) -> None:
     errors: list[BaseException] = []
 

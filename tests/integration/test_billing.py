@@ -27,11 +27,11 @@ def service_token(db: Database) -> str:
 
 @pytest.fixture
 def billing(
-    migrated_url: str, redis_url: str, payer_sandbox, build_app, service_token: str, served_app
+    service_url: str, redis_url: str, payer_sandbox, build_app, service_token: str, served_app
 ) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
     """A billing test client wired to a real insurance-verify served over HTTP."""
     shared = {
-        "POSTGRES_URL": migrated_url,
+        "POSTGRES_URL": service_url,
         "REDIS_URL": redis_url,
         "PAYER_SANDBOX_URL": payer_sandbox.url,
         "INTELLUXE_CACHE_PREFIX": f"ilx-test-{os.urandom(4).hex()}:",

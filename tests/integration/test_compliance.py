@@ -16,8 +16,8 @@ from core.db import Database
 
 
 @pytest.fixture
-def compliance(migrated_url: str, build_app):  # type: ignore[no-untyped-def]
-    settings = ComplianceSettings.from_env({**os.environ, "POSTGRES_URL": migrated_url})
+def compliance(service_url: str, build_app):  # type: ignore[no-untyped-def]
+    settings = ComplianceSettings.from_env({**os.environ, "POSTGRES_URL": service_url})
     return build_app(create_app, settings).test_client()
 
 

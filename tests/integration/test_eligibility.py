@@ -18,12 +18,12 @@ CACHE_PREFIX = f"ilx-test-{os.urandom(4).hex()}:"  # this run's own Redis keys, 
 
 
 @pytest.fixture
-def make_verify(migrated_url: str, redis_url: str, payer_sandbox, build_app) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
+def make_verify(service_url: str, redis_url: str, payer_sandbox, build_app) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
     """Build an insurance-verify test client; keyword overrides go into its settings."""
 
     def make(**env: str):  # type: ignore[no-untyped-def]
         settings = {
-            "POSTGRES_URL": migrated_url,
+            "POSTGRES_URL": service_url,
             "REDIS_URL": redis_url,
             "PAYER_SANDBOX_URL": payer_sandbox.url,
             "ELIGIBILITY_CACHE_TTL_SECONDS": "3600",

@@ -21,14 +21,14 @@ from core.db import Database
 
 
 @pytest.fixture
-def clients(migrated_url: str, redis_url: str, dead_url: str, build_app) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
+def clients(service_url: str, redis_url: str, dead_url: str, build_app) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
     """clients(**env) -> {service: test client}; the payer and insurance-verify are unreachable (bad input must be
     refused before anything is asked of them)."""
 
     def make(**env: str) -> dict[str, Any]:
         shared = {
             **os.environ,
-            "POSTGRES_URL": migrated_url,
+            "POSTGRES_URL": service_url,
             "REDIS_URL": redis_url,
             "PAYER_SANDBOX_URL": dead_url,
             "INSURANCE_VERIFY_URL": dead_url,

@@ -24,8 +24,8 @@ def _settings(service: str, **env: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def service_env(monkeypatch: pytest.MonkeyPatch, migrated_url: str, redis_url: str) -> None:
-    monkeypatch.setenv("POSTGRES_URL", migrated_url)
+def service_env(monkeypatch: pytest.MonkeyPatch, service_url: str, redis_url: str) -> None:
+    monkeypatch.setenv("POSTGRES_URL", service_url)
     monkeypatch.setenv("REDIS_URL", redis_url)
 
 

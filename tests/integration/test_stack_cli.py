@@ -177,3 +177,35 @@ def test_up_on_a_running_redis_does_not_say_it_starts_one(monkeypatch) -> None: 
     settings = Settings.from_env({"INTELLUXE_HOME": "/tmp/ilx-running", "POSTGRES_URL": "postgresql://unused"})
     assert stack._ensure_databases(settings, said.append) == ("postgresql://unused", "redis://x")
     assert said[1] == "redis      embedded server running (/tmp/ilx-running/redis)"
+
+
+def test_up_on_the_embedded_server_runs_the_services_as_the_least_privilege_role(  # type: ignore[no-untyped-def]
+    migrated_url, redis_url, tmp_path, monkeypatch
+) -> None:
+    from psycopg2.extensions import parse_dsn
+
+    from core import stack
+    from core.config import Settings
+
+    monkeypatch.setattr(stack, "_ensure_databases", lambda settings, out: (migrated_url, redis_url))
+    settings = Settings.from_env({"INTELLUXE_HOME": str(tmp_path), "INTELLUXE_ROOT": str(ROOT)})
+    said: list[str] = []
+    runner = stack._local_runner(settings, stack.Stack((), ()), ROOT, stack.UpResult(), dry_run=False, out=said.append)
+    assert parse_dsn(runner.env["POSTGRES_URL"])["user"] == "intelluxe_service"
+    assert "postgres   services connect as intelluxe_service (no superuser rights)" in said
+
+
+def test_up_warns_when_postgres_url_makes_the_services_superusers(
+    migrated_url, redis_url, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from core import stack
+    from core.config import Settings
+
+    monkeypatch.setattr(stack, "_ensure_databases", lambda settings, out: (migrated_url, redis_url))
+    settings = Settings.from_env(
+        {"INTELLUXE_HOME": str(tmp_path), "INTELLUXE_ROOT": str(ROOT), "POSTGRES_URL": migrated_url}
+    )
+    said: list[str] = []
+    runner = stack._local_runner(settings, stack.Stack((), ()), ROOT, stack.UpResult(), dry_run=False, out=said.append)
+    assert runner.env["POSTGRES_URL"] == migrated_url  # the operator's choice stands
+    assert any("WARNING: POSTGRES_URL logs the services in as a superuser" in line for line in said)
