@@ -3,14 +3,20 @@
 Read through core.config like every other setting: HOST and PORT (the container's 8000 by default; the runner's
 local backend sets the published host port, so one `.conf` command serves both backends), WEB_CONCURRENCY,
 GUNICORN_THREADS, GUNICORN_TIMEOUT, LOG_LEVEL. gunicorn's access log is off: it would write raw paths and
-query strings, which carry patient ids; core.web logs the route template instead.
+query strings, which carry patient ids; core.web logs the route template instead. What gunicorn refuses itself,
+before the app sees the request (a request line over 4094 bytes, a malformed header), is answered in the suite's
+JSON error shape instead of gunicorn's HTML page, and without its message, which quotes the request line.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
+from typing import Any
+
+from gunicorn import util
 
 from core.config import Settings
 
@@ -48,3 +54,19 @@ def on_exit(server):  # type: ignore[no-untyped-def]
 def pre_request(worker, req):  # type: ignore[no-untyped-def]
     """gunicorn's default logs each request's path at debug level; paths carry patient and claim ids. core.web
     logs the route template instead, so this hook does nothing."""
+
+
+def _json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn.util.write_error in the suite's error shape: {"error": {"code", "message", "fields"}}."""
+    del mesg  # quotes the raw request line or header: a path may carry patient ids
+    code = reason.lower().replace(" ", "_")
+    body = json.dumps({"error": {"code": code, "message": reason, "fields": {}}}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin1") + body)
+
+
+# The workers call util.write_error at the time of the error; they inherit this module's change from the master.
+util.write_error = _json_error

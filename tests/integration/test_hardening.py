@@ -5,6 +5,7 @@ database's error text."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -189,3 +190,47 @@ def test_the_payer_sandbox_answers_errors_in_json(build_app) -> None:  # type: i
     assert refused.status_code == 401 and _error(refused)["code"] == "unauthorized"
     unreadable = client.post("/x12/270", data="not x12", headers={"Authorization": "Bearer s3cret"})
     assert unreadable.status_code == 400 and _error(unreadable)["code"] == "invalid_x12"
+
+
+def test_what_gunicorn_refuses_itself_is_json_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A request line over gunicorn's 4094 bytes is refused before the app runs: 414, in JSON, not an HTML page
+    quoting the path."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+        "INTELLUXE_HOME": str(tmp_path),
+    }
+    gunicorn = [sys.executable, "-m", "gunicorn", "-c", "python:core.gunicorn_conf", "payer_sandbox:create_app()"]
+    server = subprocess.Popen(gunicorn, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not start"
+                time.sleep(0.1)
+        secret = "/x12/PATIENT-123456789-" + "a" * 5000
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            conn.sendall(f"GET {secret} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 414 ") and b"Content-Type: application/json" in head
+        assert json.loads(body)["error"]["code"] == "uri_too_long"
+        assert b"PATIENT-123456789" not in answer
+    finally:
+        server.terminate()
+        server.wait(10)
