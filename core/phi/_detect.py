@@ -620,4 +620,8 @@ def _zip_context(text: str, low: str, start: int) -> bool:
     word = m.group(1)
     if len(word) == 2:
         return word in STATE_ABBRS
-    return word.lower() in STATE_NAMES
+    # Two words: a state name ("New York"), or a city then the state ("Springfield IL", without the comma).
+    last = word.rsplit(" ", 1)[-1]
+    if last != word and len(last) == 2:
+        return last in STATE_ABBRS
+    return word.lower() in STATE_NAMES or last.lower() in STATE_NAMES

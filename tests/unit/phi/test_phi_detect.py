@@ -33,6 +33,8 @@ POSITIVE = [
     ("Lives at 123 Main St, Springfield, IL 62704.", "123 Main St", "street_address"),
     ("Lives at 123 Main St, Springfield, IL 62704.", "Springfield", "city"),
     ("Lives at 123 Main St, Springfield, IL 62704.", "62704", "zip_code"),
+    ("Lives in Springfield IL 62701.", "62701", "zip_code"),  # no comma after the city (was missed)
+    ("Springfield IL 62701-1234", "62701-1234", "zip_code"),
     ("44 Elm St Apt 4B", "44 Elm St Apt 4B", "street_address"),
     ("Mail to PO Box 123.", "PO Box 123", "street_address"),
     ("1600 Pennsylvania Ave NW, Washington, DC 20500-0003", "20500-0003", "zip_code"),
