@@ -80,6 +80,8 @@ class Settings(BaseModel):
     # The largest request body a service reads (an 835 file of a few thousand claims fits); larger ones get 413
     # from the Content-Length alone, before the body is read.
     max_request_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, alias="MAX_REQUEST_BYTES")
+    # The clinic CA's certificates (core.tls): set, and holding cert.pem + key.pem, a service serves HTTPS.
+    tls_cert_dir: Path | None = Field(default=None, alias="TLS_CERT_DIR")
     # Where doctors' clients reach the audio-receiver (written into their config by `intelluxe enroll-doctor`).
     audio_url: str = Field(default="wss://localhost:8443/dictation", alias="INTELLUXE_AUDIO_URL")
     # The whole environment as read, for variables that config files name (never printed: it holds secrets).

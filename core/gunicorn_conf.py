@@ -19,9 +19,14 @@ from typing import Any
 from gunicorn import util
 
 from core.config import Settings
+from core.tls import server_files
 
 _settings = Settings.from_env()
 bind = f"{_settings.host}:{_settings.port}"
+# HTTPS with the clinic's certificate when TLS_CERT_DIR holds one (core.tls); plain HTTP otherwise.
+_tls = server_files(_settings)
+if _tls is not None:
+    certfile, keyfile = (str(path) for path in _tls)
 workers = _settings.web_concurrency
 threads = _settings.gunicorn_threads
 worker_class = "gthread"

@@ -1,7 +1,7 @@
 """The container health command of every service: `python -m core.healthcheck [--tls]` exits 0 when the service's
 /health on this host answers 200.
 
-core.config and the standard library only: it must work even when the service's own imports are broken. The
+core.config, core.tls and the standard library only: it must work even when the service's own imports are broken. The
 audio-receiver serves /health over TLS on its websocket port (`--tls`); the check trusts only the clinic CA, so an
 expired or wrongly-signed certificate makes the service unhealthy, which is what the doctors' clients would find too.
 """
@@ -20,12 +20,12 @@ from pathlib import Path
 from pydantic import Field
 
 from core.config import Settings
+from core.tls import server_files
 
 
 class HealthcheckSettings(Settings):
     port: int | None = Field(default=None, ge=0, le=65535, alias="PORT")
     tls_ca: Path | None = Field(default=None, alias="TLS_CA")
-    tls_cert_dir: Path | None = Field(default=None, alias="TLS_CERT_DIR")
 
 
 def tls_context(settings: HealthcheckSettings | None = None) -> ssl.SSLContext:
@@ -36,9 +36,11 @@ def tls_context(settings: HealthcheckSettings | None = None) -> ssl.SSLContext:
 
 
 def check(*, tls: bool = False, settings: HealthcheckSettings | None = None) -> int:
-    """0 when /health answers 200, else 1 with the reason on stderr."""
+    """0 when /health answers 200, else 1 with the reason on stderr. Over HTTPS when asked (`--tls`), or when the
+    service serves it (core.tls: TLS_CERT_DIR holds its certificate)."""
     settings = settings or HealthcheckSettings.from_env()
-    port = settings.port if settings.port is not None else (8443 if tls else 8000)
+    port = settings.port if settings.port is not None else (8443 if tls else 8000)  # the receiver's, else gunicorn's
+    tls = tls or server_files(settings) is not None
     host = "localhost" if tls else "127.0.0.1"  # the receiver's certificate names localhost
     url = f"{'https' if tls else 'http'}://{host}:{port}/health"
     try:

@@ -99,8 +99,8 @@ class ServiceStatus:
         if first in ("", "-"):
             return "-"
         host_port = first.split("/")[0].rsplit(":", 1)[0].split(":")[-1]
-        if self.name in TLS_SERVICES:
-            return f"https://localhost:{host_port}"  # its certificate names localhost, not 127.0.0.1
+        if self.backend == "local" or self.name in TLS_SERVICES:
+            return f"https://localhost:{host_port}"  # host processes all serve HTTPS (core.tls)
         return f"http://127.0.0.1:{host_port}"
 
 
@@ -260,8 +260,12 @@ def _local_runner(
     runner = Runner(root, runner_env(settings, services_url, redis_url))
     if not dry_run and not settings.service_token:
         runner.env["INTELLUXE_SERVICE_TOKEN"] = ensure_service_token(settings, postgres_url)
+    if not dry_run:
+        ensure_certificates(root, Path(runner.env["TLS_CERT_DIR"]), out)
     if not dry_run and any(e.name == "audio-receiver" for e in stack.services):
-        ensure_receiver_secrets(settings, root, Path(runner.env["TLS_CERT_DIR"]), out)
+        from core.keys import master_key_text
+
+        master_key_text(settings, create=True)  # seals doctors' keys; the receiver reads it and never makes one
     return runner
 
 
@@ -313,13 +317,9 @@ def ensure_service_token(settings: Settings, postgres_url: str) -> str:
     return token
 
 
-def ensure_receiver_secrets(settings: Settings, root: Path, cert_dir: Path, out: Output) -> None:
-    """What the audio-receiver needs before it can start: the master key (which seals doctors' keys; the receiver
-    reads $INTELLUXE_HOME/master.key and never makes one) and a TLS certificate signed by the clinic CA, made
-    in `cert_dir` on first use."""
-    from core.keys import master_key_text
-
-    master_key_text(settings, create=True)
+def ensure_certificates(root: Path, cert_dir: Path, out: Output) -> None:
+    """The clinic CA and the services' TLS certificate (localhost, 127.0.0.1), made in `cert_dir` on first use:
+    every host-process service serves HTTPS with it (core.tls), the receiver its websocket."""
     if not (cert_dir / "cert.pem").is_file() or not (cert_dir / "key.pem").is_file():
         result = subprocess.run(
             ["bash", str(root / "scripts" / "gen-certs.sh"), str(cert_dir)],
@@ -328,8 +328,8 @@ def ensure_receiver_secrets(settings: Settings, root: Path, cert_dir: Path, out:
             timeout=120,
         )
         if result.returncode != 0:
-            raise StackError(f"could not make the receiver's TLS certificate: {result.stderr.strip()}")
-        out(f"made the clinic CA and the receiver's certificate in {cert_dir}")
+            raise StackError(f"could not make the services' TLS certificate: {result.stderr.strip()}")
+        out(f"made the clinic CA and the services' certificate in {cert_dir}")
 
 
 def down(settings: Settings, *, out: Output = print) -> None:

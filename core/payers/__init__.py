@@ -34,7 +34,10 @@ __all__ = [
 ]
 
 
-def adapters_for(payers: Mapping[str, PayerConfig], environ: Mapping[str, str]) -> dict[str, PayerAdapter]:
-    """One adapter per configured payer, reading the variables its file names from `environ` (Settings.environ).
-    Every payer speaks X12 over HTTP today; others plug in here."""
-    return {payer_id: X12HttpAdapter(config, environ=environ) for payer_id, config in payers.items()}
+def adapters_for(
+    payers: Mapping[str, PayerConfig], environ: Mapping[str, str], verify: str | bool = True
+) -> dict[str, PayerAdapter]:
+    """One adapter per configured payer, reading the variables its file names from `environ` (Settings.environ);
+    `verify` is what its HTTPS trusts (core.tls.trust). Every payer speaks X12 over HTTP today; others plug in
+    here."""
+    return {payer_id: X12HttpAdapter(config, environ=environ, verify=verify) for payer_id, config in payers.items()}

@@ -100,9 +100,11 @@ class X12HttpAdapter(PayerAdapter):
         environ: Mapping[str, str],
         session: requests.Session | None = None,
         backoff_seconds: float = 0.2,
+        verify: str | bool = True,
     ) -> None:
         super().__init__(config)
         self._session = session or requests.Session()
+        self._verify = verify
         self._environ = environ
         self._backoff = backoff_seconds
 
@@ -159,7 +161,11 @@ class X12HttpAdapter(PayerAdapter):
         for attempt in range(1, attempts + 1):
             try:
                 reply = self._session.post(
-                    url, data=body.encode("utf-8"), headers=self._headers(), timeout=self.config.timeout_seconds
+                    url,
+                    data=body.encode("utf-8"),
+                    headers=self._headers(),
+                    timeout=self.config.timeout_seconds,
+                    verify=self._verify,  # per request: REQUESTS_CA_BUNDLE would override a session's
                 )
                 break
             except requests.ConnectionError as exc:

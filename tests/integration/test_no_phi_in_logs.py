@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-IV, BILLING, COMPLIANCE = "http://127.0.0.1:8003", "http://127.0.0.1:8004", "http://127.0.0.1:8005"
+IV, BILLING, COMPLIANCE = "https://localhost:8003", "https://localhost:8004", "https://localhost:8005"
 
 # Plainly fake identifiers, unusual enough that any appearance in a log is a leak and not a coincidence.
 NAME_FIRST, NAME_LAST = "Zebulon", "Quixotewright"
@@ -186,6 +186,7 @@ def test_no_identifier_reaches_any_service_log(
     intelluxe,  # type: ignore[no-untyped-def]
     stack_ports,
     request,
+    monkeypatch,
 ) -> None:
     home = tmp_path / "home"
     env = {
@@ -197,6 +198,7 @@ def test_no_identifier_reaches_any_service_log(
     try:
         up = intelluxe(home, "up", **env)
         assert up.returncode == 0, up.stdout + up.stderr
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(home / "certs" / "ca.pem"))  # the services' HTTPS (core.tls)
         admin = intelluxe(home, "token", "issue", "--name", f"leak-{os.getpid()}", "--role", "admin", **env)
         service_token = (home / "run" / "service-token").read_text().strip()
         _exercise(admin.stdout.strip(), service_token)

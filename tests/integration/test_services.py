@@ -74,7 +74,7 @@ def test_insurance_verify_is_degraded_not_down_without_redis(
     served = served_app(app)
     port = served.url.rsplit(":", 1)[1]
     assert healthcheck.reported_status(served.url) == "degraded"
-    passing = stack.ServiceStatus("insurance-verify", "local", "running", "healthy", f"{port}:8000", "-")
+    passing = stack.ServiceStatus("insurance-verify", "docker", "running", "healthy", f"{port}:8000", "-")
     monkeypatch.setattr(stack.Runner, "status", lambda self, name: passing)
     services, _ = stack.status(settings)
     assert {s.health for s in services if s.name == "insurance-verify"} == {"degraded"}

@@ -30,18 +30,21 @@ def test_up_twice_then_down(tmp_path: Path, migrated_url: str, redis_url: str, i
             assert health.json()["service"] == service
             assert url.removesuffix("/health") in first.stdout
         pids = {s: (home / "run" / f"{s}.pid").read_text() for s in stack_ports}
+        with pytest.raises(requests.ConnectionError):  # no plain HTTP: patient data only crosses in TLS
+            requests.get("http://127.0.0.1:8004/health", timeout=5)
 
         # The services find each other: billing → insurance-verify (service token) → payer sandbox (X12).
         issued = intelluxe(home, "token", "issue", "--name", f"stack-{os.getpid()}", "--role", "billing", **env)
         token = issued.stdout.strip()
         claim = requests.post(
-            "http://127.0.0.1:8004/create_claim",
+            "https://localhost:8004/create_claim",  # HTTPS with the clinic CA (core.tls), like every service
             json={
                 "patient_data": {"patient_id": "P-STACK", "provider_id": "dr-smith", "member_id": "XYZ100000001"},
                 "services": [{"code": "99213", "amount": "150.00", "allowed_amount": "100.00"}],
             },
             headers={"Authorization": f"Bearer {token}"},
             timeout=30,
+            verify=str(home / "certs" / "ca.pem"),
         )
         assert claim.status_code == 200, claim.text
         assert claim.json()["patient_responsibility"] == 25.0
@@ -70,11 +73,10 @@ def test_up_twice_then_down(tmp_path: Path, migrated_url: str, redis_url: str, i
 
 
 def health_url(home: Path, service: str, port: int) -> str:
-    """The receiver answers over TLS with a certificate for localhost (made by `intelluxe up` under home/certs)."""
-    if service == "audio-receiver":
-        assert (home / "certs" / "ca.pem").is_file()
-        return f"https://localhost:{port}/health"
-    return f"http://127.0.0.1:{port}/health"
+    """Every service answers over TLS with the certificate for localhost that `intelluxe up` made under home/certs
+    (plain HTTP is refused)."""
+    assert (home / "certs" / "ca.pem").is_file()
+    return f"https://localhost:{port}/health"
 
 
 def _broken_root(tmp_path: Path, command: str, health: str) -> Path:
@@ -84,6 +86,8 @@ def _broken_root(tmp_path: Path, command: str, health: str) -> Path:
     shutil.copy(ROOT / "universal-service-runner.sh", root)
     shutil.copytree(ROOT / "libexec", root / "libexec")
     shutil.copytree(ROOT / "postgres", root / "postgres")
+    (root / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "gen-certs.sh", root / "scripts")
     svc = root / "services" / "flaky"
     (svc / "app").mkdir(parents=True)
     (svc / "app" / "serve.py").write_text(

@@ -187,6 +187,23 @@ EOF2
   assert_output "cd $SANDBOX/svc/app && env FLASK_ENV=production PORT=8003 INTELLUXE_HOME=$INTELLUXE_HOME gunicorn -c python:core.gunicorn_conf server:app"
 }
 
+@test "a port published on loopback only binds the host process to loopback" {
+  conf="$(write_conf internal <<'EOF2'
+image="img"
+port="127.0.0.1:8010:8000"
+volumes="./app:/app:rw"
+working_dir="/app"
+command="serve"
+EOF2
+)"
+  unset HOST
+  run "$RUNNER" --dry-run --backend local internal "$conf"
+  assert_success
+  assert_output "cd $SANDBOX/svc/app && env PORT=8010 HOST=127.0.0.1 INTELLUXE_HOME=$INTELLUXE_HOME serve"
+  HOST=0.0.0.0 run "$RUNNER" --dry-run --backend local internal "$conf"
+  assert_output "cd $SANDBOX/svc/app && env PORT=8010 INTELLUXE_HOME=$INTELLUXE_HOME serve"  # the caller's HOST wins
+}
+
 @test "stop of a service that is not running says so" {
   run "$RUNNER" stop ghost
   assert_success

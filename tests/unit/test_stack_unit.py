@@ -49,7 +49,12 @@ def test_an_entry_without_conf_is_refused(tmp_path: Path) -> None:
     ],
 )
 def test_service_url_is_the_first_published_port(ports: str, url: str) -> None:
-    assert ServiceStatus("s", "local", "running", "healthy", ports, "log").url == url
+    assert ServiceStatus("s", "docker", "running", "healthy", ports, "log").url == url
+
+
+def test_host_processes_are_named_by_their_tls_url() -> None:
+    """`intelluxe up` runs every host process with the clinic's certificate (core.tls)."""
+    assert ServiceStatus("billing", "local", "running", "healthy", "8004:8000", "-").url == "https://localhost:8004"
 
 
 def test_the_receiver_is_named_by_its_tls_url() -> None:

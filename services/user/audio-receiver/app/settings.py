@@ -26,7 +26,6 @@ from core.transcription.settings import TranscriptionSettings
 
 class ReceiverSettings(TranscriptionSettings):
     port: int = Field(default=8443, ge=0, le=65535, alias="PORT")  # 0: any free port (tests)
-    tls_cert_dir: Path | None = Field(default=None, alias="TLS_CERT_DIR")  # default $INTELLUXE_HOME/certs
     tls_cert: Path | None = Field(default=None, alias="TLS_CERT")
     tls_key: Path | None = Field(default=None, alias="TLS_KEY")
     audio_ttl_seconds: int = Field(default=30, ge=1, le=3600, alias="AUDIO_TTL_SECONDS")

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from core.eligibility import VerifyRequest, VerifyResponse
 from core.errors import ApiError
+from core.tls import trust
 
 from .settings import BillingSettings
 
@@ -43,15 +44,23 @@ class EligibilityRefused(ApiError):
 class EligibilityClient:
     """One per app: a keep-alive HTTP session to insurance-verify, shared by the app's threads."""
 
-    def __init__(self, base_url: str | None, token: str | None, timeout_seconds: float) -> None:
+    def __init__(
+        self, base_url: str | None, token: str | None, timeout_seconds: float, verify: str | bool = True
+    ) -> None:
         self.base_url = base_url.rstrip("/") if base_url else None
         self.token = token
         self.timeout_seconds = timeout_seconds
         self._session = requests.Session()
+        self._verify = verify  # the clinic CA too (core.tls): insurance-verify serves HTTPS with it
 
     @classmethod
     def from_settings(cls, settings: BillingSettings) -> EligibilityClient:
-        return cls(settings.insurance_verify_url, settings.service_token, settings.eligibility_timeout_seconds)
+        return cls(
+            settings.insurance_verify_url,
+            settings.service_token,
+            settings.eligibility_timeout_seconds,
+            verify=trust(settings),
+        )
 
     def verify(self, question: VerifyRequest, *, actor: str, request_id: str) -> VerifyResponse:
         """insurance-verify's answer, money as Decimal (read without a float in between)."""
@@ -61,7 +70,11 @@ class EligibilityClient:
         body = question.model_dump(mode="json", exclude_none=True)
         try:
             reply = self._session.post(
-                f"{self.base_url}/verify", json=body, headers=headers, timeout=self.timeout_seconds
+                f"{self.base_url}/verify",
+                json=body,
+                headers=headers,
+                timeout=self.timeout_seconds,
+                verify=self._verify,  # per request: REQUESTS_CA_BUNDLE would override a session's
             )
         except requests.RequestException as exc:
             raise EligibilityUnavailable(f"insurance-verify unreachable ({type(exc).__name__})") from None

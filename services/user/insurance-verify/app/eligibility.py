@@ -37,6 +37,7 @@ from core.payers import (
     record_exchange,
     require_payer,
 )
+from core.tls import trust
 from core.x12 import Coverage
 
 from .settings import VerifySettings
@@ -78,7 +79,9 @@ class EligibilityService:
         self.cache = cache
         self.payers = payers
         self.clinic = clinic
-        self.adapters = adapters if adapters is not None else adapters_for(payers, settings.environ)
+        self.adapters = (
+            adapters if adapters is not None else adapters_for(payers, settings.environ, verify=trust(settings))
+        )
         self.stale_max_age = timedelta(seconds=settings.eligibility_stale_max_age_seconds)
         self.cache_ttl_override = settings.eligibility_cache_ttl_seconds
 
