@@ -11,7 +11,7 @@ import warnings
 from functools import cache
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, WithJsonSchema
 
 from core.checksums import npi_is_valid
 
@@ -53,8 +53,11 @@ def _npi(value: str) -> str:
 
 # Validated types for request and config models: one rule, one message, wherever a code is accepted. The list form
 # names the bad entries by position (a list-level field error, as the API has always reported it).
-ProcedureCode = Annotated[str, AfterValidator(_procedure_code)]
-ProcedureCodes = Annotated[list[str], AfterValidator(_procedure_codes)]
+# The pattern is what the OpenAPI document shows; the validator is what decides (and names what is wrong).
+PROCEDURE_CODE_PATTERN = r"^(\d{4}[0-9AFMTU]|[A-V]\d{4})$"
+_CodeText = Annotated[str, WithJsonSchema({"type": "string", "pattern": PROCEDURE_CODE_PATTERN})]
+ProcedureCode = Annotated[_CodeText, AfterValidator(_procedure_code)]
+ProcedureCodes = Annotated[list[_CodeText], AfterValidator(_procedure_codes)]
 Npi = Annotated[str, AfterValidator(_npi)]
 
 

@@ -30,6 +30,8 @@ class DocSpec:
     request_model: type[BaseModel] | None = None
     responses: dict[int, type[BaseModel] | str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # request headers the view reads, and what they mean
+    body_type: str | None = None  # a body that is not JSON (an X12 file): its media type
 
 
 def requires(*roles: Role | str) -> Callable[[F], F]:
@@ -58,11 +60,15 @@ def documented(
     request_model: type[BaseModel] | None = None,
     responses: dict[int, type[BaseModel] | str] | None = None,
     query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    body_type: str | None = None,
 ) -> Callable[[F], F]:
-    """What the OpenAPI document says of the view beyond its docstring: body model, responses, query params."""
+    """What the OpenAPI document says of the view beyond its docstring: body (a model, or a non-JSON media type),
+    responses, query parameters, request headers."""
 
     def mark(view: F) -> F:
-        view._intelluxe_doc = DocSpec(request_model, responses or {}, query or {})  # type: ignore[attr-defined]
+        spec = DocSpec(request_model, responses or {}, query or {}, headers or {}, body_type)
+        view._intelluxe_doc = spec  # type: ignore[attr-defined]
         return view
 
     return mark

@@ -106,7 +106,8 @@ def build_document(app: Flask) -> dict[str, Any]:
         path, params = _openapi_path(rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             operation = _operation(rule.endpoint, app.view_functions[rule.endpoint], method, params, components)
-            operation["responses"] = _responses(rule.endpoint, app.view_functions[rule.endpoint], components, error_ref)
+            view = app.view_functions[rule.endpoint]
+            operation["responses"] = _responses(rule.endpoint, view, bool(params), components, error_ref)
             paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",
@@ -137,6 +138,10 @@ def _operation(
         {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": text}
         for name, text in doc.query.items()
     ]
+    parameters += [
+        {"name": name, "in": "header", "required": False, "schema": {"type": "string"}, "description": text}
+        for name, text in doc.headers.items()
+    ]
     if parameters:
         operation["parameters"] = parameters
     if doc.request_model is not None:
@@ -144,6 +149,8 @@ def _operation(
             "required": True,
             "content": {"application/json": {"schema": _schema(doc.request_model, components)}},
         }
+    elif doc.body_type is not None:
+        operation["requestBody"] = {"required": True, "content": {doc.body_type: {"schema": {"type": "string"}}}}
     roles = roles_of(view)
     if roles is not None:
         operation["security"] = [{"bearerAuth": []}]
@@ -152,16 +159,24 @@ def _operation(
 
 
 def _responses(
-    endpoint: str, view: Callable[..., Any], components: dict[str, Any], error_ref: dict[str, Any]
+    endpoint: str,
+    view: Callable[..., Any],
+    has_path_params: bool,
+    components: dict[str, Any],
+    error_ref: dict[str, Any],
 ) -> dict[str, Any]:
-    """The view's documented answers plus the errors the spine itself can give (400, 401, 403, 503)."""
+    """The view's documented answers plus the errors the spine itself can give (400, 401, 403, 413, 503)."""
     doc = doc_of(view)
     responses: dict[str, Any] = {}
-    if doc.request_model is not None:
-        responses["400"] = _error("invalid JSON or a field failed validation", error_ref)
+    has_body = doc.request_model is not None or doc.body_type is not None
+    if has_body or doc.query or has_path_params:
+        responses["400"] = _error("invalid JSON, or a field, query or path parameter failed validation", error_ref)
+    if has_body:
+        responses["413"] = _error("the body is larger than MAX_REQUEST_BYTES", error_ref)
     for status, body in doc.responses.items():
         if isinstance(body, str):
-            responses[str(status)] = {"description": body}
+            # Every error is the JSON error body; a described success has its own media type (an X12 file).
+            responses[str(status)] = _error(body, error_ref) if status >= 400 else {"description": body}
         else:
             responses[str(status)] = {
                 "description": body.__doc__.strip().split("\n")[0] if body.__doc__ else body.__name__,

@@ -234,3 +234,29 @@ def test_what_gunicorn_refuses_itself_is_json_too(tmp_path) -> None:  # type: ig
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_the_openapi_documents_say_what_the_services_do(clients, build_app) -> None:  # type: ignore[no-untyped-def]
+    """What issue 10 found undocumented: the Idempotency-Key header, the 400s of query parameters, the procedure
+    code format, the X12 bodies; and every documented error is the JSON error body."""
+    import payer_sandbox
+
+    docs = {name: client.get("/openapi.json").get_json() for name, client in clients().items()}
+    sandbox = build_app(payer_sandbox.create_app, payer_sandbox.SandboxSettings.from_env(dict(os.environ)))
+    docs["payer-sandbox"] = sandbox.test_client().get("/openapi.json").get_json()
+
+    create = docs["billing"]["paths"]["/create_claim"]["post"]
+    assert {"name": "Idempotency-Key", "in": "header"}.items() <= create["parameters"][0].items()
+    for service, path in [("billing", "/claims"), ("compliance", "/alerts"), ("compliance", "/audit")]:
+        assert "400" in docs[service]["paths"][path]["get"]["responses"], (service, path)
+    verify = docs["insurance-verify"]["components"]["schemas"]["VerifyRequest"]["properties"]["service_codes"]
+    assert verify["items"]["pattern"] == "^(\\d{4}[0-9AFMTU]|[A-V]\\d{4})$"
+    assert set(docs["payer-sandbox"]["paths"]["/x12/270"]["post"]["requestBody"]["content"]) == {"application/edi-x12"}
+    assert set(docs["billing"]["paths"]["/remittances"]["post"]["requestBody"]["content"]) == {"application/edi-x12"}
+    for service, doc in docs.items():
+        for path, operations in doc["paths"].items():
+            for method, operation in operations.items():
+                for status, response in operation["responses"].items():
+                    if int(status) >= 400 and path != "/health":  # /health answers 503 with its checks
+                        schema = response.get("content", {}).get("application/json", {}).get("schema")
+                        assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (service, method, path, status)

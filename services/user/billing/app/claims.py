@@ -37,6 +37,10 @@ bp = Blueprint("claims", __name__)
 @phi_access("create", "claim")
 @documented(
     request_model=CreateClaim,
+    headers={
+        "Idempotency-Key": "1 to 255 printable characters: a retry with the same key and body returns the first "
+        "claim (header Idempotent-Replayed: true) and writes nothing"
+    },
     responses={
         200: ClaimResponse,
         409: "the Idempotency-Key was used before with a different body",

@@ -17,11 +17,12 @@ bp = Blueprint("remittances", __name__)
 @requires(Role.BILLING)
 @phi_access("post", "remittance")
 @documented(
+    body_type="application/edi-x12",
     responses={
         200: RemittanceResult,
         400: "the body is not a readable 835",
         409: "this payer's check/EFT number was already posted",
-    }
+    },
 )
 def remittances() -> Response:
     """Post an X12 835 (the body, as application/edi-x12): claims move to paid, partially paid or denied."""

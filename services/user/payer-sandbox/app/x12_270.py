@@ -15,6 +15,7 @@ import yaml
 from flask import Blueprint, Flask, Response, current_app, request
 
 from core.errors import api_error
+from core.web import documented
 from core.x12 import CoverageAnswer, EligibilityRequest, Subscriber, X12ParseError, build_271, read_270
 
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9]{6,20}$")
@@ -71,6 +72,14 @@ bp = Blueprint("sandbox", __name__)
 
 
 @bp.post("/x12/270")
+@documented(
+    body_type="application/edi-x12",
+    responses={
+        200: "an X12 271 (application/edi-x12)",
+        400: "the body is not a readable 270",
+        401: "SANDBOX_TOKEN is set and the bearer token is not it",
+    },
+)
 def eligibility_270() -> Response:
     """Answer an X12 270 (005010X279A1) with a 271. Not part of Intelluxe's API: a payer stand-in."""
     expected = current_app.extensions["payer_sandbox.token"]
