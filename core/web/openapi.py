@@ -77,7 +77,8 @@ def spine_blueprint() -> Blueprint:
     return bp
 
 
-def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+def schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+    """`model`'s JSON schema registered in `components` (with the models it nests), as a $ref to it."""
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, definition in schema.pop("$defs", {}).items():
         components[name] = definition
@@ -98,7 +99,7 @@ def _openapi_path(rule: str) -> tuple[str, list[str]]:
 
 def build_document(app: Flask) -> dict[str, Any]:
     components: dict[str, Any] = {}
-    error_ref = _schema(ErrorResponse, components)
+    error_ref = schema_ref(ErrorResponse, components)
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.endpoint == "static":
@@ -113,7 +114,7 @@ def build_document(app: Flask) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": app.config.get("OPENAPI_TITLE", app.name),
-            "version": _version(),
+            "version": package_version(),
             "description": app.config.get("OPENAPI_DESCRIPTION", ""),
         },
         "paths": paths,
@@ -147,7 +148,7 @@ def _operation(
     if doc.request_model is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _schema(doc.request_model, components)}},
+            "content": {"application/json": {"schema": schema_ref(doc.request_model, components)}},
         }
     elif doc.body_type is not None:
         operation["requestBody"] = {"required": True, "content": {doc.body_type: {"schema": {"type": "string"}}}}
@@ -180,7 +181,7 @@ def _responses(
         else:
             responses[str(status)] = {
                 "description": body.__doc__.strip().split("\n")[0] if body.__doc__ else body.__name__,
-                "content": {"application/json": {"schema": _schema(body, components)}},
+                "content": {"application/json": {"schema": schema_ref(body, components)}},
             }
     if roles_of(view) is not None:
         responses["401"] = _error("missing, invalid, expired or revoked token", error_ref)
@@ -194,7 +195,8 @@ def _error(description: str, ref: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ref}}}
 
 
-def _version() -> str:
+def package_version() -> str:
+    """The installed intelluxe package's version (0.0.0 when run from a tree that is not installed)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

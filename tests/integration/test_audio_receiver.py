@@ -146,6 +146,10 @@ def test_health_answers_over_tls_and_the_health_command_trusts_only_the_clinic_c
     with urllib.request.urlopen(f"https://localhost:{served.port}/health", context=served.ssl(), timeout=5) as r:  # noqa: S310
         body = json.loads(r.read())
     assert body["status"] == "ok" and body["database"] == "ok" and body["workers"] >= 1
+    with urllib.request.urlopen(f"https://localhost:{served.port}/openapi.json", context=served.ssl(), timeout=5) as r:  # noqa: S310
+        doc = json.loads(r.read())
+    assert {"/health", "/metrics", "/openapi.json", "/dictation"} <= set(doc["paths"])
+    assert set(doc["components"]["schemas"]["ReceiverHealth"]["properties"]) == set(body)  # documents what it says
     env = {"PORT": str(served.port), "TLS_CERT_DIR": str(served.ca.parent)}
     check = [sys.executable, "-m", "core.healthcheck", "--tls"]  # the .conf's health_cmd
     ok = subprocess.run(check, env={**_env(), **env}, capture_output=True, text=True)

@@ -2,8 +2,8 @@
 
 Why here and not after the upgrade: a client without a valid dictation token must not get a websocket at all — it
 is refused with HTTP 401 (403 for a valid token that is not a doctor's) and the refusal is audited, so nothing of
-the protocol, and no worker, is ever spent on it. The same port answers GET /health (JSON) and GET /metrics
-(Prometheus) over TLS, for the container health command and for monitoring.
+the protocol, and no worker, is ever spent on it. The same port answers GET /health (JSON), GET /metrics
+(Prometheus) and GET /openapi.json over TLS, for the container health command, monitoring and client authors.
 
 Database work (token lookup, the doctor's keys, audit rows) is blocking psycopg2, so it runs in threads; the event
 loop keeps serving other sessions meanwhile.
@@ -30,10 +30,12 @@ from core.db import Database, DatabaseUnavailable
 from core.transcription import prompt_from_vocabulary
 
 from .dictation_metrics import REFUSED
+from .openapi_doc import document
 from .session_records import Recorder
 
 log = logging.getLogger("audio-receiver.gate")
 DICTATION_PATH = "/dictation"
+OPENAPI = document()
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,10 @@ class Gate:
         if path == "/metrics":
             response = connection.respond(HTTPStatus.OK, generate_latest().decode())
             _content_type(response, CONTENT_TYPE_LATEST)
+            return response
+        if path == "/openapi.json":
+            response = connection.respond(HTTPStatus.OK, json.dumps(OPENAPI) + "\n")
+            _content_type(response, "application/json")
             return response
         if path != DICTATION_PATH:
             return _json(connection, HTTPStatus.NOT_FOUND, "not_found", f"dictation is at {DICTATION_PATH}")
@@ -201,6 +207,7 @@ def _content_type(response: Response, value: str) -> None:
 
 
 def _json(connection: ServerConnection, status: HTTPStatus, code: str, message: str) -> Response:
-    response = connection.respond(status, json.dumps({"error": {"code": code, "message": message}}) + "\n")
+    body = {"error": {"code": code, "message": message, "fields": {}}}  # the suite's one error shape
+    response = connection.respond(status, json.dumps(body) + "\n")
     _content_type(response, "application/json")
     return response
