@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -75,7 +75,10 @@ class Settings(BaseModel):
     host: str = Field(default="0.0.0.0", alias="HOST")  # noqa: S104 - a container port; .conf files publish it
     port: int = Field(default=8000, ge=0, le=65535, alias="PORT")
     web_concurrency: int = Field(default=2, ge=1, alias="WEB_CONCURRENCY")
-    gunicorn_threads: int = Field(default=4, ge=1, alias="GUNICORN_THREADS")
+    gunicorn_threads: int = Field(default=4, ge=1, alias="GUNICORN_THREADS")  # for GUNICORN_WORKER=gthread
+    # gevent: each connection a greenlet, so clients that send slowly (or never finish) hold no thread; 8 of them
+    # took a 2 x 4-thread gthread service down (scripts/bench/bench_slow_clients.py).
+    gunicorn_worker: Literal["gevent", "gthread"] = Field(default="gevent", alias="GUNICORN_WORKER")
     gunicorn_timeout: int = Field(default=30, ge=1, alias="GUNICORN_TIMEOUT")
     # The largest request body a service reads (an 835 file of a few thousand claims fits); larger ones get 413
     # from the Content-Length alone, before the body is read.

@@ -2,10 +2,11 @@
 
 Read through core.config like every other setting: HOST and PORT (the container's 8000 by default; the runner's
 local backend sets the published host port, so one `.conf` command serves both backends), WEB_CONCURRENCY,
-GUNICORN_THREADS, GUNICORN_TIMEOUT, LOG_LEVEL. gunicorn's access log is off: it would write raw paths and
-query strings, which carry patient ids; core.web logs the route template instead. What gunicorn refuses itself,
-before the app sees the request (a request line over 4094 bytes, a malformed header), is answered in the suite's
-JSON error shape instead of gunicorn's HTML page, and without its message, which quotes the request line.
+GUNICORN_WORKER (gevent, or gthread with GUNICORN_THREADS), GUNICORN_TIMEOUT, LOG_LEVEL, and TLS_CERT_DIR for HTTPS
+(core.tls). gunicorn's access log is off: it would write raw paths and query strings, which carry patient ids;
+core.web logs the route template instead. What gunicorn refuses itself, before the app sees the request (a
+request line over 4094 bytes, a malformed header), is answered in the suite's JSON error shape instead of
+gunicorn's HTML page, and without its message, which quotes the request line.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ if _tls is not None:
     certfile, keyfile = (str(path) for path in _tls)
 workers = _settings.web_concurrency
 threads = _settings.gunicorn_threads
-worker_class = "gthread"
+worker_class = _settings.gunicorn_worker
+worker_connections = 1000  # gevent: connections one worker holds at once
 timeout = _settings.gunicorn_timeout
 graceful_timeout = 10
 accesslog = None
@@ -75,3 +77,12 @@ def _json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
 
 # The workers call util.write_error at the time of the error; they inherit this module's change from the master.
 util.write_error = _json_error
+
+
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    """Under gevent, psycopg2 waits on the database through gevent, so one request's query never stalls the worker's
+    other connections (gunicorn has already monkey-patched the standard library by now)."""
+    if worker_class == "gevent":
+        from psycogreen.gevent import patch_psycopg
+
+        patch_psycopg()

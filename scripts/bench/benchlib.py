@@ -202,8 +202,11 @@ def gunicorn_argv(app: str) -> list[str]:
 def gunicorn_settings() -> str:
     """The gunicorn settings every service runs with here (core.gunicorn_conf reads them from the environment)."""
     workers = os.environ.get("WEB_CONCURRENCY", "2")
-    threads = os.environ.get("GUNICORN_THREADS", "4")
-    return f"gthread, {workers} workers x {threads} threads (WEB_CONCURRENCY / GUNICORN_THREADS)"
+    worker = os.environ.get("GUNICORN_WORKER", "gevent")
+    if worker == "gthread":
+        threads = os.environ.get("GUNICORN_THREADS", "4")
+        return f"gthread, {workers} workers x {threads} threads (WEB_CONCURRENCY / GUNICORN_THREADS)"
+    return f"{worker}, {workers} workers (WEB_CONCURRENCY / GUNICORN_WORKER)"
 
 
 @dataclass

@@ -8,7 +8,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -192,24 +197,15 @@ def test_the_payer_sandbox_answers_errors_in_json(build_app) -> None:  # type: i
     assert unreadable.status_code == 400 and _error(unreadable)["code"] == "invalid_x12"
 
 
-def test_what_gunicorn_refuses_itself_is_json_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """A request line over gunicorn's 4094 bytes is refused before the app runs: 414, in JSON, not an HTML page
-    quoting the path."""
-    import socket
-    import subprocess
-    import sys
-    import time
-
+@pytest.fixture
+def gunicorn_sandbox(tmp_path) -> Iterator[int]:  # type: ignore[no-untyped-def]
+    """The payer sandbox under the services' own gunicorn settings (core.gunicorn_conf, 2 workers), on a free
+    port; yields the port."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {
-        **os.environ,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-        "INTELLUXE_HOME": str(tmp_path),
-    }
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "INTELLUXE_HOME": str(tmp_path)}
+    env.pop("TLS_CERT_DIR", None)
     gunicorn = [sys.executable, "-m", "gunicorn", "-c", "python:core.gunicorn_conf", "payer_sandbox:create_app()"]
     server = subprocess.Popen(gunicorn, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -221,19 +217,61 @@ def test_what_gunicorn_refuses_itself_is_json_too(tmp_path) -> None:  # type: ig
             except OSError:
                 assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not start"
                 time.sleep(0.1)
-        secret = "/x12/PATIENT-123456789-" + "a" * 5000
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
-            conn.sendall(f"GET {secret} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
-            answer = b""
-            while chunk := conn.recv(65536):
-                answer += chunk
-        head, _, body = answer.partition(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 414 ") and b"Content-Type: application/json" in head
-        assert json.loads(body)["error"]["code"] == "uri_too_long"
-        assert b"PATIENT-123456789" not in answer
+        yield port
     finally:
         server.terminate()
         server.wait(10)
+
+
+def _http(port: int, request: bytes, timeout: float = 5.0) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
+        conn.sendall(request)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_what_gunicorn_refuses_itself_is_json_too(gunicorn_sandbox: int) -> None:
+    """A request line over gunicorn's 4094 bytes is refused before the app runs: 414, in JSON, not an HTML page
+    quoting the path."""
+    secret = "/x12/PATIENT-123456789-" + "a" * 5000
+    answer = _http(gunicorn_sandbox, f"GET {secret} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 414 ") and b"Content-Type: application/json" in head
+    assert json.loads(body)["error"]["code"] == "uri_too_long"
+    assert b"PATIENT-123456789" not in answer
+
+
+def test_64_slow_clients_do_not_take_a_service_down(gunicorn_sandbox: int) -> None:
+    """Clients that announce a body and trickle it a byte a second held all 2 x 4 gthread threads: 8 of them made
+    /health time out. Under the gevent worker each is a greenlet; the service keeps answering."""
+    stop = threading.Event()
+    opened: list[socket.socket] = []
+
+    def trickle() -> None:
+        try:
+            conn = socket.create_connection(("127.0.0.1", gunicorn_sandbox), timeout=30)
+            opened.append(conn)
+            conn.sendall(b"POST /x12/270 HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+            while not stop.wait(1.0):
+                conn.sendall(b"I")
+        except OSError:
+            pass
+
+    slow = [threading.Thread(target=trickle, daemon=True) for _ in range(64)]
+    for thread in slow:
+        thread.start()
+    try:
+        time.sleep(2.0)  # every slow client is connected and trickling
+        for _ in range(10):
+            answer = _http(gunicorn_sandbox, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert answer.startswith(b"HTTP/1.1 200 ")
+        assert len(opened) == 64
+    finally:
+        stop.set()
+        for conn in opened:
+            conn.close()
 
 
 def test_the_openapi_documents_say_what_the_services_do(clients, build_app) -> None:  # type: ignore[no-untyped-def]
