@@ -343,6 +343,18 @@ def issue_token(dsn: str, name: str, role: str) -> str:
         db.close()
 
 
+def execute(dsn: str, sql: str, params: Sequence[Any] = ()) -> None:
+    """Run one statement and commit it."""
+    import psycopg2
+
+    conn = psycopg2.connect(dsn, connect_timeout=5)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(sql, params)
+    finally:
+        conn.close()
+
+
 def scalar(dsn: str, sql: str, params: Sequence[Any] = ()) -> Any:
     import psycopg2
 

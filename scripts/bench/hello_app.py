@@ -1,7 +1,7 @@
 """The hello-world baseline of bench_verify: the least a Flask app under the services' gunicorn settings can do.
 
 Why it exists: a requests/s figure of /verify means little on its own — it depends on the machine, the core count
-and on what gunicorn's gthread workers cost per request. Served by the very same command
+and on what gunicorn's workers cost per request. Served by the very same command
 (`gunicorn -c python:core.gunicorn_conf hello_app:app`) and loaded by the same client in the same run, this app
 gives the ceiling that /verify is compared against, so the printed ratio travels between machines.
 
