@@ -86,3 +86,13 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
         from psycogreen.gevent import patch_psycopg
 
         patch_psycopg()
+
+
+def post_request(worker, req, environ, resp):  # type: ignore[no-untyped-def]
+    """Under gevent, let the worker's other connections run before this keep-alive connection's next request: a
+    greenlet whose socket already holds data never yields on its own, so one busy client could starve the rest
+    (hello-world at 32 connections: p99 1.4-2.2 s without this)."""
+    if worker_class == "gevent":
+        import gevent
+
+        gevent.sleep(0)
