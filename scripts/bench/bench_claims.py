@@ -13,8 +13,13 @@ patient-responsibility estimate (this body carries its allowed amounts, so no fe
 transaction that takes the idempotency advisory lock, inserts the claim and its idempotency record and appends
 billing's hash-chained audit row (global advisory lock).
 
-Target: create_claim/insert >= 0.3x. The script prints PASS or BELOW TARGET and exits 0 either way; it exits 1
-when something failed to run or any request failed (failed requests are counted and reported).
+A second baseline, the same I/O over HTTP (io_app.py's POST /claim under the same gunicorn: token lookup, a Redis
+GET, the same eligibility call to the same insurance-verify, one INSERT + COMMIT), says what billing adds beyond
+the I/O a claim cannot skip.
+
+Targets: create_claim/same-I/O >= 0.7x (run it at 8 and 32 clients); create_claim/insert >= 0.3x is printed too.
+The script prints PASS or BELOW TARGET and exits 0 either way; it exits 1 when something failed to run or any
+request failed (failed requests are counted and reported).
 
     python scripts/bench/bench_claims.py [--requests 1000] [--concurrency 8]
 """
@@ -100,6 +105,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=24, help="unmeasured claims per warm-up round (24)")
     parser.add_argument("--max-seconds", type=float, default=120.0, help="time limit of each phase (120)")
     parser.add_argument("--target-ratio", type=float, default=0.3, help="create_claim/insert target (0.3)")
+    parser.add_argument("--target-io-ratio", type=float, default=0.7, help="create_claim/same-I/O target (0.7)")
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= 100_000 or not 1 <= args.concurrency <= 64 or not 1 <= args.warmup <= 1000:
         parser.error("--requests must be 1-100000, --concurrency 1-64 and --warmup 1-1000")
@@ -194,7 +200,16 @@ def run_concurrently(
 class ClaimClient:
     """One keep-alive HTTP connection to billing; posts the test body under a fresh Idempotency-Key each time."""
 
-    def __init__(self, url: str, token: str, key_prefix: str, outcome_retries: list[int], fresh: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        key_prefix: str,
+        outcome_retries: list[int],
+        fresh: bool = False,
+        path: str = "/create_claim",
+    ) -> None:
+        self.path = path  # io_app's /claim for the same-I/O baseline
         self.fresh = fresh  # a new connection per request (the warm-up: it spreads requests over every worker)
         self.host = url.removeprefix("http://")
         self.token = token
@@ -212,7 +227,7 @@ class ClaimClient:
         }
         for attempt in range(2):
             try:
-                self.conn.request("POST", "/create_claim", body=self.body, headers=headers)
+                self.conn.request("POST", self.path, body=self.body, headers=headers)
                 response = self.conn.getresponse()
                 raw = response.read()
                 break
@@ -335,8 +350,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "INTELLUXE_SERVICE_TOKEN": service_token,
         }
         billing = procs.start_service("billing", billing_env)
+        benchlib.execute(dsn, "CREATE TABLE IF NOT EXISTS bench_io_log (key_id text, at timestamptz DEFAULT now())")
+        same_io = procs.start_gunicorn("io", "io_app:app", benchlib.BENCH_DIR, billing_env)
         procs.wait_healthy(verify)
         procs.wait_healthy(billing)
+        procs.wait_healthy(same_io)
         billing_name = f"bench-billing-{run_id}"
         billing_token = benchlib.issue_token(dsn, billing_name, "billing")
 
@@ -365,6 +383,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             for i in range(BASELINE_REPEATS)
         ]
+        print(f"  same-I/O: {args.requests} x POST /claim (io_app.py)", flush=True)
+        io_run = run_concurrently(
+            "same-I/O",
+            args.requests,
+            args.concurrency,
+            args.max_seconds,
+            lambda: ClaimClient(same_io.url, billing_token, f"bench-{run_id}-io", [], path="/claim"),
+        )
         print(f"  create_claim: {args.requests} x POST /create_claim", flush=True)
         retries.clear()
         count_sql = "SELECT count(*) FROM claims WHERE created_by = %s"
@@ -376,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         written = int(benchlib.scalar(dsn, count_sql, (billing_name,))) - before
         inserted = int(benchlib.scalar(dsn, count_sql, ("bench-baseline",)))
 
-    return report(args, bases, claims, sample, written, inserted)
+    return report(args, bases, io_run, claims, sample, written, inserted)
 
 
 def _sample_claim(dsn: str, created_by: str) -> dict[str, Any]:
@@ -400,13 +426,19 @@ def _sample_claim(dsn: str, created_by: str) -> dict[str, Any]:
 
 
 def report(
-    args: argparse.Namespace, bases: list[Outcome], claims: Outcome, sample: dict[str, Any], written: int, inserted: int
+    args: argparse.Namespace,
+    bases: list[Outcome],
+    same_io: Outcome,
+    claims: Outcome,
+    sample: dict[str, Any],
+    written: int,
+    inserted: int,
 ) -> int:
     base = sorted(bases, key=lambda o: o.rate)[len(bases) // 2]  # the median run of the baseline
     print()
     print(f"{'':30}{'ok':>7}{'failed':>8}{'seconds':>9}{'per s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     rows = [(f"INSERT+COMMIT run {i}", o) for i, o in enumerate(bases, start=1)]
-    for label, o in [*rows, ("POST /create_claim", claims)]:
+    for label, o in [*rows, ("same-I/O POST /claim", same_io), ("POST /create_claim", claims)]:
         top = max(o.latencies, default=float("nan")) * 1000
         print(
             f"{label:30}{o.ok:>7}{o.failed:>8}{o.seconds:>9.2f}{o.rate:>9.1f}{o.pct_ms(50):>9.2f}{o.pct_ms(99):>9.2f}"
@@ -419,6 +451,12 @@ def report(
         f"POST /create_claim:     {claims.rate:8.1f} claims/s  p50 {claims.pct_ms(50):.1f} ms  "
         f"p99 {claims.pct_ms(99):.1f} ms  ({args.concurrency} concurrent clients)"
     )
+    io_ratio = claims.rate / same_io.rate if same_io.rate else 0.0
+    print(f"same-I/O POST /claim:   {same_io.rate:8.1f} per s     p99 {same_io.pct_ms(99):.1f} ms")
+    print(
+        f"ratio create_claim/same-I/O: {io_ratio:.3f}x   target >= {args.target_io_ratio:.2f}x   "
+        f"{benchlib.verdict(io_ratio >= args.target_io_ratio)}"
+    )
     print(
         f"ratio create_claim/insert: {ratio:.3f}x   target >= {args.target_ratio:.2f}x   "
         f"{benchlib.verdict(ratio >= args.target_ratio)}"
@@ -430,7 +468,7 @@ def report(
         "claims: " + ", ".join(f"{lat * 1000:.0f} ms (at +{start:.1f} s)" for start, lat, _ in slowest)
     )
     problems = []
-    for o in [*bases, claims]:
+    for o in [*bases, same_io, claims]:
         if o.failed:
             kinds = dict(o.failures)
             if o.unfinished:
