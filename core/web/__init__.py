@@ -21,7 +21,7 @@ from core.web.hooks import (
     request_trail,
 )
 from core.web.inputs import parse_body, query_choice, query_int
-from core.web.markers import documented, phi_access, requires
+from core.web.markers import documented, param, phi_access, requires
 from core.web.state import (
     HealthDependency,
     get_cache,
@@ -58,6 +58,7 @@ __all__ = [
     "invalid",
     "new_app",
     "parse_body",
+    "param",
     "phi_access",
     "query_choice",
     "query_int",

@@ -22,9 +22,9 @@ from werkzeug.exceptions import HTTPException
 from core import audit, metrics
 from core.auth import Principal, bearer_token
 from core.db import DatabaseUnavailable
-from core.errors import ERRORS, ApiError
+from core.errors import ERRORS, ApiError, api_error
 from core.web.inputs import refuse_nul
-from core.web.markers import AuditSpec, audit_spec_of, roles_of
+from core.web.markers import AuditSpec, audit_spec_of, doc_of, has_doc, roles_of
 from core.web.state import get_db, state
 
 log = logging.getLogger("core.web")
@@ -155,6 +155,17 @@ def _begin_request() -> None:
     # After the token check (a refusal stays 401/403), before the handler: the audit row is written all the same.
     refuse_nul(request.args.items(multi=True), where="query")
     refuse_nul(((k, str(v)) for k, v in (request.view_args or {}).items()), where="path")
+    _refuse_unknown_query(_view())
+
+
+def _refuse_unknown_query(view: Callable[..., Any] | None) -> None:
+    """A documented view takes the query parameters its document names and no others: a misspelt filter
+    ("patientid=") would otherwise be ignored and answer with every patient's rows."""
+    if view is None or not has_doc(view):
+        return
+    unknown = sorted(set(request.args) - set(doc_of(view).query))
+    if unknown:
+        raise api_error("validation_error", "invalid query", dict.fromkeys(unknown, "not a parameter of this endpoint"))
 
 
 def _finish_request(response: Response) -> Response:

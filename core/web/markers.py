@@ -24,12 +24,26 @@ class AuditSpec:
 
 
 @dataclass(frozen=True)
+class Param:
+    """A query parameter as the OpenAPI document states it: what it means and the JSON schema of what the view
+    accepts (so a client, or schemathesis, can tell a valid value from one the view refuses with 400)."""
+
+    description: str
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+
+
+def param(description: str, **schema: Any) -> Param:
+    """`param("1-200, default 50", type="integer", minimum=1, maximum=200)`; a string when no schema is given."""
+    return Param(description, schema or {"type": "string"})
+
+
+@dataclass(frozen=True)
 class DocSpec:
     """What the OpenAPI document says of a view beyond its docstring."""
 
     request_model: type[BaseModel] | None = None
     responses: dict[int, type[BaseModel] | str] = field(default_factory=dict)
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str | Param] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)  # request headers the view reads, and what they mean
     body_type: str | None = None  # a body that is not JSON (an X12 file): its media type
 
@@ -59,7 +73,7 @@ def documented(
     *,
     request_model: type[BaseModel] | None = None,
     responses: dict[int, type[BaseModel] | str] | None = None,
-    query: dict[str, str] | None = None,
+    query: dict[str, str | Param] | None = None,
     headers: dict[str, str] | None = None,
     body_type: str | None = None,
 ) -> Callable[[F], F]:
@@ -80,6 +94,11 @@ def roles_of(view: Callable[..., Any] | None) -> tuple[Role, ...] | None:
 
 def audit_spec_of(view: Callable[..., Any] | None) -> AuditSpec | None:
     return getattr(view, "_intelluxe_audit", None) if view is not None else None
+
+
+def has_doc(view: Callable[..., Any]) -> bool:
+    """Whether the view is marked with `documented` (its parameters are then all it takes)."""
+    return getattr(view, "_intelluxe_doc", None) is not None
 
 
 def doc_of(view: Callable[..., Any]) -> DocSpec:

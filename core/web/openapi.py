@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 from pydantic import BaseModel, Field
 
 from core import metrics
-from core.web.markers import DocSpec, doc_of, roles_of
+from core.web.markers import DocSpec, Param, doc_of, roles_of
 from core.web.state import state
 
 
@@ -136,8 +136,8 @@ def _operation(
         operation["description"] = description.strip()
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in params]
     parameters += [
-        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": text}
-        for name, text in doc.query.items()
+        {"name": name, "in": "query", "required": False, "schema": p.schema, "description": p.description}
+        for name, p in ((name, p if isinstance(p, Param) else Param(p)) for name, p in doc.query.items())
     ]
     parameters += [
         {"name": name, "in": "header", "required": False, "schema": {"type": "string"}, "description": text}

@@ -298,3 +298,20 @@ def test_the_openapi_documents_say_what_the_services_do(clients, build_app) -> N
                     if int(status) >= 400 and path != "/health":  # /health answers 503 with its checks
                         schema = response.get("content", {}).get("application/json", {}).get("schema")
                         assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (service, method, path, status)
+
+
+@pytest.mark.parametrize(
+    ("service", "path", "field"),
+    [("billing", "/claims?patientid=PAT-1", "patientid"), ("compliance", "/alerts?state=open", "state")],
+)
+def test_an_unknown_query_parameter_is_a_400_not_ignored(clients, admin, service, path, field) -> None:  # type: ignore[no-untyped-def]
+    """A misspelt filter used to be ignored: the answer held every patient's claims."""
+    response = clients()[service].get(path, headers=admin)
+    assert response.status_code == 400 and _error(response)["fields"] == {field: "not a parameter of this endpoint"}
+
+
+def test_query_parameters_are_documented_with_what_they_accept(clients) -> None:  # type: ignore[no-untyped-def]
+    doc = clients()["billing"].get("/openapi.json").get_json()
+    params = {p["name"]: p["schema"] for p in doc["paths"]["/claims"]["get"]["parameters"]}
+    assert params["limit"] == {"type": "integer", "minimum": 1, "maximum": 200}
+    assert params["status"]["enum"] and params["patient_id"] == {"type": "string"}

@@ -13,6 +13,7 @@ from core.web import (
     get_clinic,
     get_db,
     get_payers,
+    param,
     parse_body,
     phi_access,
     query_choice,
@@ -83,8 +84,8 @@ def get_claim(claim_id: str) -> Response:
     query={
         "patient_id": "only this patient's claims",
         "member_id": "only this member's claims",
-        "status": f"one of {', '.join(STATUSES)}",
-        "limit": "1-200, default 50",
+        "status": param(f"one of {', '.join(STATUSES)}", type="string", enum=list(STATUSES)),
+        "limit": param("1-200, default 50", type="integer", minimum=1, maximum=200),
         "before": "claim id: the page after it (from next_before)",
     },
 )

@@ -11,6 +11,7 @@ from core.web import (
     current_principal,
     documented,
     get_db,
+    param,
     parse_body,
     phi_access,
     query_choice,
@@ -33,7 +34,11 @@ class ResolveRequest(BaseModel):
 @phi_access("search", "security_alert")
 @documented(
     responses={200: "{alerts: [...]} ranked by severity, then most recent"},
-    query={"status": "open (default) | resolved | all", "user_id": "only this user's", "limit": "1-500, default 100"},
+    query={
+        "status": param("open (default) | resolved | all", type="string", enum=["open", "resolved", "all"]),
+        "user_id": "only this user's",
+        "limit": param("1-500, default 100", type="integer", minimum=1, maximum=500),
+    },
 )
 def list_alerts() -> Response:
     """Security alerts, most severe and most recent first."""

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from core import audit
 from core.auth import Role
 from core.errors import api_error
-from core.web import audit_resource, documented, get_db, phi_access, query_int, requires
+from core.web import audit_resource, documented, get_db, param, phi_access, query_int, requires
 
 from . import audit_review
 from .alert_review import require_uuid
@@ -26,10 +26,10 @@ bp = Blueprint("audit_trail", __name__)
     query={
         "user_id": "the actor",
         "resource": "resource id or type",
-        "since": "ISO 8601, inclusive",
-        "until": "ISO 8601, exclusive",
-        "after_seq": "cursor from next_after_seq",
-        "limit": "1-1000, default 100",
+        "since": param("ISO 8601, inclusive", type="string", format="date-time"),
+        "until": param("ISO 8601, exclusive", type="string", format="date-time"),
+        "after_seq": param("cursor from next_after_seq", type="integer", minimum=0, maximum=2**62),
+        "limit": param("1-1000, default 100", type="integer", minimum=1, maximum=1000),
     },
 )
 def search_audit() -> Response:
