@@ -21,10 +21,32 @@ def _cents_only(value: Decimal) -> Decimal:
     return value
 
 
-# Amounts arrive as JSON numbers or strings; pydantic turns both into Decimal without a float in between.
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, allow_inf_nan=False), AfterValidator(_cents_only)]
-PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=12, allow_inf_nan=False), AfterValidator(_cents_only)]
-Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=6, allow_inf_nan=False)]
+# Amounts arrive as JSON numbers or strings; pydantic turns both into Decimal without a float in between. The
+# documented schema says which strings (pydantic's own says any string, and "" is then refused with a 400).
+_CENTS = r"\d{1,10}(\.\d{1,2})?"
+
+
+def _amount_schema(number: dict[str, object], pattern: str) -> WithJsonSchema:
+    return WithJsonSchema({"anyOf": [{"type": "number", **number}, {"type": "string", "pattern": pattern}]})
+
+
+Money = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=12, allow_inf_nan=False),
+    AfterValidator(_cents_only),
+    _amount_schema({"minimum": 0, "maximum": 9999999999.99, "multipleOf": 0.01}, f"^{_CENTS}$"),
+]
+PositiveMoney = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=12, allow_inf_nan=False),
+    AfterValidator(_cents_only),
+    _amount_schema({"exclusiveMinimum": 0, "maximum": 9999999999.99, "multipleOf": 0.01}, rf"^(?!0+(\.0+)?$){_CENTS}$"),
+]
+Rate = Annotated[
+    Decimal,
+    Field(ge=0, le=1, max_digits=6, allow_inf_nan=False),
+    _amount_schema({"minimum": 0, "maximum": 1}, r"^(0(\.\d{1,5})?|1(\.0{1,5})?)$"),
+]
 
 # Money and rates in an answer: Decimal inside, a JSON number on the wire (core.web's JSON provider writes it, the
 # seed's clients read numbers), so the documented schema says number; read back, it is Decimal again.

@@ -315,3 +315,17 @@ def test_query_parameters_are_documented_with_what_they_accept(clients) -> None:
     params = {p["name"]: p["schema"] for p in doc["paths"]["/claims"]["get"]["parameters"]}
     assert params["limit"] == {"type": "integer", "minimum": 1, "maximum": 200}
     assert params["status"]["enum"] and params["patient_id"] == {"type": "string"}
+
+
+@pytest.mark.parametrize(("since", "status"), [("8052-02-20T07:32:26-21:34", 200), ("9999-12-31T23:59:59-23:59", 400)])
+def test_an_offset_postgresql_refuses_is_no_500(clients, admin, since, status) -> None:  # type: ignore[no-untyped-def]
+    """schemathesis found it: Python reads offsets up to ±23:59, PostgreSQL only to ±15:59 (it was a 500)."""
+    response = clients()["compliance"].get("/audit", query_string={"since": since}, headers=admin)
+    assert response.status_code == status, response.get_json()
+
+
+def test_an_empty_amount_is_refused_by_the_documented_schema_too(clients) -> None:  # type: ignore[no-untyped-def]
+    doc = clients()["billing"].get("/openapi.json").get_json()
+    amount = doc["components"]["schemas"]["ServiceIn"]["properties"]["amount"]
+    string = next(option for option in amount["anyOf"] if option["type"] == "string")
+    assert string["pattern"] == "^(?!0+(\\.0+)?$)\\d{1,10}(\\.\\d{1,2})?$"  # "" and "0" do not match

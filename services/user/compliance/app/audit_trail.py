@@ -85,6 +85,7 @@ def _when(name: str) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw)
-    except ValueError:
+        # In UTC: PostgreSQL refuses offsets Python accepts (beyond ±15:59), which was a 500.
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         raise api_error("validation_error", "invalid query", {name: "an ISO 8601 date-time"}) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
