@@ -58,7 +58,10 @@ PROCEDURE_CODE_PATTERN = r"^(\d{4}[0-9AFMTU]|[A-V]\d{4})$"
 _CodeText = Annotated[str, WithJsonSchema({"type": "string", "pattern": PROCEDURE_CODE_PATTERN})]
 ProcedureCode = Annotated[_CodeText, AfterValidator(_procedure_code)]
 ProcedureCodes = Annotated[list[_CodeText], AfterValidator(_procedure_codes)]
-Npi = Annotated[str, AfterValidator(_npi)]
+Npi = Annotated[str, AfterValidator(_npi), WithJsonSchema({"type": "string", "pattern": r"^\d{10}$"})]
+# What the documents say of a modifier and of an ICD-10-CM code's shape (the validators also check the code exists).
+MODIFIER_SCHEMA = {"type": "string", "pattern": _MODIFIER.pattern}
+ICD10_SCHEMA = {"type": "string", "pattern": r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$"}
 
 
 def is_modifier(code: str) -> bool:

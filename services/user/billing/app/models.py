@@ -8,9 +8,25 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
-from core.claims.codes import PLACES_OF_SERVICE, Npi, ProcedureCode, icd10_problem, is_modifier
+from core.claims.codes import (
+    ICD10_SCHEMA,
+    MODIFIER_SCHEMA,
+    PLACES_OF_SERVICE,
+    Npi,
+    ProcedureCode,
+    icd10_problem,
+    is_modifier,
+)
 from core.claims.money import Money, MoneyOut, PositiveMoney
 from core.eligibility import PayerDate
 from core.x12 import Subscriber
@@ -43,10 +59,24 @@ class ServiceIn(BaseModel):
     code: ProcedureCode
     amount: PositiveMoney
     allowed_amount: Money | None = None
-    units: Annotated[Decimal, Field(gt=0, le=999, max_digits=6, decimal_places=2)] = Decimal(1)
-    modifiers: list[str] = Field(default_factory=list, max_length=4)
-    diagnosis_codes: list[str] = Field(default_factory=list, max_length=4)
-    place_of_service: str | None = None
+    units: Annotated[
+        Decimal,
+        Field(gt=0, le=999, max_digits=6, decimal_places=2),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "number", "exclusiveMinimum": 0, "maximum": 999, "multipleOf": 0.01},
+                    {"type": "string", "pattern": r"^(?!0+(\.0+)?$)\d{1,3}(\.\d{1,2})?$"},
+                ]
+            }
+        ),
+    ] = Decimal(1)
+    modifiers: list[Annotated[str, WithJsonSchema(MODIFIER_SCHEMA)]] = Field(default_factory=list, max_length=4)
+    diagnosis_codes: list[Annotated[str, WithJsonSchema(ICD10_SCHEMA)]] = Field(default_factory=list, max_length=4)
+    place_of_service: Annotated[
+        str | None,
+        WithJsonSchema({"anyOf": [{"type": "string", "enum": sorted(PLACES_OF_SERVICE)}, {"type": "null"}]}),
+    ] = None
     service_date: Annotated[PayerDate | None, AfterValidator(_not_future)] = None
 
     @field_validator("modifiers")

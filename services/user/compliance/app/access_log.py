@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from ipaddress import ip_address
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, Response, jsonify
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema, field_validator
 
 from core.auth import Role
 from core.web import (
@@ -36,7 +36,12 @@ class LogAccessRequest(BaseModel):
     resource: str = Field(min_length=1, max_length=512)
     action: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
     success: StrictBool
-    ip_address: str | None = None
+    ip_address: Annotated[
+        str | None,
+        WithJsonSchema(
+            {"anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"}, {"type": "null"}]}
+        ),
+    ] = None
 
     @field_validator("ip_address")
     @classmethod
