@@ -28,6 +28,7 @@ from pathlib import Path
 from core.audit import VerifyResult
 from core.config import Settings
 from core.db import Database, without_password
+from core.keys import secret_file
 
 
 @dataclass(frozen=True)
@@ -55,17 +56,7 @@ def key(settings: Settings) -> bytes:
     configured = settings.environ.get("INTELLUXE_AUDIT_KEY", "")
     if configured:
         return configured.encode()
-    path = settings.home / "audit.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # made by a concurrent first use
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32) + "\n")
-    return path.read_text().strip().encode()
+    return secret_file(settings.home / "audit.key", lambda: secrets.token_hex(32)).encode()
 
 
 def checkpoint_file(settings: Settings, db: Database) -> Path:
@@ -103,9 +94,9 @@ def check(settings: Settings, db: Database) -> CheckpointCheck:
     if last is None:
         return CheckpointCheck(None, None, path)
     row = db.fetchone("SELECT row_hash FROM audit_log WHERE seq = %s", (last.seq,))
-    head = db.fetchone("SELECT max(seq) AS seq FROM audit_log")
-    ends = head["seq"] if head and head["seq"] is not None else 0
     if row is None:
+        head = db.fetchone("SELECT coalesce(max(seq), 0) AS seq FROM audit_log")
+        ends = head["seq"] if head else 0
         return CheckpointCheck(
             f"row {last.seq}, the head signed at {last.signed_at}, is gone: rows were deleted from the end of the "
             f"chain (it now ends at seq {ends})",

@@ -175,8 +175,7 @@ class Database:
 def as_role(url: str, role: str = SERVICE_ROLE) -> str:
     """`url` (a URL or a key=value DSN) logging in as `role`, without a password (for trust- or peer-authenticated
     servers such as the embedded one): same server, database and options, as a key=value DSN."""
-    params = {k: v for k, v in psycopg2.extensions.parse_dsn(url).items() if k != "password"}
-    return psycopg2.extensions.make_dsn(**{**params, "user": role})
+    return psycopg2.extensions.make_dsn(without_password(url), user=role)
 
 
 def without_password(url: str) -> str:

@@ -9,6 +9,7 @@ a service never makes one itself, so a missing key is an error there rather than
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -30,21 +31,29 @@ def master_key_file(settings: Settings) -> Path:
     return settings.home / "master.key"
 
 
+def secret_file(path: Path, make: Callable[[], str]) -> str:
+    """The secret kept in `path`, made with `make` on first use and written with mode 0600 (a concurrent first use
+    keeps the one written first)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(make() + "\n")
+    return path.read_text().strip()
+
+
 def master_key_text(settings: Settings, *, create: bool) -> str:
     """The master key(s) as text: the variable, else the file under INTELLUXE_HOME (made when `create`)."""
     if settings.master_key:
         return settings.master_key
     path = master_key_file(settings)
-    if path.exists():
-        return path.read_text().strip()
-    if not create:
+    if not create and not path.exists():
         raise ConfigError(f"INTELLUXE_MASTER_KEY is not set and {path} does not exist (run `intelluxe up` once)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    key = Fernet.generate_key().decode()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
-    return key
+    return secret_file(path, lambda: Fernet.generate_key().decode())
 
 
 def master_fernet(settings: Settings, *, create: bool = False) -> MultiFernet:

@@ -178,11 +178,11 @@ def _ensure_databases(settings: Settings, out: Output) -> tuple[str, str]:
     if settings.redis_url:
         redis_url = settings.redis_url
         out("redis      using REDIS_URL")
-    elif embedded.status(settings.home).redis_running:
-        out(f"redis      embedded server running ({settings.home / 'redis'})")
-        redis_url = embedded.start_redis(settings.home)
     else:
-        out(f"redis      starting embedded server in {settings.home / 'redis'} …")
+        if embedded.status(settings.home).redis_running:
+            out(f"redis      embedded server running ({settings.home / 'redis'})")
+        else:
+            out(f"redis      starting embedded server in {settings.home / 'redis'} …")
         redis_url = embedded.start_redis(settings.home)
     return postgres_url, redis_url
 

@@ -26,7 +26,8 @@ def _cents_only(value: Decimal) -> Decimal:
 _CENTS = r"\d{1,10}(\.\d{1,2})?"
 
 
-def _amount_schema(number: dict[str, object], pattern: str) -> WithJsonSchema:
+def amount_schema(number: dict[str, object], pattern: str) -> WithJsonSchema:
+    """A decimal's documented schema: a JSON number within `number`'s bounds, or a string matching `pattern`."""
     return WithJsonSchema({"anyOf": [{"type": "number", **number}, {"type": "string", "pattern": pattern}]})
 
 
@@ -34,18 +35,18 @@ Money = Annotated[
     Decimal,
     Field(ge=0, max_digits=12, allow_inf_nan=False),
     AfterValidator(_cents_only),
-    _amount_schema({"minimum": 0, "maximum": 9999999999.99, "multipleOf": 0.01}, f"^{_CENTS}$"),
+    amount_schema({"minimum": 0, "maximum": 9999999999.99, "multipleOf": 0.01}, f"^{_CENTS}$"),
 ]
 PositiveMoney = Annotated[
     Decimal,
     Field(gt=0, max_digits=12, allow_inf_nan=False),
     AfterValidator(_cents_only),
-    _amount_schema({"exclusiveMinimum": 0, "maximum": 9999999999.99, "multipleOf": 0.01}, rf"^(?!0+(\.0+)?$){_CENTS}$"),
+    amount_schema({"exclusiveMinimum": 0, "maximum": 9999999999.99, "multipleOf": 0.01}, rf"^(?!0+(\.0+)?$){_CENTS}$"),
 ]
 Rate = Annotated[
     Decimal,
     Field(ge=0, le=1, max_digits=6, allow_inf_nan=False),
-    _amount_schema({"minimum": 0, "maximum": 1}, r"^(0(\.\d{1,5})?|1(\.0{1,5})?)$"),
+    amount_schema({"minimum": 0, "maximum": 1}, r"^(0(\.\d{1,5})?|1(\.0{1,5})?)$"),
 ]
 
 # Money and rates in an answer: Decimal inside, a JSON number on the wire (core.web's JSON provider writes it, the

@@ -126,7 +126,6 @@ class DictationSession:
         self._next_release = 0
         self._partial_outstanding = False
         self._partial_sent: set[int] = set()
-        self._final_outstanding = False
         self._waiting_finals: deque[tuple[int, SpeechSegment]] = deque()  # (job id taken, segment)
         self._final_texts: deque[str] = deque(maxlen=_KEPT_FINAL_TEXTS)
         self.close_code: int | None = None
@@ -191,7 +190,6 @@ class DictationSession:
         jobs: tuple[TranscriptionJob, ...] = ()
         if job.final:
             self._final_texts.append(_text(segments))
-            self._final_outstanding = False
             if self._waiting_finals:
                 jobs = (self._final_job(*self._waiting_finals.popleft()),)
         released = self._release()
@@ -326,7 +324,7 @@ class DictationSession:
             job_id = self._next_job_id
             self._next_job_id += 1
             self._counters.jobs += 1
-            if piece.final and self._final_outstanding:
+            if piece.final and self._final_running():
                 self._waiting_finals.append((job_id, piece))  # needs the text of the final still running
             elif piece.final:
                 jobs.append(self._final_job(job_id, piece))
@@ -336,12 +334,14 @@ class DictationSession:
 
     def _final_job(self, job_id: int, piece: SpeechSegment) -> TranscriptionJob:
         """The final's job, with the text of the finals its context audio holds (every one has completed)."""
-        self._final_outstanding = True
         context = None
         if piece.context is not None and piece.context_finals:
             said = [t for t in list(self._final_texts)[-piece.context_finals :] if t]
             context = AudioContext(piece.context, " ".join(said)) if said else None
         return self._job(job_id, piece, context)
+
+    def _final_running(self) -> bool:
+        return any(job.final for job in self._outstanding.values())
 
     def _job(self, job_id: int, piece: SpeechSegment, context: AudioContext | None) -> TranscriptionJob:
         job = TranscriptionJob(

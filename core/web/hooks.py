@@ -147,7 +147,8 @@ def _begin_request() -> None:
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     g.started = time.perf_counter()
-    roles = roles_of(_view())
+    view = _view()
+    roles = roles_of(view)
     if roles is not None:
         principal = state().tokens.verify(get_db(), bearer_token(request.headers.get("Authorization")))
         g.principal = principal
@@ -155,7 +156,7 @@ def _begin_request() -> None:
     # After the token check (a refusal stays 401/403), before the handler: the audit row is written all the same.
     refuse_nul(request.args.items(multi=True), where="query")
     refuse_nul(((k, str(v)) for k, v in (request.view_args or {}).items()), where="path")
-    _refuse_unknown_query(_view())
+    _refuse_unknown_query(view)
 
 
 def _refuse_unknown_query(view: Callable[..., Any] | None) -> None:

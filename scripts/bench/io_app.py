@@ -14,7 +14,6 @@ POSTGRES_URL and REDIS_URL are the bench's; the table `bench_io_log` is created 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import threading
@@ -26,6 +25,8 @@ import redis
 import requests
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
+
+from core.auth import hash_token
 
 app = Flask("io")
 _pool = psycopg2.pool.ThreadedConnectionPool(1, 6, os.environ["POSTGRES_URL"])
@@ -51,7 +52,7 @@ def _same_io(*, ask_eligibility: bool) -> ResponseReturnValue:
     key_id = parts[1] if len(parts) >= 3 else ""
     body = request.get_json(silent=True)
     row = _run(lambda cur: cur.execute("SELECT token_hash FROM api_tokens WHERE key_id = %s", (key_id,)), fetch=True)
-    if row is None or not hmac.compare_digest(row[0], hashlib.sha256(token.encode()).hexdigest()):
+    if row is None or not hmac.compare_digest(row[0], hash_token(token)):
         return jsonify({"error": "unauthorized"}), 401
     cached = _cache.get(f"bench-io:{key_id}")
     if ask_eligibility:  # outside any transaction, as billing asks

@@ -27,7 +27,7 @@ from core.claims.codes import (
     icd10_problem,
     is_modifier,
 )
-from core.claims.money import Money, MoneyOut, PositiveMoney
+from core.claims.money import Money, MoneyOut, PositiveMoney, amount_schema
 from core.eligibility import PayerDate
 from core.x12 import Subscriber
 
@@ -62,13 +62,8 @@ class ServiceIn(BaseModel):
     units: Annotated[
         Decimal,
         Field(gt=0, le=999, max_digits=6, decimal_places=2),
-        WithJsonSchema(
-            {
-                "anyOf": [
-                    {"type": "number", "exclusiveMinimum": 0, "maximum": 999, "multipleOf": 0.01},
-                    {"type": "string", "pattern": r"^(?!0+(\.0+)?$)\d{1,3}(\.\d{1,2})?$"},
-                ]
-            }
+        amount_schema(
+            {"exclusiveMinimum": 0, "maximum": 999, "multipleOf": 0.01}, r"^(?!0+(\.0+)?$)\d{1,3}(\.\d{1,2})?$"
         ),
     ] = Decimal(1)
     modifiers: list[Annotated[str, WithJsonSchema(MODIFIER_SCHEMA)]] = Field(default_factory=list, max_length=4)

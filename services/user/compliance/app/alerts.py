@@ -35,7 +35,7 @@ class ResolveRequest(BaseModel):
 @documented(
     responses={200: "{alerts: [...]} ranked by severity, then most recent"},
     query={
-        "status": param("open (default) | resolved | all", type="string", enum=["open", "resolved", "all"]),
+        "status": param("open (default) | resolved | all", type="string", enum=list(alert_review.ALERT_STATUSES)),
         "user_id": "only this user's",
         "limit": param("1-500, default 100", type="integer", minimum=1, maximum=500),
     },
