@@ -32,6 +32,9 @@ ERRORS: dict[str, ErrorKind] = {
     # the request itself
     "invalid_json": ErrorKind(400, Fault.CLIENT, "request body must be JSON (Content-Type: application/json)"),
     "validation_error": ErrorKind(400, Fault.CLIENT, "request body is invalid"),
+    # well formed as documented, but a value cannot be used: a code not in its code set, a wrong check digit, a
+    # provider or payer the clinic does not have, a date out of range (what no JSON Schema can say)
+    "invalid_value": ErrorKind(422, Fault.CLIENT, "a value is well formed but cannot be used"),
     "invalid_x12": ErrorKind(400, Fault.CLIENT, "the body is not a readable X12 document"),
     "unauthorized": ErrorKind(401, Fault.CLIENT, "missing, invalid, expired or revoked token"),
     "forbidden": ErrorKind(403, Fault.CLIENT, "the token's role may not call this"),
@@ -88,3 +91,9 @@ def api_error(code: str, message: str | None = None, fields: dict[str, str] | No
 def invalid(message: str | None = None, **fields: str) -> ApiError:
     """A 400 `validation_error` naming each bad field (the common case, so it has a short name)."""
     return ApiError(message, fields, code="validation_error")
+
+
+def invalid_value(message: str | None = None, **fields: str) -> ApiError:
+    """A 422 `invalid_value`: the field has the documented shape, but its value cannot be used (an unknown
+    provider, a code outside its code set)."""
+    return ApiError(message, fields, code="invalid_value")

@@ -12,6 +12,8 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from core.shapes import field_message
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -20,7 +22,7 @@ class ConfigFileError(Exception):
 
 
 def validation_problems(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False))
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {field_message(e)}" for e in exc.errors(include_url=False))
 
 
 def load_model(path: Path, model: type[M], error: type[Exception] = ConfigFileError) -> M:

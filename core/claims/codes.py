@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import AfterValidator, WithJsonSchema
 
 from core.checksums import npi_is_valid
+from core.shapes import off_shape
 
 _CPT = re.compile(r"^\d{4}[0-9AFMTU]$")
 _HCPCS = re.compile(r"^[A-V]\d{4}$")
@@ -34,18 +35,20 @@ def is_procedure_code(code: str) -> bool:
 
 def _procedure_code(code: str) -> str:
     if not is_procedure_code(code):
-        raise ValueError("is not a CPT (5 characters) or HCPCS Level II (letter + 4 digits) code")
+        raise off_shape("is not a CPT (5 characters) or HCPCS Level II (letter + 4 digits) code")
     return code
 
 
 def _procedure_codes(codes: list[str]) -> list[str]:
     bad = [i for i, code in enumerate(codes) if not is_procedure_code(code)]
     if bad:
-        raise ValueError(f"not CPT (5 characters) or HCPCS Level II (letter + 4 digits) codes: entries {bad}")
+        raise off_shape(f"not CPT (5 characters) or HCPCS Level II (letter + 4 digits) codes: entries {bad}")
     return codes
 
 
 def _npi(value: str) -> str:
+    if not (len(value) == 10 and value.isascii() and value.isdigit()):
+        raise off_shape("is not a valid NPI (10 digits with a correct check digit)")
     if not npi_is_valid(value):
         raise ValueError("is not a valid NPI (10 digits with a correct check digit)")
     return value
@@ -77,10 +80,13 @@ def _icd():  # type: ignore[no-untyped-def]
     return simple_icd_10_cm
 
 
+ICD10_OFF_SHAPE = "is not shaped like an ICD-10-CM code (e.g. E11.9)"
+
+
 def icd10_problem(code: str) -> str | None:
     """None for a billable ICD-10-CM code, else what is wrong with it (safe to show: a code is not PHI)."""
     if not _ICD_SHAPE.match(code):
-        return "is not shaped like an ICD-10-CM code (e.g. E11.9)"
+        return ICD10_OFF_SHAPE
     icd = _icd()
     if not icd.is_valid_item(code):
         return "is not in the ICD-10-CM code set"

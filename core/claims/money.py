@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, WithJsonSchema
 
+from core.shapes import off_shape
+
 CENT = Decimal("0.01")
 
 
@@ -17,7 +19,7 @@ def cents(value: Decimal) -> Decimal:
 
 def _cents_only(value: Decimal) -> Decimal:
     if value != value.quantize(CENT):
-        raise ValueError("must have at most two decimal places")
+        raise off_shape("must have at most two decimal places")
     return value
 
 

@@ -101,9 +101,10 @@ class PayerConfig:
 
 
 class UnknownPayer(ApiError):
-    """A request named a payer that has no file in config/payers (a 400 naming the field)."""
+    """A request named a payer that has no file in config/payers (a 422 naming the field: the id is well formed,
+    the clinic just has no such payer)."""
 
-    code = "validation_error"
+    code = "invalid_value"
 
 
 def require_payer(payers: Mapping[str, PayerConfig], payer_id: str, *, field: str = "payer_id") -> PayerConfig:

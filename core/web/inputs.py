@@ -13,6 +13,7 @@ from flask import request
 from pydantic import BaseModel, ValidationError
 
 from core.errors import api_error
+from core.shapes import field_message, shape_is_ok
 
 M = TypeVar("M", bound=BaseModel)
 _NUL = "\x00"
@@ -31,11 +32,12 @@ def parse_body(model: type[M]) -> M:
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
+        errors = exc.errors(include_input=False, include_url=False)
         fields: dict[str, str] = {}
-        for err in exc.errors(include_input=False, include_url=False):
+        for err in errors:
             where = ".".join(str(part) for part in err["loc"]) or "body"
-            fields.setdefault(where, err["msg"])
-        raise api_error("validation_error", None, fields) from None
+            fields.setdefault(where, field_message(err))
+        raise api_error("invalid_value" if shape_is_ok(errors) else "validation_error", None, fields) from None
 
 
 def query_int(name: str, default: int, low: int, high: int) -> int:

@@ -44,7 +44,7 @@ class DocSpec:
     request_model: type[BaseModel] | None = None
     responses: dict[int, type[BaseModel] | str] = field(default_factory=dict)
     query: dict[str, str | Param] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)  # request headers the view reads, and what they mean
+    headers: dict[str, str | Param] = field(default_factory=dict)  # request headers the view reads, and what they mean
     body_type: str | None = None  # a body that is not JSON (an X12 file): its media type
 
 
@@ -74,7 +74,7 @@ def documented(
     request_model: type[BaseModel] | None = None,
     responses: dict[int, type[BaseModel] | str] | None = None,
     query: dict[str, str | Param] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str | Param] | None = None,
     body_type: str | None = None,
 ) -> Callable[[F], F]:
     """What the OpenAPI document says of the view beyond its docstring: body (a model, or a non-JSON media type),

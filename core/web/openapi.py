@@ -1,7 +1,7 @@
 """The spine's own routes (/health, /metrics, /openapi.json) and the OpenAPI document built from the app's routes.
 
 The document is derived from what is registered — url rules, role markers, pydantic models — so it cannot drift
-from the code. Every operation lists the errors the spine itself can produce (400/401/403/503).
+from the code. Every operation lists the errors the spine itself can produce (400/401/403/413/422/503).
 """
 
 from __future__ import annotations
@@ -136,12 +136,9 @@ def _operation(
         operation["description"] = description.strip()
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in params]
     parameters += [
-        {"name": name, "in": "query", "required": False, "schema": p.schema, "description": p.description}
-        for name, p in ((name, p if isinstance(p, Param) else Param(p)) for name, p in doc.query.items())
-    ]
-    parameters += [
-        {"name": name, "in": "header", "required": False, "schema": {"type": "string"}, "description": text}
-        for name, text in doc.headers.items()
+        {"name": name, "in": where, "required": False, "schema": p.schema, "description": p.description}
+        for where, documented in (("query", doc.query), ("header", doc.headers))
+        for name, p in ((name, p if isinstance(p, Param) else Param(p)) for name, p in documented.items())
     ]
     if parameters:
         operation["parameters"] = parameters
@@ -166,7 +163,7 @@ def _responses(
     components: dict[str, Any],
     error_ref: dict[str, Any],
 ) -> dict[str, Any]:
-    """The view's documented answers plus the errors the spine itself can give (400, 401, 403, 413, 503)."""
+    """The view's documented answers plus the errors the spine itself can give (400, 401, 403, 413, 422, 503)."""
     doc = doc_of(view)
     responses: dict[str, Any] = {}
     has_body = doc.request_model is not None or doc.body_type is not None
@@ -183,6 +180,13 @@ def _responses(
                 "description": body.__doc__.strip().split("\n")[0] if body.__doc__ else body.__name__,
                 "content": {"application/json": {"schema": schema_ref(body, components)}},
             }
+    if doc.request_model is not None:
+        unusable = (
+            "a field has the documented shape but its value cannot be used (invalid_value: a code outside its code"
+            " set, a wrong check digit, an unknown provider or payer, a date out of range)"
+        )
+        own = responses.get("422")
+        responses["422"] = _error(f"{unusable}; {own['description']}" if own else unusable, error_ref)
     if roles_of(view) is not None:
         responses["401"] = _error("missing, invalid, expired or revoked token", error_ref)
         responses["403"] = _error("the token's role may not call this", error_ref)

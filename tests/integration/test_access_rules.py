@@ -173,7 +173,7 @@ def test_a_bad_config_names_the_field(rules, tmp_path: Path) -> None:  # type: i
     text = (Path(__file__).resolve().parents[2] / "config" / "compliance.yml").read_text()
     bad = tmp_path / "compliance.yml"
     bad.write_text(text.replace("America/Chicago", "Mars/Olympus"))
-    with pytest.raises(rules.ComplianceConfigError, match="timezone: Value error, unknown time zone"):
+    with pytest.raises(rules.ComplianceConfigError, match="timezone: unknown time zone"):
         rules.load_config(bad)
     bad.write_text(text.replace("max_accesses: 50", "max_accesses: 0"))
     with pytest.raises(rules.ComplianceConfigError, match=r"rules\.excessive_access\.max_accesses"):

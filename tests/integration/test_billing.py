@@ -187,28 +187,33 @@ def test_concurrent_duplicates_make_exactly_one_claim(billing, billing_token, db
 
 
 @pytest.mark.parametrize(
-    ("change", "field"),
+    ("change", "field", "status"),
     [
-        (lambda b: b["services"][0].update(code="9921"), "services.0.code"),
-        (lambda b: b["services"][0].update(amount="-5"), "services.0.amount"),
-        (lambda b: b["services"][0].update(amount="10.001"), "services.0.amount"),
-        (lambda b: b["services"][0].update(diagnosis_codes=["E11"]), "services.0.diagnosis_codes"),
-        (lambda b: b["services"][0].update(diagnosis_codes=["Q99.99"]), "services.0.diagnosis_codes"),
-        (lambda b: b["services"][0].update(place_of_service="98"), "services.0.place_of_service"),
-        (lambda b: b["services"][0].update(modifiers=["toolong"]), "services.0.modifiers"),
-        (lambda b: b.update(provider_npi="1234567890"), "provider_npi"),
-        (lambda b: b.update(services=[]), "services"),
-        (lambda b: b["patient_data"].pop("member_id"), "patient_data.member_id"),
-        (lambda b: b.update(service_date="2999-01-01"), "service_date"),
-        (lambda b: b.update(payer_id="acme"), "payer_id"),
-        (lambda b: b["patient_data"].update(provider_id="nobody"), "patient_data.provider_id"),
+        # not the documented shape: 400
+        (lambda b: b["services"][0].update(code="9921"), "services.0.code", 400),
+        (lambda b: b["services"][0].update(amount="-5"), "services.0.amount", 400),
+        (lambda b: b["services"][0].update(amount="10.001"), "services.0.amount", 400),
+        (lambda b: b["services"][0].update(diagnosis_codes=["E11.9x"]), "services.0.diagnosis_codes", 400),
+        (lambda b: b["services"][0].update(place_of_service="98"), "services.0.place_of_service", 400),
+        (lambda b: b["services"][0].update(modifiers=["toolong"]), "services.0.modifiers", 400),
+        (lambda b: b.update(provider_npi="123456789"), "provider_npi", 400),
+        (lambda b: b.update(services=[]), "services", 400),
+        (lambda b: b["patient_data"].pop("member_id"), "patient_data.member_id", 400),
+        # the documented shape, but a value that cannot be used: 422
+        (lambda b: b["services"][0].update(diagnosis_codes=["E11"]), "services.0.diagnosis_codes", 422),  # category
+        (lambda b: b["services"][0].update(diagnosis_codes=["Q99.99"]), "services.0.diagnosis_codes", 422),  # none
+        (lambda b: b.update(provider_npi="1234567890"), "provider_npi", 422),  # check digit
+        (lambda b: b.update(service_date="2999-01-01"), "service_date", 422),
+        (lambda b: b.update(payer_id="acme"), "payer_id", 422),
+        (lambda b: b["patient_data"].update(provider_id="nobody"), "patient_data.provider_id", 422),
     ],
 )
-def test_bad_claims_are_400_naming_the_field(billing, billing_token, change, field: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_claims_are_refused_naming_the_field(billing, billing_token, change, field: str, status: int) -> None:  # type: ignore[no-untyped-def]
     body = _claim()
     change(body)
     response = _post(billing(), billing_token, body)
-    assert response.status_code == 400, response.json
+    assert response.status_code == status, response.json
+    assert response.json["error"]["code"] == {400: "validation_error", 422: "invalid_value"}[status]
     assert field in response.json["error"]["fields"], response.json
 
 

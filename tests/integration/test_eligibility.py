@@ -240,21 +240,21 @@ def test_fhir_coverage_eligibility_response(make_verify, token) -> None:  # type
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "field", "status"),
     [
-        ({"member_id": ""}, "member_id"),
-        ({"member_id": "has space"}, "member_id"),
-        ({"service_codes": []}, "service_codes"),
-        ({"service_codes": ["9921"]}, "service_codes"),
-        ({"service_date": "not-a-date"}, "service_date"),
-        ({"payer_id": "acme"}, "payer_id"),
-        ({"provider_id": "nobody"}, "provider_id"),
-        ({"surprise": 1}, "surprise"),
+        ({"member_id": ""}, "member_id", 400),
+        ({"member_id": "has space"}, "member_id", 400),
+        ({"service_codes": []}, "service_codes", 400),
+        ({"service_codes": ["9921"]}, "service_codes", 400),
+        ({"service_date": "not-a-date"}, "service_date", 400),
+        ({"surprise": 1}, "surprise", 400),
+        ({"payer_id": "acme"}, "payer_id", 422),  # well formed, but the clinic has no such payer
+        ({"provider_id": "nobody"}, "provider_id", 422),
     ],
 )
-def test_bad_input_is_a_400_naming_the_field(make_verify, token, body: dict, field: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_refused_naming_the_field(make_verify, token, body: dict, field: str, status: int) -> None:  # type: ignore[no-untyped-def]
     response = _verify(make_verify(), token(Role.CLINICIAN), **body)
-    assert response.status_code == 400
+    assert response.status_code == status
     assert field in response.json["error"]["fields"]
 
 

@@ -137,10 +137,11 @@ def test_the_default_limit_is_8_mib(clients, admin) -> None:  # type: ignore[no-
 
 
 @pytest.mark.parametrize("service_date", ["0999-01-01", "1899-12-31"])
-def test_a_service_date_no_payer_can_read_is_a_400(clients, admin, service_date) -> None:  # type: ignore[no-untyped-def]
+def test_a_service_date_no_payer_can_read_is_refused(clients, admin, service_date) -> None:  # type: ignore[no-untyped-def]
+    """A well-formed date that no 270 can carry: 422 naming it (it wrote an invalid 270 and answered 502/503)."""
     body = {"member_id": "XYZ100000001", "provider_id": "dr-smith", "service_codes": ["99213"]}
     response = clients()["insurance-verify"].post("/verify", json={**body, "service_date": service_date}, headers=admin)
-    assert response.status_code == 400 and set(_error(response)["fields"]) == {"service_date"}
+    assert response.status_code == 422 and set(_error(response)["fields"]) == {"service_date"}
 
 
 def test_odd_slashes_get_json_not_an_html_redirect(clients, admin) -> None:  # type: ignore[no-untyped-def]

@@ -209,4 +209,4 @@ def test_cli_refuses_bad_input_with_the_field() -> None:
         text=True,
     )
     assert done.returncode == 1
-    assert "lines.0.billed: Value error, must have at most two decimal places" in done.stderr
+    assert "lines.0.billed: must have at most two decimal places" in done.stderr

@@ -48,7 +48,7 @@ def test_bearer_credentials_come_from_the_named_variable(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda t: t.replace('["70553"]', '["7055"]'), r"prior_authorization\.procedure_codes: Value error, not CPT"),
+        (lambda t: t.replace('["70553"]', '["7055"]'), r"prior_authorization\.procedure_codes: not CPT"),
         (lambda t: t.replace("payer_id: acme", "payer_id: Acme Health"), r"payer_id: String should match"),
         (lambda t: t.replace("type: bearer", "type: oauth"), r"clearinghouse\.auth\.type"),
         (lambda t: t + "surprise: 1\n", r"surprise: Extra inputs are not permitted"),

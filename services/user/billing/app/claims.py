@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, jsonify, request
 
 from core.auth import Role
@@ -32,6 +34,9 @@ EDI = "application/edi-x12"
 
 bp = Blueprint("claims", __name__)
 
+# Printable ASCII, no space at either end (HTTP trims it, so the key would not be the one the client holds).
+IDEMPOTENCY_KEY = re.compile(r"^[!-~]([ -~]{0,253}[!-~])?$")
+
 
 @bp.post("/create_claim")
 @requires(Role.BILLING)
@@ -39,8 +44,12 @@ bp = Blueprint("claims", __name__)
 @documented(
     request_model=CreateClaim,
     headers={
-        "Idempotency-Key": "1 to 255 printable characters: a retry with the same key and body returns the first "
-        "claim (header Idempotent-Replayed: true) and writes nothing"
+        "Idempotency-Key": param(
+            "1 to 255 printable ASCII characters: a retry with the same key and body returns the first claim (header"
+            " Idempotent-Replayed: true) and writes nothing",
+            type="string",
+            pattern=IDEMPOTENCY_KEY.pattern,
+        )
     },
     responses={
         200: ClaimResponse,
@@ -130,10 +139,10 @@ def claim_837(claim_id: str) -> Response:
 
 def _idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
         raise api_error(
             "validation_error",
-            "Idempotency-Key must be 1-255 printable characters",
-            {"Idempotency-Key": "1-255 printable characters"},
+            "Idempotency-Key must be 1-255 printable ASCII characters",
+            {"Idempotency-Key": "1-255 printable ASCII characters"},
         )
     return key

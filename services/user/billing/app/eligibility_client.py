@@ -29,11 +29,14 @@ class EligibilityUnavailable(ApiError):
 
 
 class EligibilityRefused(ApiError):
-    """insurance-verify refused the question itself (4xx): its field errors, named as the claim's fields."""
+    """insurance-verify refused the question itself (4xx): its field errors, named as the claim's fields, under its
+    code (400 for a malformed field, 422 for an unusable value)."""
 
     code = "validation_error"
 
     def __init__(self, error: dict[str, Any]) -> None:
+        if error.get("code") == "invalid_value":
+            self.code = "invalid_value"
         fields = {
             f"patient_data.{k}" if k in ("member_id", "provider_id") else k: v
             for k, v in (error.get("fields") or {}).items()

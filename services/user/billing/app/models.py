@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from core.claims.codes import (
+    ICD10_OFF_SHAPE,
     ICD10_SCHEMA,
     MODIFIER_SCHEMA,
     PLACES_OF_SERVICE,
@@ -29,6 +30,7 @@ from core.claims.codes import (
 )
 from core.claims.money import Money, MoneyOut, PositiveMoney, amount_schema
 from core.eligibility import PayerDate
+from core.shapes import off_shape
 from core.x12 import Subscriber
 
 STATUSES = ("submitted", "paid", "partially_paid", "denied", "reversed")
@@ -79,22 +81,24 @@ class ServiceIn(BaseModel):
     def _modifiers(cls, values: list[str]) -> list[str]:
         bad = [v for v in values if not is_modifier(v)]
         if bad:
-            raise ValueError(f"modifiers are two letters or digits, got {bad}")
+            raise off_shape(f"modifiers are two letters or digits, got {bad}")
         return values
 
     @field_validator("diagnosis_codes")
     @classmethod
     def _diagnoses(cls, values: list[str]) -> list[str]:
-        problems = [f"{code} {problem}" for code in values if (problem := icd10_problem(code))]
-        if problems:
-            raise ValueError("; ".join(problems))
+        found = [(code, problem) for code in values if (problem := icd10_problem(code))]
+        if found:
+            message = "; ".join(f"{code} {problem}" for code, problem in found)
+            # a code of the documented shape that is not in the code set (or not billable) is unusable, not malformed
+            raise off_shape(message) if any(p == ICD10_OFF_SHAPE for _, p in found) else ValueError(message)
         return values
 
     @field_validator("place_of_service")
     @classmethod
     def _pos(cls, value: str | None) -> str | None:
         if value is not None and value not in PLACES_OF_SERVICE:
-            raise ValueError("is not a CMS place of service code (e.g. 11 office, 22 outpatient hospital)")
+            raise off_shape("is not a CMS place of service code (e.g. 11 office, 22 outpatient hospital)")
         return value
 
 

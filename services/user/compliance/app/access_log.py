@@ -11,6 +11,7 @@ from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema, field_validator
 
 from core.auth import Role
+from core.shapes import off_shape
 from core.web import (
     audited_by_handler,
     current_principal,
@@ -27,12 +28,17 @@ from .access_rules import AccessEvent, current_rules, record_access
 bp = Blueprint("access_log", __name__)
 
 
+# No control character and no space of any kind. Written out, not as \s: Python's \s and JavaScript's differ
+# (U+001C-U+001F and U+0085 for one, U+FEFF for the other), and a client validates with the latter.
+USER_ID_PATTERN = r"^[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+$"
+
+
 class LogAccessRequest(BaseModel):
     """An access to patient data that an outside app reports (the first published fields)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    user_id: str = Field(min_length=1, max_length=128, pattern=r"^[^\s]+$")
+    user_id: str = Field(min_length=1, max_length=128, pattern=USER_ID_PATTERN)
     resource: str = Field(min_length=1, max_length=512)
     action: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
     success: StrictBool
@@ -50,7 +56,7 @@ class LogAccessRequest(BaseModel):
             try:
                 return str(ip_address(value))
             except ValueError:
-                raise ValueError("is not an IPv4 or IPv6 address") from None
+                raise off_shape("is not an IPv4 or IPv6 address") from None
         return value
 
 

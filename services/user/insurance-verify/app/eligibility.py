@@ -26,7 +26,7 @@ from core.claims.money import cents
 from core.clinic import Clinic
 from core.db import Database
 from core.eligibility import REJECT_REASONS, CoverageDetails, VerifyRequest, VerifyResponse
-from core.errors import invalid
+from core.errors import invalid_value
 from core.payers import (
     EligibilityInquiry,
     PayerAdapter,
@@ -86,11 +86,12 @@ class EligibilityService:
         self.cache_ttl_override = settings.eligibility_cache_ttl_seconds
 
     def question(self, body: VerifyRequest) -> Question:
-        """The payer (the request's, else the clinic's default) and the inquiry; 400 naming a bad payer/provider."""
+        """The payer (the request's, else the clinic's default) and the inquiry; 422 naming an unknown payer or
+        provider."""
         payer = require_payer(self.payers, body.payer_id or self.clinic.default_payer)
         provider = self.clinic.provider(body.provider_id)
         if provider is None:
-            raise invalid(provider_id="neither a provider in config/clinic.yml nor a valid NPI")
+            raise invalid_value(provider_id="neither a provider in config/clinic.yml nor a valid NPI")
         inquiry = EligibilityInquiry(
             member_id=body.member_id,
             provider_npi=provider[0],
