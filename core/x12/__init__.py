@@ -1,42 +1,16 @@
 """Our own small, tolerant X12 layer: pure functions from text to dataclasses and back, no I/O.
 
 - `reader`: interchanges, groups, transaction sets and segments, delimiters learned from each ISA.
-- `eligibility`: 270 inquiry and 271 answer (005010X279A1).
-- `claims`: 837P professional claim writer (005010X222A1) and 835 remittance reader/writer (005010X221A1).
+- `parties`: the people and organisations the transactions name (subscriber, submitter, billing provider, payer).
+- `x270`: the 270 inquiry; `x271`: the 271 answer (005010X279A1).
+- `x837p`: the 837P professional claim writer (005010X222A1); `x835`: the 835 remittance (005010X221A1).
 
 Errors: `X12ParseError` (a ValueError) when the input is at fault, with the segment position; ValueError when what
 we were asked to write breaks a rule. Neither quotes names, member ids or birth dates.
 """
 
 from core.x12._common import npi_is_valid
-from core.x12.claims import (
-    CLAIM_STATUS,
-    PLACE_OF_SERVICE_CODES,
-    Adjustment,
-    BillingProvider,
-    ClaimPayment,
-    Party,
-    Payer,
-    PayerContact,
-    ProfessionalClaim,
-    Remittance,
-    ServiceLine,
-    ServicePayment,
-    build_835,
-    build_837p,
-    read_835,
-)
-from core.x12.eligibility import (
-    Coverage,
-    CoverageAnswer,
-    EligibilityRequest,
-    Subscriber,
-    build_270,
-    build_271,
-    read_270,
-    read_271,
-    read_271_all,
-)
+from core.x12.parties import BillingProvider, Party, Payer, PayerContact, Subscriber
 from core.x12.reader import (
     Delimiters,
     FunctionalGroup,
@@ -48,6 +22,10 @@ from core.x12.reader import (
     iter_segments,
     parse,
 )
+from core.x12.x270 import EligibilityRequest, build_270, read_270
+from core.x12.x271 import Coverage, CoverageAnswer, build_271, read_271, read_271_all
+from core.x12.x835 import CLAIM_STATUS, Adjustment, ClaimPayment, Remittance, ServicePayment, build_835, read_835
+from core.x12.x837p import PLACE_OF_SERVICE_CODES, ProfessionalClaim, ServiceLine, build_837p
 
 __all__ = [
     "CLAIM_STATUS",

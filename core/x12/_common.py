@@ -7,13 +7,14 @@ every element after it, so `SegmentWriter.add` refuses it, naming the segment an
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from core.checksums import npi_is_valid  # noqa: F401 - one NPI check for the whole suite
+from core.checksums import npi_is_valid  # one NPI check for the whole suite
 from core.claims.money import cents  # noqa: F401 - one rounding of money for the whole suite
-from core.x12.reader import Segment, X12ParseError
+from core.x12.reader import Segment, Transaction, X12ParseError
 
 _FORBIDDEN = frozenset("*:~^\r\n")
 _GS01 = {"270": "HS", "271": "HB", "835": "HP", "837": "HC"}
@@ -177,3 +178,28 @@ def interchange(
     )
     segments = [isa, gs, *transaction.finish(), f"GE*1*{gs06}", f"IEA*1*{isa13}"]
     return "".join(f"{segment}~\n" for segment in segments)
+
+
+_ZIP = re.compile(r"^\d{5}(\d{4})?$")
+
+
+def check_npi(npi: str, what: str) -> None:
+    """A writer's check: ValueError naming `what` when the NPI is not 10 digits with a valid check digit."""
+    if not npi_is_valid(npi):
+        raise ValueError(f"{what} NPI is not 10 digits with a valid check digit")
+
+
+def zip_code(value: str, what: str, *, nine: bool = False) -> str:
+    """A ZIP code as X12 writes it (digits only), or ValueError naming `what`."""
+    digits = value.replace("-", "")
+    if not _ZIP.match(digits) or (nine and len(digits) != 9):
+        raise ValueError(f"{what} ZIP code must be {'9' if nine else '5 or 9'} digits")
+    return digits
+
+
+def missing(transaction: Transaction, what: str) -> X12ParseError:
+    """The error for a transaction set that lacks a required part (named by the ST's position)."""
+    st = transaction.st
+    return X12ParseError(
+        f"{st.label}: transaction set {transaction.set_id} has no {what}", position=st.position, tag=st.tag
+    )
