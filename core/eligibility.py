@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from core.claims.codes import ProcedureCodes
 from core.claims.money import MoneyOut, RateOut
-from core.x12 import Subscriber
+from core.x12 import Dependent, Subscriber
 
 # AAA03 reject reasons a front desk can act on (X12 005010X279A1, 2100C/2100A AAA).
 REJECT_REASONS = {
@@ -89,7 +89,14 @@ class VerifyResponse(BaseModel):
     service_date: date
     reject_reason_code: str | None = Field(default=None, description=f"AAA03, e.g. {sorted(REJECT_REASONS)}")
     reject_reason: str | None = None
-    subscriber: Subscriber | None = Field(default=None, description="when the payer's 271 named the subscriber")
+    subscriber: Subscriber | None = Field(
+        default=None, description="the policy holder, when the payer's 271 named them (2100C)"
+    )
+    dependent: Dependent | None = Field(
+        default=None,
+        description="the patient, when the payer answered for a dependent of the subscriber (2100D); relationship "
+        "is the X12 code (01 spouse, 19 child, 21 unknown, …)",
+    )
 
     def answer_json(self) -> dict[str, object]:
         """The answer as insurance-verify sends it: the fields set (reject and subscriber only when present),

@@ -10,7 +10,7 @@ we were asked to write breaks a rule. Neither quotes names, member ids or birth 
 """
 
 from core.x12._common import npi_is_valid
-from core.x12.parties import BillingProvider, Party, Payer, PayerContact, Subscriber
+from core.x12.parties import RELATIONSHIPS, BillingProvider, Dependent, Party, Payer, PayerContact, Subscriber
 from core.x12.reader import (
     Delimiters,
     FunctionalGroup,
@@ -30,12 +30,14 @@ from core.x12.x837p import PLACE_OF_SERVICE_CODES, ProfessionalClaim, ServiceLin
 __all__ = [
     "CLAIM_STATUS",
     "PLACE_OF_SERVICE_CODES",
+    "RELATIONSHIPS",
     "Adjustment",
     "BillingProvider",
     "ClaimPayment",
     "Coverage",
     "CoverageAnswer",
     "Delimiters",
+    "Dependent",
     "EligibilityRequest",
     "FunctionalGroup",
     "Interchange",

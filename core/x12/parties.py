@@ -23,6 +23,27 @@ class Subscriber:
     zip: str = ""
 
 
+# Individual relationship codes to the subscriber, as a 271 (INS02) and an 837P (PAT01) write them for a dependent.
+RELATIONSHIPS = {
+    "01": "spouse",
+    "19": "child",
+    "20": "employee",
+    "21": "unknown",
+    "39": "organ donor",
+    "40": "cadaver donor",
+    "53": "life partner",
+    "G8": "other relationship",
+}
+
+
+@dataclass(frozen=True)
+class Dependent(Subscriber):
+    """A patient who is not the subscriber: a 271's dependent loop (2000D/2100D), an 837P's patient loop
+    (2000C/2010CA). `relationship` is the code of RELATIONSHIPS (271 INS02, 837P PAT01)."""
+
+    relationship: str = "21"
+
+
 @dataclass(frozen=True)
 class Party:
     """Submitter or receiver of an interchange (1000A/1000B). The submitter needs a contact phone (PER)."""

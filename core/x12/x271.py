@@ -42,7 +42,7 @@ from core.x12._common import (
     read_date,
     read_period,
 )
-from core.x12.parties import Subscriber
+from core.x12.parties import Dependent, Subscriber
 from core.x12.reader import Segment, Transaction, X12ParseError, parse
 from core.x12.x270 import TRACE_ORIGINATOR, VERSION, EligibilityRequest
 
@@ -86,6 +86,8 @@ class Coverage:
     reject_reason_code: str | None = None
     subscriber: Subscriber | None = None
     trace_number: str | None = None
+    # The patient when the 271 answers for a dependent (2100D); `subscriber` is then the policy holder (2100C).
+    dependent: Dependent | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The fields the 271 carried, JSON-ready: ISO dates, money "1500.00", rates "0.20".
