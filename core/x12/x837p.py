@@ -3,10 +3,16 @@
 Why these rules: a clearinghouse rejects a whole 837 batch for errors that are cheap to catch before sending, so
 `build_837p` refuses (ValueError) what the front end could get wrong: an NPI whose check digit fails, a diagnosis
 pointer past the diagnosis list, more diagnoses than one HI can carry, a CPT/HCPCS code of the wrong shape, a place
-of service not on the CMS list, a future service date. The total (CLM02) is always the sum of the lines.
+of service not on the CMS list, a future service date, a replacement or void (frequency 7, 8) without the payer's
+claim control number. Each line's charge is rounded to cents as SV102 writes it and CLM02 is the sum of those
+written amounts, so the total always adds up for the payer.
 
-The subscriber is the patient (SBR02 = 18), so there is no patient loop (2000C); a dependent needs a different claim
-shape that we do not write yet.
+Names and addresses are written in the X12 character set (`_text.x12_text`: MÜLLER → MULLER); one that is still
+longer than its element is refused with `UnwritableText` naming the element, never written over-length.
+
+The patient is the subscriber (SBR02 = 18, no 2000C) unless `patient` names a dependent: then 2000B says so (SBR02
+blank, HL04 = 1) and the 2000C/2010CA patient loop follows the payer. A 271 answers in a dependent loop only for a
+patient without a member id of their own, which is exactly when the guide wants 2000C.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from decimal import Decimal
 
 from core.x12._common import (
     SegmentWriter,
+    cents,
     check_npi,
     control_numbers,
     d8,
@@ -26,7 +33,8 @@ from core.x12._common import (
     interchange,
     zip_code,
 )
-from core.x12.parties import BillingProvider, Party, Payer, Subscriber
+from core.x12._text import address_lines, text_element
+from core.x12.parties import RELATIONSHIPS, BillingProvider, Dependent, Party, Payer, Subscriber
 
 VERSION_837P = "005010X222A1"
 MAX_DIAGNOSES = 12  # one HI segment; more needs a second HI, which we do not write
@@ -45,6 +53,12 @@ _MODIFIER = re.compile(r"^[A-Z0-9]{2}$")
 _ICD10CM = re.compile(r"^[A-Z][0-9][0-9A-Z]{1,5}$")
 _STATE = re.compile(r"^[A-Z]{2}$")
 TAX_ID = re.compile(r"^\d{9}$")
+# REF02 (AN 1-50): printable ASCII without our delimiters, no space at either end.
+_REFERENCE = re.compile(r"^[!-~](?:[ -~]{0,48}[!-~])?$")
+_DELIMITERS = frozenset("*:~^")
+FREQUENCIES = {"1": "original", "7": "replacement", "8": "void"}
+# Free-text lengths of 005010X222A1: NM103 names, NM104 first names, N401 cities, PER02 contact names.
+NAME_MAX, FIRST_NAME_MAX, CITY_MAX, CONTACT_MAX = 60, 35, 30, 60
 
 
 @dataclass(frozen=True)
@@ -65,10 +79,14 @@ class ProfessionalClaim:
     lines: tuple[ServiceLine, ...]
     frequency_code: str = "1"  # CLM05-3: 1 original, 7 replacement, 8 void
     claim_filing_indicator: str = "CI"  # SBR09: CI commercial, MB Medicare B, MC Medicaid, BL Blue Cross, …
+    # 2300 REF*F8: the payer's number for the claim being replaced or voided (835 CLP07); only with frequency 7 or 8.
+    payer_claim_control_number: str | None = None
 
     @property
     def total_charge(self) -> Decimal:
-        return sum((line.charge for line in self.lines), Decimal(0))
+        """CLM02: the sum of the line charges as SV102 writes them (each rounded to cents first), so three lines
+        of 10.005 total 30.03, not a rounded 30.015 = 30.02 the payer would find off by a cent."""
+        return sum((cents(line.charge) for line in self.lines), Decimal(0))
 
 
 def _validate_claim(claim: ProfessionalClaim, today: date) -> tuple[str, ...]:
@@ -77,8 +95,15 @@ def _validate_claim(claim: ProfessionalClaim, today: date) -> tuple[str, ...]:
         raise ValueError("claim_id must be 1 to 38 characters")
     if claim.place_of_service not in PLACE_OF_SERVICE_CODES:
         raise ValueError("place_of_service is not a CMS place of service code")
-    if claim.frequency_code not in ("1", "7", "8"):
+    if claim.frequency_code not in FREQUENCIES:
         raise ValueError("frequency_code must be 1, 7 or 8")
+    control = claim.payer_claim_control_number
+    if claim.frequency_code == "1" and control is not None:
+        raise ValueError("payer_claim_control_number is only for a replacement or void (frequency_code 7 or 8)")
+    if claim.frequency_code != "1" and control is None:
+        raise ValueError("payer_claim_control_number is required with frequency_code 7 or 8 (2300 REF*F8)")
+    if control is not None and (not _REFERENCE.match(control) or _DELIMITERS.intersection(control)):
+        raise ValueError("payer_claim_control_number must be 1 to 50 printable ASCII characters without delimiters")
     if not claim.diagnosis_codes:
         raise ValueError("a claim needs at least one diagnosis")
     if len(claim.diagnosis_codes) > MAX_DIAGNOSES:
@@ -96,8 +121,8 @@ def _validate_claim(claim: ProfessionalClaim, today: date) -> tuple[str, ...]:
             raise ValueError(f"line {number}: procedure code is not shaped like a CPT or HCPCS code")
         if len(line.modifiers) > 4 or not all(_MODIFIER.match(m) for m in line.modifiers):
             raise ValueError(f"line {number}: at most 4 modifiers of 2 letters or digits")
-        if line.charge <= 0:
-            raise ValueError(f"line {number}: charge must be positive")
+        if cents(line.charge) <= 0:
+            raise ValueError(f"line {number}: charge must be positive (at least a cent)")
         if line.units <= 0:
             raise ValueError(f"line {number}: units must be positive")
         if not 1 <= len(line.diagnosis_pointers) <= MAX_POINTERS:
@@ -114,6 +139,39 @@ def _validate_claim(claim: ProfessionalClaim, today: date) -> tuple[str, ...]:
     return codes
 
 
+def _check_person(person: Subscriber, who: str, *, full: bool) -> None:
+    """The demographics 2010BA (patient = subscriber) or 2010CA needs; `full=False` for a subscriber who is not the
+    patient, whose address and birth date the guide leaves to the sender (written when given)."""
+    if not person.last_name:
+        raise ValueError(f"{who} needs a last name")
+    if full and (person.birth_date is None or not person.address_line or not person.city):
+        raise ValueError(f"{who} needs a birth date (DMG), an address line and a city")
+    if person.address_line and (not person.city or not _STATE.match(person.state)):
+        raise ValueError(f"{who} needs a city and a 2-letter state with an address")
+    if person.birth_date is not None and person.gender not in ("M", "F", "U"):
+        raise ValueError(f"{who} gender must be M, F or U")
+
+
+def _person(w: SegmentWriter, loop: str, who: str, person: Subscriber, entity: str, ids: tuple[str, ...]) -> None:
+    """NM1 (person), then N3/N4 when there is an address and DMG when there is a birth date."""
+    last = text_element(person.last_name, f"{loop} NM103", f"{who} last name", NAME_MAX)
+    first = text_element(person.first_name, f"{loop} NM104", f"{who} first name", FIRST_NAME_MAX, required=False)
+    w.add("NM1", entity, "1", last, first, "", "", "", *ids)
+    if person.address_line:
+        _address(w, loop, who, person.address_line, person.city, person.state, zip_code(person.zip, who))
+    if person.birth_date is not None:
+        w.add("DMG", "D8", d8(person.birth_date), person.gender)
+
+
+def _address(w: SegmentWriter, loop: str, who: str, line: str, city: str, state: str, zip_digits: str) -> None:
+    w.add("N3", *address_lines(line, loop, f"{who} address"))
+    w.add("N4", text_element(city, f"{loop} N401", f"{who} city", CITY_MAX), state, zip_digits)
+
+
+def _name(value: str, loop: str, who: str) -> str:
+    return text_element(value, f"{loop} NM103", f"{who} name", NAME_MAX)
+
+
 def build_837p(
     claim: ProfessionalClaim,
     *,
@@ -126,11 +184,13 @@ def build_837p(
     control_number: int,
     now: datetime,
     usage_indicator: str = "P",
+    patient: Dependent | None = None,
 ) -> str:
-    """Write one professional claim, subscriber = patient, as a whole interchange.
+    """Write one professional claim as a whole interchange; the patient is the subscriber unless `patient` is given.
 
     Raises:
         ValueError: the claim or a party breaks an 837P rule; the message names the line or field, never a value.
+            `UnwritableText` (a ValueError) when a name or address does not fit its element.
     """
     codes = _validate_claim(claim, now.date())
     check_npi(billing_provider.npi, "billing provider")
@@ -138,15 +198,13 @@ def build_837p(
         raise ValueError("billing provider tax id must be 9 digits")
     if not submitter.contact_phone.isdigit() or len(submitter.contact_phone) != 10:
         raise ValueError("submitter needs a 10-digit contact phone (1000A PER)")
-    for what, state in (("billing provider", billing_provider.state), ("subscriber", subscriber.state)):
-        if not _STATE.match(state):
-            raise ValueError(f"{what} state must be a 2-letter code")
-    if subscriber.birth_date is None:
-        raise ValueError("subscriber birth date is required (2010BA DMG)")
-    if subscriber.gender not in ("M", "F", "U"):
-        raise ValueError("subscriber gender must be M, F or U")
-    if not subscriber.last_name or not subscriber.address_line or not subscriber.city:
-        raise ValueError("subscriber needs a last name, an address line and a city")
+    if not _STATE.match(billing_provider.state):
+        raise ValueError("billing provider state must be a 2-letter code")
+    _check_person(subscriber, "subscriber", full=patient is None)
+    if patient is not None:
+        _check_person(patient, "patient", full=True)
+        if patient.relationship not in RELATIONSHIPS:
+            raise ValueError(f"patient relationship must be one of {', '.join(RELATIONSHIPS)} (2000C PAT01)")
     if not member_id:
         raise ValueError("member_id is required")
 
@@ -154,25 +212,30 @@ def build_837p(
     w = SegmentWriter("837", VERSION_837P, st02)
     w.add("BHT", "0019", "00", str(control_number), d8(now.date()), now.strftime("%H%M"), "CH")
     # 1000A submitter, 1000B receiver
-    w.add("NM1", "41", "2", submitter.name, "", "", "", "", "46", submitter.id)
-    w.add("PER", "IC", submitter.contact_name or submitter.name, "TE", submitter.contact_phone)
-    w.add("NM1", "40", "2", receiver.name, "", "", "", "", "46", receiver.id)
+    w.add("NM1", "41", "2", _name(submitter.name, "1000A", "submitter"), "", "", "", "", "46", submitter.id)
+    contact = text_element(submitter.contact_name or submitter.name, "1000A PER02", "submitter contact", CONTACT_MAX)
+    w.add("PER", "IC", contact, "TE", submitter.contact_phone)
+    w.add("NM1", "40", "2", _name(receiver.name, "1000B", "receiver"), "", "", "", "", "46", receiver.id)
     # 2000A / 2010AA billing provider
     w.add("HL", "1", "", "20", "1")
-    w.add("NM1", "85", "2", billing_provider.organization_name, "", "", "", "", "XX", billing_provider.npi)
-    w.add("N3", billing_provider.address_line)
+    provider_name = _name(billing_provider.organization_name, "2010AA", "billing provider")
+    w.add("NM1", "85", "2", provider_name, "", "", "", "", "XX", billing_provider.npi)
     billing_zip = zip_code(billing_provider.zip, "billing provider", nine=True)
-    w.add("N4", billing_provider.city, billing_provider.state, billing_zip)
+    provider = billing_provider
+    _address(w, "2010AA", "billing provider", provider.address_line, provider.city, provider.state, billing_zip)
     w.add("REF", "EI", billing_provider.tax_id.replace("-", ""))
-    # 2000B subscriber (the patient), 2010BA subscriber name, 2010BB payer
-    w.add("HL", "2", "1", "22", "0")
-    w.add("SBR", "P", "18", "", "", "", "", "", "", claim.claim_filing_indicator)
-    w.add("NM1", "IL", "1", subscriber.last_name, subscriber.first_name, "", "", "", "MI", member_id)
-    w.add("N3", subscriber.address_line)
-    w.add("N4", subscriber.city, subscriber.state, zip_code(subscriber.zip, "subscriber"))
-    w.add("DMG", "D8", d8(subscriber.birth_date), subscriber.gender)
-    w.add("NM1", "PR", "2", payer.name, "", "", "", "", "PI", payer.payer_id)
-    # 2300 claim
+    # 2000B subscriber, 2010BA subscriber name, 2010BB payer. SBR02 18 = the subscriber is the patient; blank when
+    # the 2000C patient loop follows (HL04 = 1: this HL has a child).
+    w.add("HL", "2", "1", "22", "0" if patient is None else "1")
+    w.add("SBR", "P", "18" if patient is None else "", "", "", "", "", "", "", claim.claim_filing_indicator)
+    _person(w, "2010BA", "subscriber", subscriber, "IL", ("MI", member_id))
+    w.add("NM1", "PR", "2", _name(payer.name, "2010BB", "payer"), "", "", "", "", "PI", payer.payer_id)
+    if patient is not None:
+        # 2000C patient, 2010CA patient name (no id: a patient with a member id of their own is a subscriber)
+        w.add("HL", "3", "2", "23", "0")
+        w.add("PAT", patient.relationship)
+        _person(w, "2010CA", "patient", patient, "QC", ())
+    # 2300 claim: CLM, then the REFs (F8 for a replacement or void), then HI
     w.add(
         "CLM",
         claim.claim_id,
@@ -185,6 +248,8 @@ def build_837p(
         "Y",
         "Y",
     )
+    if claim.payer_claim_control_number is not None:
+        w.add("REF", "F8", claim.payer_claim_control_number)
     w.add("HI", *((("ABK" if n == 0 else "ABF"), code) for n, code in enumerate(codes)))
     # 2400 service lines
     for number, line in enumerate(claim.lines, start=1):

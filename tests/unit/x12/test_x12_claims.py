@@ -155,7 +155,11 @@ def test_837p_refuses_bad_parties() -> None:
     assert "ZIP" in _error(billing_provider=replace(PARTIES["billing_provider"], zip="62701"))
     assert "birth date" in _error(subscriber=replace(JANE, birth_date=None))
     assert "contact phone" in _error(submitter=Party("SMALL CLINIC", "CLINIC01"))
-    assert "NM103 contains a delimiter" in _error(payer=Payer("ACME*HEALTH", "87726"))
+    # an identifier with a delimiter is refused; names are transliterated instead (test_x837p.py)
+    assert "NM109 contains a delimiter" in _error(payer=Payer("ACME HEALTH", "877*26"))
+    assert "NM1*PR*2*ACME HEALTH*****PI*87726~" in build_837p(
+        CLAIM, **{**PARTIES, "payer": Payer("ACME*HEALTH", "87726")}, control_number=42, now=NOW
+    )
 
 
 def test_837p_hcpcs_units_and_four_modifiers_validate() -> None:
