@@ -53,20 +53,50 @@ def cmd_billing_estimate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _x12_text(name: str) -> str:
+    """The X12 file `name` (or stdin for "-") as text; SystemExit-free: raises OSError/UnicodeDecodeError."""
+    if name == "-":
+        return sys.stdin.read()
+    # utf-8-sig: a byte-order mark some editors write is not part of the first segment
+    return Path(name).read_text(encoding="utf-8-sig")
+
+
+def _read_failure(name: str, exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{name}: not text (X12 is ASCII)"
+    if isinstance(exc, OSError):
+        return f"{name}: {exc.strerror}"
+    return f"{name}: {exc}"
+
+
 def cmd_x12_read_271(args: argparse.Namespace, settings: Settings) -> int:
     from core.x12 import X12ParseError, read_271
 
     try:
-        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-    except OSError as exc:
-        return fail(f"{args.file}: {exc.strerror}")
-    except UnicodeDecodeError:
-        return fail(f"{args.file}: not text (X12 is ASCII)")
-    try:
-        coverage = read_271(text)
-    except X12ParseError as exc:
-        return fail(f"{args.file}: {exc}")
+        coverage = read_271(_x12_text(args.file))
+    except (OSError, UnicodeDecodeError, X12ParseError) as exc:
+        return fail(_read_failure(args.file, exc))
     print(json.dumps(coverage.to_json(), indent=2))
+    return 0
+
+
+def cmd_x12_read_835(args: argparse.Namespace, settings: Settings) -> int:
+    """Every payment (835 transaction set) of the file; exit 1 when any could not be read (it is listed with its
+    error and position, and the others are printed)."""
+    from core.x12 import X12ParseError, read_remittances
+
+    try:
+        reads = read_remittances(_x12_text(args.file))
+    except (OSError, UnicodeDecodeError, X12ParseError) as exc:
+        return fail(_read_failure(args.file, exc))
+    transactions = [
+        {"position": read.position, "error": str(read.error)} if read.value is None else read.value.to_json()
+        for read in reads
+    ]
+    print(json.dumps({"transactions": transactions}, indent=2))
+    failed = sum(read.error is not None for read in reads)
+    if failed:
+        return fail(f"{args.file}: {failed} of {len(reads)} 835 transaction sets could not be read")
     return 0
 
 
@@ -83,6 +113,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p = x12.add_parser("read-271", help="print a 271's coverage as JSON (FILE or - for stdin)")
     p.add_argument("file", metavar="FILE", help="an X12 271 file, or - for stdin")
     p.set_defaults(func=cmd_x12_read_271)
+    p = x12.add_parser("read-835", help="print every payment of an 835 file as JSON (FILE or - for stdin)")
+    p.add_argument("file", metavar="FILE", help="an X12 835 file (one payment or a batch), or - for stdin")
+    p.set_defaults(func=cmd_x12_read_835)
 
     billing = sub.add_parser("billing", help="claims tools").add_subparsers(dest="billing_command", required=True)
     p = billing.add_parser(

@@ -18,13 +18,23 @@ from core.x12.reader import (
     Segment,
     SegmentStream,
     Transaction,
+    TransactionRead,
     X12ParseError,
     iter_segments,
     parse,
 )
 from core.x12.x270 import EligibilityRequest, build_270, read_270
 from core.x12.x271 import Coverage, CoverageAnswer, build_271, read_271, read_271_all
-from core.x12.x835 import CLAIM_STATUS, Adjustment, ClaimPayment, Remittance, ServicePayment, build_835, read_835
+from core.x12.x835 import (
+    CLAIM_STATUS,
+    Adjustment,
+    ClaimPayment,
+    ProviderAdjustment,
+    Remittance,
+    ServicePayment,
+    build_835,
+    read_remittances,
+)
 from core.x12.x837p import PLACE_OF_SERVICE_CODES, ProfessionalClaim, ServiceLine, build_837p
 
 __all__ = [
@@ -43,11 +53,13 @@ __all__ = [
     "Interchange",
     "Party",
     "Payer",
+    "ProviderAdjustment",
     "PayerContact",
     "ProfessionalClaim",
     "Remittance",
     "Segment",
     "SegmentStream",
+    "TransactionRead",
     "ServiceLine",
     "ServicePayment",
     "Subscriber",
@@ -63,5 +75,5 @@ __all__ = [
     "read_270",
     "read_271",
     "read_271_all",
-    "read_835",
+    "read_remittances",
 ]

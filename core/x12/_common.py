@@ -50,18 +50,24 @@ def read_period(segment: Segment, format_n: int, value_n: int) -> tuple[date, da
     raise parse_error(segment, f"{segment.tag}{format_n:02d} must be D8 or RD8")
 
 
+# X12's R type as the HIPAA guides use it: an optional minus, at most 18 digits, an optional decimal point; no
+# exponent, no plus sign, no grouping.
+_REAL = re.compile(r"^-?(?=\.?\d)\d*(\.\d*)?$")
+_MAX_DIGITS = 18
+
+
 def read_amount(segment: Segment, n: int) -> Decimal | None:
     """A decimal number from element `n`; None when the element is empty."""
     text = segment.get(n).strip()
     if not text:
         return None
+    digits = sum(c.isdigit() for c in text)
+    if not _REAL.match(text) or digits > _MAX_DIGITS:
+        raise parse_error(segment, f"{segment.tag}{n:02d} is not a number of at most {_MAX_DIGITS} digits")
     try:
-        value = Decimal(text)
-    except InvalidOperation:
+        return Decimal(text)
+    except InvalidOperation:  # the pattern admits only what Decimal reads; kept as a guard, never a traceback
         raise parse_error(segment, f"{segment.tag}{n:02d} is not a number") from None
-    if not value.is_finite():
-        raise parse_error(segment, f"{segment.tag}{n:02d} is not a number")
-    return value
 
 
 def format_amount(value: Decimal) -> str:

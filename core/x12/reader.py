@@ -31,12 +31,16 @@ Theory of operation:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Generic, TypeVar
 
 _TAG = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
 _BOM = "\ufeff"
 _LINE_BREAKS = "\r\n"
+_LAYOUT = " \t\r\n\ufeff"  # what may surround a segment without being part of it
+_ISA_MAX = 200  # an ISA is 106 characters; unpadded or odd ones are shorter, so the separators are searched this far
 _ISA_ELEMENTS = 16
 _ENVELOPE_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 # Tags of the HIPAA 5010 sets; only these are quoted in messages, so a name that happens to look like a tag
@@ -71,7 +75,7 @@ class Delimiters:
 _DEFAULT_DELIMITERS = Delimiters()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """One segment: its tag, its elements (element 1 first; the tag is not an element) and its input position."""
 
@@ -129,6 +133,13 @@ class Transaction:
     def version(self) -> str:
         """ST03, the implementation guide (optional in some sets; see FunctionalGroup.version)."""
         return self.st.get(3)
+
+    def text(self) -> str:
+        """The transaction set written back, ST to SE, with its interchange's delimiters, a segment a line (what a
+        payer sent for this one payment or answer, without the rest of its batch)."""
+        d = self.st.delimiters
+        segments = (self.st, *self.segments, self.se)
+        return "".join(d.element.join((s.tag, *s.elements)) + d.segment + "\n" for s in segments)
 
 
 @dataclass(frozen=True)
@@ -228,91 +239,121 @@ class SegmentStream:
         return X12ParseError(f"{where}: {message}", position=self._position, tag=tag)
 
     def _next_isa(self) -> Segment | None:
+        # Offsets into the buffer, never slices of its rest: a file of many interchanges is read in linear time.
         buf = self._buffer
+        size = len(buf)
         start = self._cursor
-        while start < len(buf) and (buf[start].isspace() or buf[start] == _BOM):
+        while start < size and (buf[start].isspace() or buf[start] == _BOM):
             start += 1
         self._cursor = start
-        rest = buf[start:]
-        if not rest:
+        if start >= size:
             return None
-        if not rest.startswith("ISA"):
-            if "ISA".startswith(rest) and not self._ended:
+        if not buf.startswith("ISA", start):
+            if "ISA".startswith(buf[start:]) and not self._ended:
                 return None  # maybe the start of "ISA"
             self._position += 1
-            tag = _safe_tag(rest)
+            tag = _safe_tag(buf[start : start + 4])
             if self._seen_isa:
                 raise self._error("data after IEA that does not start a new interchange (ISA)", tag)
             raise self._error("the input must start with an ISA segment", tag)
-        if len(rest) < 4:
-            if self._ended:
-                self._position += 1
-                raise self._error("ISA is cut short", "ISA")
-            return None
-        sep = rest[3]
+        if size - start < 4:
+            return self._isa_cut_short("ISA is cut short")
+        sep = buf[start + 3]
         # Count the 16 element separators rather than trusting the columns; ISA16 and the terminator follow.
-        index = 3
+        index = start + 3
         for _ in range(_ISA_ELEMENTS - 1):
-            index = rest.find(sep, index + 1)
+            index = buf.find(sep, index + 1, start + _ISA_MAX)
             if index < 0:
                 break
-        if index < 0 or len(rest) < index + 3:
-            if self._ended:
-                self._position += 1
-                raise self._error("ISA is cut short (it needs 16 elements and a segment terminator)", "ISA")
-            return None
-        component, terminator = rest[index + 1], rest[index + 2]
+        terminator_at = _terminator_index(buf, index + 2, ended=self._ended) if index >= 0 else -1
+        if index < 0 or terminator_at < 0:
+            return self._isa_cut_short("ISA is cut short (it needs 16 elements and a segment terminator)")
+        component, terminator = buf[index + 1], buf[terminator_at]
         self._position += 1
         if sep.isalnum() or sep in " \r\n\t" or len({sep, component, terminator}) != 3:
             raise self._error("the element separator, ISA16 and the segment terminator must be distinct", "ISA")
         if component.isalnum() or terminator.isalnum() or terminator == " ":
             raise self._error("ISA16 and the segment terminator must not be letters, digits or spaces", "ISA")
-        elements = tuple(rest[4:index].split(sep)) + (component,)
+        elements = tuple(buf[start + 4 : index].split(sep)) + (component,)
         repetition = elements[10] if len(elements[10]) == 1 and not elements[10].isalnum() else None
         if repetition in (sep, component, terminator):
             repetition = None
         self._delimiters = Delimiters(element=sep, component=component, segment=terminator, repetition=repetition)
         self._seen_isa = True
-        self._cursor = start + index + 3
+        self._cursor = terminator_at + 1
         return Segment("ISA", elements, self._position, self._delimiters)
+
+    def _isa_cut_short(self, message: str) -> None:
+        """None ("need more data") while input may still come; the error once it has ended."""
+        if self._ended:
+            self._position += 1
+            raise self._error(message, "ISA")
+        return None
 
     def _next_in_interchange(self, delimiters: Delimiters) -> Segment | None:
         buf = self._buffer
+        terminator = delimiters.segment
         while True:
             start = self._cursor
-            while start < len(buf) and buf[start] in _LINE_BREAKS and buf[start] != delimiters.segment:
-                start += 1
-            self._cursor = start
-            if start >= len(buf):
-                return None
-            end = buf.find(delimiters.segment, start)
+            end = buf.find(terminator, start)
             if end >= 0:
                 raw = buf[start:end]
                 self._cursor = end + 1
             elif self._ended:
-                raw = buf[start:].rstrip()  # tolerate a last segment without a terminator
+                raw = buf[start:]  # tolerate a last segment without a terminator
                 self._cursor = len(buf)
             else:
                 return None
-            raw = raw.strip(_LINE_BREAKS)
+            # Whitespace around a segment is layout, not data: line breaks after (or before) a terminator, a BOM,
+            # indentation, trailing spaces before a CR. A value never keeps it ("444115555 " is "444115555").
+            raw = raw.strip(_LAYOUT)
             if raw:
                 break  # else an empty segment: a doubled terminator or a blank line
+            if self._cursor >= len(buf):
+                return None
         self._position += 1
         parts = raw.split(delimiters.element)
         tag = parts[0]
-        if not _TAG.match(tag):
+        if not _is_tag(tag):
             raise self._error("not a segment (the tag must be 2-3 capital letters or digits)", _safe_tag(tag))
         if tag == "ISA":
             # An ISA where a segment should be: the previous interchange has no IEA. Read this ISA with its own
             # delimiters and let the envelope check report the missing trailers.
             self._delimiters = None
             self._position -= 1
-            self._cursor = start
+            self._cursor = buf.index("ISA", start)
             return self._next_isa()
         segment = Segment(tag, tuple(parts[1:]), self._position, delimiters)
         if tag == "IEA":
             self._delimiters = None
         return segment
+
+
+@lru_cache(maxsize=1024)
+def _is_tag(text: str) -> bool:
+    """Cached: a file uses a few dozen tags, and the check runs once a segment."""
+    return _TAG.match(text) is not None
+
+
+def _terminator_index(buf: str, at: int, *, ended: bool) -> int:
+    """Where the ISA's segment terminator is: the character after ISA16 — unless that is layout (spaces, tabs, line
+    breaks) followed by a delimiter-like character ("ISA…*:\r\n~GS…", "ISA…*:  ~"), which is then the terminator;
+    layout followed by a segment tag means the line break is the terminator. -1 when the buffer ends before that
+    can be told (and more input may come)."""
+    size = len(buf)
+    if at >= size:
+        return -1
+    if buf[at] not in _LAYOUT:
+        return at
+    after = at
+    while after < size and buf[after] in _LAYOUT:
+        after += 1
+    if after >= size and not ended:
+        return -1
+    if after < size and not buf[after].isalnum():
+        return after
+    breaks = [i for i in (buf.find("\r", at, after), buf.find("\n", at, after)) if i >= 0]
+    return min(breaks) if breaks else at
 
 
 def iter_segments(text: str) -> Iterator[Segment]:
@@ -429,6 +470,64 @@ class _EnvelopeBuilder:
         if not self.interchanges:
             raise X12ParseError("segment 1: no ISA segment in the input", position=1, tag=None)
         return self.interchanges
+
+
+T = TypeVar("T")
+# The guides whose layout the transaction readers know: 5010 (HIPAA today) and 4010 (its predecessor, still sent by
+# some payers; the segments we read sit in the same loops).
+SUPPORTED_VERSIONS = ("005010", "004010")
+
+
+@dataclass(frozen=True)
+class TransactionRead(Generic[T]):
+    """One transaction set of a file as a transaction reader saw it: its value, or the error that rejected it —
+    and only it: the other transactions of the batch are still read."""
+
+    transaction: Transaction
+    version: str  # ST03, else GS08
+    value: T | None = None
+    error: X12ParseError | None = None
+
+    @property
+    def position(self) -> int:
+        """The ST's segment position in the file (1-based, envelopes counted)."""
+        return self.transaction.st.position
+
+    @property
+    def control_number(self) -> str:
+        return self.transaction.st.get(2)
+
+
+def read_each(text: str, set_id: str, read_one: Callable[[Transaction], T]) -> list[TransactionRead[T]]:
+    """Every `set_id` transaction set of every group of every interchange in `text`, each read by `read_one`.
+
+    A transaction whose content is at fault (a bad date, a missing segment, a version we do not read) is reported
+    with its error and position; the envelope being at fault, or no such transaction at all, fails the whole file.
+
+    Raises:
+        X12ParseError: the envelopes are not well formed, or the file holds no `set_id` transaction set.
+    """
+    reads: list[TransactionRead[T]] = []
+    for interchange in parse(text):
+        for group, transaction in interchange.transactions(set_id):
+            version = transaction.version or group.version
+            try:
+                if not version.startswith(SUPPORTED_VERSIONS):
+                    raise _fail(
+                        transaction.st,
+                        f"version {_shown_version(version)} is not supported (5010 and 4010 are read)",
+                    )
+                reads.append(TransactionRead(transaction, version, value=read_one(transaction)))
+            except X12ParseError as exc:
+                reads.append(TransactionRead(transaction, version, error=exc))
+    if not reads:
+        raise X12ParseError(f"segment 1: the input holds no {set_id} transaction set", position=1)
+    return reads
+
+
+def _shown_version(version: str) -> str:
+    """A version is a code, not data, but only the expected shape is echoed."""
+    return repr(version) if re.fullmatch(r"[0-9A-Z]{1,12}", version) else "(unreadable)"
 
 
 def parse(text: str) -> list[Interchange]:

@@ -8,9 +8,10 @@ reasons 1 (deductible), 2 (coinsurance) and 3 (copay) at both levels; CO-45 is t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from core.x12._common import (
     SegmentWriter,
@@ -28,7 +29,7 @@ from core.x12._common import (
     zip_code,
 )
 from core.x12.parties import PayerContact
-from core.x12.reader import Segment, Transaction, X12ParseError, parse
+from core.x12.reader import Segment, Transaction, TransactionRead, read_each
 from core.x12.x837p import TAX_ID
 
 VERSION_835 = "005010X221A1"
@@ -121,27 +122,68 @@ class ClaimPayment:
 
 
 @dataclass(frozen=True)
+class ProviderAdjustment:
+    """One PLB adjustment: not about a claim but the provider's account (a levy, an overpayment recovered, interest).
+    A positive amount reduces the payment, a negative one adds to it."""
+
+    reason_code: str  # PLB03-1 (e.g. WO overpayment recovery, L6 interest, FB forwarding balance)
+    amount: Decimal
+    reference: str = ""  # PLB03-2, the payer's identifier of what is adjusted
+
+
+@dataclass(frozen=True)
 class Remittance:
     payer_name: str
     payee_npi: str | None
-    check_number: str
+    check_number: str  # TRN02: the check or EFT trace number; with the payer it identifies the payment
     payment_date: date | None
     total_paid: Decimal
     claims: list[ClaimPayment]
     payee_name: str | None = None
-    provider_adjustments: Decimal = Decimal(0)  # sum of PLB amounts (positive reduces the payment)
+    provider_adjustments: tuple[ProviderAdjustment, ...] = ()
+
+    @property
+    def provider_adjustment_total(self) -> Decimal:
+        """What the PLBs take off the claims' payments: paid claims − this = the payment (BPR02)."""
+        return sum((a.amount for a in self.provider_adjustments), Decimal(0))
+
+    def to_json(self) -> dict[str, Any]:
+        """What a person checks of a payment: its amount, trace, each claim's outcome and the provider-level
+        adjustments; money as two-decimal strings."""
+        return {
+            "payment_amount": _text(self.total_paid),
+            "check_number": self.check_number,
+            "payer_name": self.payer_name,
+            "payment_date": self.payment_date.isoformat() if self.payment_date else None,
+            "claims": [
+                {
+                    "claim_id": c.claim_id,
+                    "status_code": c.status_code,
+                    "charge_amount": _text(c.billed),
+                    "paid_amount": _text(c.paid),
+                    "patient_responsibility": _text(c.patient_responsibility),
+                }
+                for c in self.claims
+            ],
+            "provider_adjustments": [
+                {"reason_code": a.reason_code, "amount": _text(a.amount)} for a in self.provider_adjustments
+            ],
+        }
 
 
-def read_835(text: str) -> Remittance:
-    """Read the first 835 transaction set in `text`.
+def _text(value: Decimal) -> str:
+    return f"{cents(value):f}"
+
+
+def read_remittances(text: str) -> list[TransactionRead[Remittance]]:
+    """Every 835 transaction set of `text` (every group of every interchange), each read on its own: a batch from
+    a clearinghouse carries one per payment, and each is money the clinic received.
 
     Raises:
-        X12ParseError: not well-formed X12, no 835, a required segment missing, or a bad amount or date.
+        X12ParseError: not well-formed X12 (envelopes), or no 835 at all. A transaction whose content is at fault
+            is reported in its TransactionRead, and the others are still read.
     """
-    for ich in parse(text):
-        for _, transaction in ich.transactions("835"):
-            return _remittance(transaction)
-    raise X12ParseError("segment 1: the input holds no 835 transaction set", position=1)
+    return read_each(text, "835", _remittance)
 
 
 def _required(seg: Segment, n: int) -> Decimal:
@@ -170,15 +212,38 @@ def _cas(seg: Segment) -> list[Adjustment]:
     return out
 
 
+def _plb(seg: Segment) -> list[ProviderAdjustment]:
+    """PLB03/04 … PLB13/14: up to six reason:reference / amount pairs."""
+    return [
+        ProviderAdjustment(seg.component(first, 1), _money(seg, first + 1), seg.component(first, 2))
+        for first in range(3, 14, 2)
+        if seg.get(first)
+    ]
+
+
 @dataclass
 class _ClaimBuilder:
+    """One CLP loop (2100) being collected: its CAS, its patient name and its SVC lines (2110)."""
+
     clp: Segment
-    adjustments: list[Adjustment]
-    lines: list[ServicePayment]
+    adjustments: list[Adjustment] = field(default_factory=list)
+    lines: list[ServicePayment] = field(default_factory=list)
     name: Segment | None = None
     svc: Segment | None = None
     svc_adjustments: list[Adjustment] | None = None
     svc_date: date | None = None
+
+    def take(self, seg: Segment) -> None:
+        tag = seg.tag
+        if tag == "SVC":
+            self.close_line()
+            self.svc, self.svc_adjustments = seg, []
+        elif tag == "CAS":
+            (self.svc_adjustments if self.svc_adjustments is not None else self.adjustments).extend(_cas(seg))
+        elif tag == "NM1" and seg.get(1) == "QC" and self.name is None:
+            self.name = seg
+        elif tag == "DTM" and self.svc is not None and seg.get(1) in ("472", "150"):
+            self.svc_date = self.svc_date or read_date(seg, 2)
 
     def close_line(self) -> None:
         if self.svc is None:
@@ -218,50 +283,49 @@ class _ClaimBuilder:
         )
 
 
-def _remittance(transaction: Transaction) -> Remittance:
-    bpr = trn = payer = payee = None
-    claims: list[ClaimPayment] = []
+@dataclass
+class _RemittanceBuilder:
+    """The header (BPR, TRN, payer and payee N1), the claims in order, and the PLBs of one 835."""
+
+    header: dict[str, Segment] = field(default_factory=dict)
+    claims: list[ClaimPayment] = field(default_factory=list)
     current: _ClaimBuilder | None = None
-    plb_total = Decimal(0)
-    for seg in transaction.segments:
+    adjustments: list[ProviderAdjustment] = field(default_factory=list)
+
+    def take(self, seg: Segment) -> None:
         tag = seg.tag
-        if tag == "BPR" and bpr is None:
-            bpr = seg
-        elif tag == "TRN" and trn is None:
-            trn = seg
-        elif tag == "N1" and seg.get(1) == "PR" and payer is None:
-            payer = seg
-        elif tag == "N1" and seg.get(1) == "PE" and payee is None:
-            payee = seg
+        key = _HEADER_KEYS.get((tag, seg.get(1)) if tag == "N1" else (tag, ""))
+        if key is not None and self.current is None:
+            self.header.setdefault(key, seg)
         elif tag == "CLP":
-            if current is not None:
-                claims.append(current.build())
-            current = _ClaimBuilder(seg, [], [])
-        elif tag in ("LX", "PLB"):
-            if current is not None:
-                claims.append(current.build())
-                current = None
+            self.close_claim()
+            self.current = _ClaimBuilder(seg)
+        elif tag in ("LX", "PLB", "SE"):
+            self.close_claim()
             if tag == "PLB":
-                for first in range(4, 15, 2):
-                    if seg.get(first - 1):
-                        plb_total += _money(seg, first)
-        elif tag in ("SVC", "CAS") and current is None:
+                self.adjustments.extend(_plb(seg))
+        elif self.current is not None:
+            self.current.take(seg)
+        elif tag in ("SVC", "CAS"):
             raise parse_error(seg, f"{tag} outside a claim (no CLP before it)")
-        elif current is not None:
-            if tag == "SVC":
-                current.close_line()
-                current.svc, current.svc_adjustments = seg, []
-            elif tag == "CAS":
-                if current.svc_adjustments is not None:
-                    current.svc_adjustments.extend(_cas(seg))
-                else:
-                    current.adjustments.extend(_cas(seg))
-            elif tag == "NM1" and seg.get(1) == "QC" and current.name is None:
-                current.name = seg
-            elif tag == "DTM" and current.svc is not None and seg.get(1) in ("472", "150"):
-                current.svc_date = current.svc_date or read_date(seg, 2)
-    if current is not None:
-        claims.append(current.build())
+
+    def close_claim(self) -> None:
+        if self.current is not None:
+            self.claims.append(self.current.build())
+            self.current = None
+
+
+# The header segments an 835 reader keeps, by (tag, N101): the first of each.
+_HEADER_KEYS = {("BPR", ""): "bpr", ("TRN", ""): "trn", ("N1", "PR"): "payer", ("N1", "PE"): "payee"}
+
+
+def _remittance(transaction: Transaction) -> Remittance:
+    builder = _RemittanceBuilder()
+    for seg in transaction.segments:
+        builder.take(seg)
+    builder.close_claim()
+    header = builder.header
+    bpr, trn, payer, payee = (header.get(k) for k in ("bpr", "trn", "payer", "payee"))
     if bpr is None:
         raise missing(transaction, "BPR")
     if payer is None:
@@ -273,8 +337,8 @@ def _remittance(transaction: Transaction) -> Remittance:
         check_number=trn.get(2) if trn is not None else "",
         payment_date=read_date(bpr, 16) if bpr.get(16) else None,
         total_paid=_money(bpr, 2),
-        claims=claims,
-        provider_adjustments=plb_total,
+        claims=builder.claims,
+        provider_adjustments=tuple(builder.adjustments),
     )
 
 

@@ -341,7 +341,8 @@ def test_posting_an_835_moves_claims_and_reports_unknown_ones(billing, billing_t
     )
     response = client.post("/remittances", data=text, headers=headers)
     assert response.status_code == 200, response.json
-    result = response.json
+    [result] = response.json["transactions"]
+    assert result["status"] == "posted" and result["check_number"] == check
     assert {p["claim_id"]: p["status"] for p in result["posted"]} == {
         paid["claim_id"]: "paid",
         partial["claim_id"]: "partially_paid",
@@ -356,6 +357,80 @@ def test_posting_an_835_moves_claims_and_reports_unknown_ones(billing, billing_t
     assert unmatched[0]["claim_id"] == "CLM-NOT-OURS-1"
     again = client.post("/remittances", data=text, headers=headers)
     assert again.status_code == 409
+
+
+def _remittance_file(claim_ids: list[str], check: str, control_number: int, *, paid: str = "75.00") -> str:
+    from core.x12 import Adjustment, ClaimPayment, PayerContact, Remittance, build_835
+
+    claims = [
+        ClaimPayment(
+            claim_id=claim_id,
+            status_code="1",
+            billed=Decimal("450.00"),
+            paid=Decimal(paid),
+            patient_responsibility=Decimal("225.00"),
+            payer_claim_number=f"PCN{n}",
+            adjustments=(
+                Adjustment("CO", "45", Decimal(450) - Decimal(paid) - Decimal(225)),
+                Adjustment("PR", "1", Decimal(225)),
+            ),
+            patient_last_name="DOE",
+            patient_member_id="XYZ100000001",
+        )
+        for n, claim_id in enumerate(claim_ids)
+    ]
+    remittance = Remittance(
+        payer_name="Anthem Blue Cross Blue Shield",
+        payee_npi="1234567893",
+        check_number=check,
+        payment_date=date(2026, 11, 24),
+        total_paid=sum((c.paid for c in claims), Decimal(0)),
+        claims=claims,
+        payee_name="Intelluxe Demo Clinic",
+    )
+    payer = PayerContact(
+        tax_id="990000002", address_line="1 PAYER PLAZA", city="CHICAGO", state="IL", zip="60601", phone="8005550100"
+    )
+    return build_835(
+        remittance,
+        payer=payer,
+        sender_id="ANTHM",
+        receiver_id="INTELLUXE",
+        control_number=control_number,
+        now=datetime(2026, 11, 24, 9, 0),
+    )
+
+
+def test_every_payment_of_a_batch_is_posted_once(billing, billing_token, db) -> None:  # type: ignore[no-untyped-def]
+    """A clearinghouse file of several payments: each is posted and reported; one with a bad date is reported
+    unreadable (naming its segment) without blocking the others; the same file again posts nothing twice."""
+    client = billing()
+    headers = {"Authorization": f"Bearer {billing_token}", "Content-Type": "application/edi-x12"}
+    ids = [_post(client, billing_token, _claim()).json["claim_id"] for _ in range(3)]
+    tag = os.urandom(3).hex().upper()
+    first = _remittance_file(ids[:2], f"EFT{tag}A", 501)
+    second = _remittance_file(ids[2:], f"EFT{tag}B", 502, paid="50.00")
+    # BPR16, the payment date, made the 99th day of month 13
+    bad = _remittance_file(["CLM-X"], f"EFT{tag}C", 503).replace("*20261124~", "*20261399~", 1)
+    response = client.post("/remittances", data=first + second + bad, headers=headers)
+    assert response.status_code == 200, response.json
+    results = response.json["transactions"]
+    assert [r["status"] for r in results] == ["posted", "posted", "unreadable"]
+    assert [len(r["posted"]) for r in results[:2]] == [2, 1]
+    assert "BPR16" in results[2]["error"] and results[2]["position"] > results[1]["position"] > results[0]["position"]
+    statuses = {c: client.get(f"/claims/{c}", headers={"Authorization": f"Bearer {billing_token}"}).json for c in ids}
+    assert [statuses[c]["paid_amount"] for c in ids] == [75.0, 75.0, 50.0]
+    # the corrected file sent again: the two posted ones are not applied twice, the mended one is posted
+    mended = _remittance_file(["CLM-X"], f"EFT{tag}C", 503)
+    again = client.post("/remittances", data=first + second + mended, headers=headers)
+    assert [r["status"] for r in again.json["transactions"]] == ["already_posted", "already_posted", "posted"]
+    assert [
+        client.get(f"/claims/{c}", headers={"Authorization": f"Bearer {billing_token}"}).json["paid_amount"]
+        for c in ids
+    ] == [75.0, 75.0, 50.0]
+    count = db.fetchone("SELECT count(*) AS n FROM claim_payments WHERE claim_id = ANY(%s)", (ids,))["n"]
+    assert count == 3
+    assert client.post("/remittances", data=first + second + mended, headers=headers).status_code == 409
 
 
 def test_a_malformed_835_is_a_400(billing, billing_token) -> None:  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ from core.x12 import (
     build_837p,
     npi_is_valid,
     parse,
-    read_835,
+    read_remittances,
     validation,
 )
 
@@ -176,18 +176,28 @@ def test_837p_hcpcs_units_and_four_modifiers_validate() -> None:
 # 835
 
 
+def _read_835(text: str) -> Remittance:
+    """The one 835 of `text`; its own error raised, as a single-payment reader would."""
+    [read] = read_remittances(text)
+    if read.error is not None:
+        raise read.error
+    assert read.value is not None
+    return read.value
+
+
+
 def test_835_fixture() -> None:
-    remittance = read_835((FIXTURES / "835_remittance.x12").read_text())
+    remittance = _read_835((FIXTURES / "835_remittance.x12").read_text())
     assert remittance.payer_name == "ACME HEALTH"
     assert remittance.payee_name == "SMALL CLINIC LLC" and remittance.payee_npi == "1234567893"
     assert remittance.check_number == "EFT0004711"
     assert remittance.payment_date == date(2026, 2, 3)
     assert remittance.total_paid == Decimal("142.50")
-    assert remittance.provider_adjustments == Decimal("-2.50")
+    assert remittance.provider_adjustment_total == Decimal("-2.50")
     assert [c.claim_id for c in remittance.claims] == ["PA1001", "PA1003", "PA1002", "PA0999"]
     assert [c.status_code for c in remittance.claims] == ["1", "1", "4", "22"]
     # BPR02 balances with the claims and the PLB.
-    assert sum(c.paid for c in remittance.claims) - remittance.provider_adjustments == remittance.total_paid
+    assert sum(c.paid for c in remittance.claims) - remittance.provider_adjustment_total == remittance.total_paid
 
     first, second, denied, reversal = remittance.claims
     # Line-level CAS only: PR-3 copay, PR-2 coinsurance, CO-45 on line 1, PR-1 deductible on line 2.
@@ -242,7 +252,7 @@ def test_835_fixture() -> None:
 def test_cas_with_six_triplets() -> None:
     text = (FIXTURES / "835_remittance.x12").read_text()
     text = text.replace("CAS*CO*45*20~", "CAS*OA*23*1*1*94*2**A1*3**B1*4**B22*5**B7*6*2~")
-    claim = read_835(text).claims[1]
+    claim = _read_835(text).claims[1]
     assert [(a.group, a.reason, a.amount, a.quantity) for a in claim.adjustments[2:]] == [
         ("OA", "23", Decimal(1), Decimal(1)),
         ("OA", "94", Decimal(2), None),
@@ -256,7 +266,7 @@ def test_cas_with_six_triplets() -> None:
 def test_835_delimiters_are_learned() -> None:
     text = (FIXTURES / "835_remittance.x12").read_text()
     swapped = text.replace("*", "|").replace(":", "^").replace("~\n", "~\r\n")
-    assert read_835(swapped) == read_835(text)
+    assert _read_835(swapped) == _read_835(text)
 
 
 @pytest.mark.parametrize(
@@ -278,7 +288,7 @@ def test_malformed_835_raises_with_position(old: str, new: str, message: str) ->
     if "SVC outside" in message:
         bad = bad.replace("SE*38*0001~", "SE*39*0001~")
     with pytest.raises(X12ParseError) as info:
-        read_835(bad)
+        _read_835(bad)
     assert message in str(info.value)
     assert info.value.position > 0
     assert "DOE" not in str(info.value) and "XYZ" not in str(info.value)
@@ -286,7 +296,7 @@ def test_malformed_835_raises_with_position(old: str, new: str, message: str) ->
 
 def test_read_835_needs_an_835() -> None:
     with pytest.raises(X12ParseError, match="no 835"):
-        read_835(build_837p(CLAIM, **PARTIES, control_number=42, now=NOW))
+        _read_835(build_837p(CLAIM, **PARTIES, control_number=42, now=NOW))
 
 
 PAYER = PayerContact("987654321", "PO BOX 100", "HARTFORD", "CT", "06101", "8005550199")
@@ -357,7 +367,7 @@ def test_835_round_trip() -> None:
     text = build_835(REMITTANCE, payer=PAYER, sender_id="ACMEHEALTH", receiver_id="CLINIC01", control_number=7, now=NOW)
     assert "ST*835*0007~" in text and "GS*HP*ACMEHEALTH*CLINIC01*20260115*1000*7*X*005010X221A1~" in text
     assert "TRN*1*CHK000123*1987654321~" in text
-    assert read_835(text) == REMITTANCE
+    assert _read_835(text) == REMITTANCE
 
 
 def test_835_is_accepted_by_pyx12() -> None:
@@ -373,7 +383,7 @@ def test_835_notice_without_payment_and_writer_checks() -> None:
     notice = replace(REMITTANCE, total_paid=Decimal(0), claims=[REMITTANCE.claims[1]])
     text = build_835(notice, payer=PAYER, sender_id="ACMEHEALTH", receiver_id="CLINIC01", control_number=8, now=NOW)
     assert "BPR*H*0*C*NON************20260201~" in text
-    assert read_835(text).claims == [REMITTANCE.claims[1]]
+    assert _read_835(text).claims == [REMITTANCE.claims[1]]
     with pytest.raises(ValueError, match="payee"):
         build_835(
             replace(REMITTANCE, payee_npi="1234567890"),

@@ -424,7 +424,7 @@ def test_bad_dates_and_amounts_raise_with_position() -> None:
     assert str(info.value) == "segment 11 (DTP): DTP03 is not a CCYYMMDD-CCYYMMDD range"
     assert info.value.position == 11
     body = HEADER + "HL*3*2*22*0\nNM1*IL*1*DOE*JANE****MI*XYZ123456789\nEB*1*IND*30\nEB*C*IND*30***23*ABC\n"
-    with pytest.raises(X12ParseError, match=r"^segment 12 \(EB\): EB07 is not a number$"):
+    with pytest.raises(X12ParseError, match=r"^segment 12 \(EB\): EB07 is not a number of at most 18 digits$"):
         read_271(wrap_271(body))
     body = HEADER + "HL*3*2*22*0\nNM1*IL*1*DOE*JANE****MI*XYZ123456789\nDMG*D8*19801399\n"
     with pytest.raises(X12ParseError, match=r"^segment 11 \(DMG\): DMG02 is not a CCYYMMDD date$") as info:

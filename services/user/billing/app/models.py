@@ -213,11 +213,22 @@ class StoredClaim(BaseModel):
         return self.model_dump(mode="json", exclude_unset=True)
 
 
-class RemittanceResult(BaseModel):
-    """What posting an 835 did: claims moved, and payments for claims we do not have (reported, not dropped)."""
+class RemittancePosting(BaseModel):
+    """What posting one 835 transaction set (one payment) did: claims moved, and payments for claims we do not have
+    (reported, not dropped); or why it was not posted."""
 
-    remittance_id: str
-    check_number: str
-    total_paid: MoneyOut
-    posted: list[dict[str, Any]]
-    unmatched: list[dict[str, Any]]
+    position: int = Field(description="the ST segment's position in the file (1-based)")
+    control_number: str = Field(description="ST02")
+    status: str = Field(description="posted | already_posted | unreadable")
+    remittance_id: str | None = None
+    check_number: str | None = None
+    total_paid: MoneyOut | None = None
+    posted: list[dict[str, Any]] = Field(default_factory=list, description="the claims moved, with their status")
+    unmatched: list[dict[str, Any]] = Field(default_factory=list, description="payments for claims we do not have")
+    error: str | None = Field(default=None, description="unreadable: what is wrong, naming the segment")
+
+
+class RemittanceResult(BaseModel):
+    """Every 835 transaction set of the file, in file order, with what posting it did."""
+
+    transactions: list[RemittancePosting]

@@ -1,8 +1,13 @@
 """Posting an 835: the payer's final word moves each claim to paid, partially paid, denied or reversed.
 
-One transaction per 835: the remittance, one claim_payments row per CLP that names a claim we have, the claims'
-status and amounts. A CLP naming a claim we do not have is kept in the remittance's `unmatched` and reported back —
-never dropped. The same payment (payer + check/EFT number) is posted once.
+A file may be a batch: a clearinghouse sends many payments (one 835 transaction set each, in one or many
+interchanges) in one file, and each is money the clinic received. Every transaction set is posted on its own, under
+a savepoint of one database transaction that also holds the request's audit row, and reported with its outcome:
+`posted`, `already_posted` (the same payment — payer name and TRN02 check/EFT number — was posted before: a file
+sent twice never pays a claim twice) or `unreadable` (its own content is at fault: the error names the segment).
+The readable ones are posted although another is not: posting them is safe to repeat, so the desk re-sends the
+corrected file and the ones already in are reported `already_posted`. A CLP naming a claim we do not have is kept in
+the remittance's `unmatched` and reported back — never dropped.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from psycopg2.extras import Json
 from core.audit import RequestTrail
 from core.db import Database
 from core.errors import ApiError, api_error
-from core.x12 import ClaimPayment, Remittance, X12ParseError, read_835
+from core.x12 import ClaimPayment, Remittance, TransactionRead, X12ParseError, read_remittances
 
 Cursor = psycopg2.extensions.cursor
 
@@ -41,22 +46,54 @@ def claim_status(payment: ClaimPayment) -> str:
     return "paid" if accounted >= payment.billed else "partially_paid"
 
 
-def post_835(db: Database, raw: str, *, posted_by: str, trail: RequestTrail) -> dict[str, Any]:
-    """Read an 835 and post it in one transaction with the request's audit row; 400 when it is not readable."""
+def post_835(db: Database, raw: str, *, posted_by: str, trail: RequestTrail) -> list[dict[str, Any]]:
+    """Read an 835 file and post every transaction set in it, in one database transaction with the request's audit
+    row; one result per transaction set, in file order.
+
+    Raises 400 when the file is not X12 or holds no 835, or when no transaction set in it is readable; 409 when
+    every one was posted before.
+    """
     if not raw.strip():
         raise api_error("validation_error", "the body must be an X12 835", {"body": "empty"})
     try:
-        remittance = read_835(raw)
+        reads = read_remittances(raw)
     except X12ParseError as exc:
         raise api_error("invalid_x12", f"not a readable 835: {exc}", {"body": str(exc)}) from None
+    if all(read.error is not None for read in reads):
+        errors = {f"transaction {read.position}": str(read.error) for read in reads}
+        raise api_error("invalid_x12", f"no readable 835 transaction set: {reads[0].error}", errors)
 
-    def write(cur: Cursor) -> dict[str, Any]:
-        result = post_remittance(cur, remittance, raw, posted_by=posted_by)
-        trail.note(result["remittance_id"], claims=len(result["posted"]), unmatched=len(result["unmatched"]))
+    def write(cur: Cursor) -> list[dict[str, Any]]:
+        results = [_post_one(cur, read, posted_by) for read in reads]
+        posted = [r for r in results if r["status"] == "posted"]
+        if not posted and all(r["status"] == "already_posted" for r in results):
+            raise AlreadyPosted(message=f"the {len(results)} payment(s) of this file were already posted")
+        trail.note(
+            posted[0]["remittance_id"] if len(posted) == 1 else None,
+            transactions=len(results),
+            posted=len(posted),
+            claims=sum(len(r["posted"]) for r in posted),
+            unmatched=sum(len(r["unmatched"]) for r in posted),
+        )
         trail.write_in(cur)
-        return result
+        return results
 
     return db.run(write, retries=0)
+
+
+def _post_one(cur: Cursor, read: TransactionRead[Remittance], posted_by: str) -> dict[str, Any]:
+    where = {"position": read.position, "control_number": read.control_number}
+    if read.value is None:
+        return {**where, "status": "unreadable", "error": str(read.error)}
+    remittance = read.value
+    cur.execute("SAVEPOINT remittance")
+    try:
+        result = post_remittance(cur, remittance, read.transaction.text(), posted_by=posted_by)
+    except AlreadyPosted:
+        cur.execute("ROLLBACK TO SAVEPOINT remittance")
+        return {**where, "status": "already_posted", "check_number": remittance.check_number}
+    cur.execute("RELEASE SAVEPOINT remittance")
+    return {**where, "status": "posted", **result}
 
 
 def post_remittance(cur: Cursor, remittance: Remittance, raw: str, *, posted_by: str) -> dict[str, Any]:
