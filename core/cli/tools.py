@@ -70,13 +70,28 @@ def _read_failure(name: str, exc: Exception) -> str:
 
 
 def cmd_x12_read_271(args: argparse.Namespace, settings: Settings) -> int:
-    from core.x12 import X12ParseError, read_271
+    """The patient's coverage of the first 271 (what /verify would answer); with --all, every person of every 271
+    in the file (exit 1 when a transaction set could not be read: it is listed with its error)."""
+    from core.x12 import X12ParseError, read_271, read_eligibility
 
     try:
-        coverage = read_271(_x12_text(args.file))
+        text = _x12_text(args.file)
+        if not args.all:
+            print(json.dumps(read_271(text).to_json(), indent=2))
+            return 0
+        reads = read_eligibility(text)
     except (OSError, UnicodeDecodeError, X12ParseError) as exc:
         return fail(_read_failure(args.file, exc))
-    print(json.dumps(coverage.to_json(), indent=2))
+    transactions = [
+        {"position": read.position, "error": str(read.error)}
+        if read.value is None
+        else {"position": read.position, "patients": [c.to_json() for c in read.value]}
+        for read in reads
+    ]
+    print(json.dumps({"transactions": transactions}, indent=2))
+    failed = sum(read.error is not None for read in reads)
+    if failed:
+        return fail(f"{args.file}: {failed} of {len(reads)} 271 transaction sets could not be read")
     return 0
 
 
@@ -112,6 +127,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     x12 = sub.add_parser("x12", help="X12 tools").add_subparsers(dest="x12_command", required=True)
     p = x12.add_parser("read-271", help="print a 271's coverage as JSON (FILE or - for stdin)")
     p.add_argument("file", metavar="FILE", help="an X12 271 file, or - for stdin")
+    p.add_argument("--all", action="store_true", help="every subscriber and dependent of every 271 in the file")
     p.set_defaults(func=cmd_x12_read_271)
     p = x12.add_parser("read-835", help="print every payment of an 835 file as JSON (FILE or - for stdin)")
     p.add_argument("file", metavar="FILE", help="an X12 835 file (one payment or a batch), or - for stdin")

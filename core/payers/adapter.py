@@ -193,7 +193,7 @@ class X12HttpAdapter(PayerAdapter):
                 exchange("http_error", text, reply.status_code),
             )
         try:
-            coverage = read_271(text)
+            coverage = read_271(text, asked=inquiry)
         except X12ParseError as exc:
             raise PayerResponseError(
                 f"payer {self.config.payer_id} answered with an unreadable 271: {exc}",

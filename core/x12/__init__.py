@@ -2,7 +2,8 @@
 
 - `reader`: interchanges, groups, transaction sets and segments, delimiters learned from each ISA.
 - `parties`: the people and organisations the transactions name (subscriber, submitter, billing provider, payer).
-- `x270`: the 270 inquiry; `x271`: the 271 answer (005010X279A1).
+- `x270`: the 270 inquiry; `x271`: the 271 answer (005010X279A1), `x271_benefits` its value rules, `x271_writer`
+  the payer sandbox's 271.
 - `x837p`: the 837P professional claim writer (005010X222A1); `x835`: the 835 remittance (005010X221A1).
 
 Errors: `X12ParseError` (a ValueError) when the input is at fault, with the segment position; ValueError when what
@@ -24,7 +25,8 @@ from core.x12.reader import (
     parse,
 )
 from core.x12.x270 import EligibilityRequest, build_270, read_270
-from core.x12.x271 import Coverage, CoverageAnswer, build_271, read_271, read_271_all
+from core.x12.x271 import Coverage, OutOfNetwork, read_271, read_eligibility
+from core.x12.x271_writer import CoverageAnswer, build_271
 from core.x12.x835 import (
     CLAIM_STATUS,
     Adjustment,
@@ -51,6 +53,7 @@ __all__ = [
     "EligibilityRequest",
     "FunctionalGroup",
     "Interchange",
+    "OutOfNetwork",
     "Party",
     "Payer",
     "ProviderAdjustment",
@@ -74,6 +77,6 @@ __all__ = [
     "parse",
     "read_270",
     "read_271",
-    "read_271_all",
+    "read_eligibility",
     "read_remittances",
 ]

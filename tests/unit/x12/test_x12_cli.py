@@ -32,6 +32,13 @@ def test_prints_exactly_the_keys_the_271_carries() -> None:
         "out_of_pocket_max": "6000.00",
         "out_of_pocket_remaining": "5500.50",
         "authorization_required_codes": ["70553", "72148"],
+        "out_of_network": {
+            "deductible": "3000.00",
+            "deductible_remaining": "2950.00",
+            "out_of_pocket_max": "12000.00",
+            "copay_amount": "50.00",
+            "coinsurance_rate": "0.40",
+        },
     }
 
 

@@ -14,6 +14,7 @@ from core.x12 import (
     Coverage,
     CoverageAnswer,
     EligibilityRequest,
+    OutOfNetwork,
     Subscriber,
     X12ParseError,
     build_270,
@@ -21,7 +22,7 @@ from core.x12 import (
     parse,
     read_270,
     read_271,
-    read_271_all,
+    read_eligibility,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -45,6 +46,16 @@ REQUEST = EligibilityRequest(
 )
 
 JANE = Subscriber("JANE", "DOE", date(1980, 1, 1), "F", "2 ELM ST", "SPRINGFIELD", "IL", "62702")
+
+
+def _everyone(text: str) -> list[Coverage]:
+    """Every person of every 271 in `text`; a transaction's own error raised."""
+    out: list[Coverage] = []
+    for read in read_eligibility(text):
+        if read.error is not None:
+            raise read.error
+        out.extend(read.value or [])
+    return out
 
 
 def lines(text: str) -> list[str]:
@@ -208,6 +219,13 @@ def test_271_active_full() -> None:
         authorization_required_codes=("70553", "72148"),
         subscriber=JANE,
         trace_number="TRACE0001",
+        out_of_network=OutOfNetwork(
+            deductible=Decimal("3000"),
+            deductible_remaining=Decimal("2950"),
+            out_of_pocket_max=Decimal("12000"),
+            copay_amount=Decimal("50"),
+            coinsurance_rate=Decimal("0.40"),
+        ),
     )
 
 
@@ -227,6 +245,13 @@ def test_271_to_json_exact() -> None:
         "out_of_pocket_max": "6000.00",
         "out_of_pocket_remaining": "5500.50",
         "authorization_required_codes": ["70553", "72148"],
+        "out_of_network": {
+            "deductible": "3000.00",
+            "deductible_remaining": "2950.00",
+            "out_of_pocket_max": "12000.00",
+            "copay_amount": "50.00",
+            "coinsurance_rate": "0.40",
+        },
     }
 
 
@@ -242,16 +267,19 @@ def test_in_network_values_win_wherever_they_stand() -> None:
     assert read_271("\n".join(rest[:se] + oon + rest[se:])) == read_271(text)
     in_network = [s for s in segs if s.startswith("EB*") and s.endswith("*Y~") and "HC:" not in s]
     coverage = read_271(recount([s for s in segs if s not in in_network]))
-    assert coverage.deductible == Decimal("3000.00")
-    assert coverage.deductible_remaining == Decimal("2950.00")
-    assert coverage.coinsurance_rate == Decimal("0.40")
-    assert coverage.copay_amount == Decimal("50.00")
-    assert coverage.out_of_pocket_max == Decimal("12000.00")
-    assert coverage.family_deductible_remaining is None
+    # never in place of the in-network values: reported apart, labelled
+    assert (coverage.deductible, coverage.copay_amount, coverage.coinsurance_rate) == (None, None, None)
+    assert coverage.out_of_network == OutOfNetwork(
+        deductible=Decimal("3000.00"),
+        deductible_remaining=Decimal("2950.00"),
+        coinsurance_rate=Decimal("0.40"),
+        copay_amount=Decimal("50.00"),
+        out_of_pocket_max=Decimal("12000.00"),
+    )
 
 
 def test_271_family_plan_with_dependent_and_newline_terminator() -> None:
-    subscriber, dependent = read_271_all((FIXTURES / "271_family.x12").read_text())
+    subscriber, dependent = _everyone((FIXTURES / "271_family.x12").read_text())
     assert subscriber.eligibility_status == "active"
     assert subscriber.member_id == "FAM000111222"
     assert subscriber.plan_name == "FAMILY HMO"
@@ -265,9 +293,15 @@ def test_271_family_plan_with_dependent_and_newline_terminator() -> None:
     assert subscriber.trace_number == "TRACE0002"
     assert subscriber.subscriber is not None and subscriber.subscriber.gender == "M"
     assert dependent.member_id == "FAM000111222"  # the dependent has no id of its own
-    assert dependent.subscriber is not None and dependent.subscriber.first_name == "ROBIN"
+    # a dependent's Coverage: the policy holder as `subscriber`, the patient as `dependent`
+    assert dependent.subscriber == subscriber.subscriber and dependent.subscriber.first_name == "RICHARD"
+    assert dependent.dependent is not None and dependent.dependent.first_name == "ROBIN"
     assert dependent.eligibility_status == "active" and dependent.deductible is None
-    assert read_271((FIXTURES / "271_family.x12").read_text()) == subscriber
+    # the patient of an answer about a dependent is the dependent, unless the inquiry named the subscriber
+    text = (FIXTURES / "271_family.x12").read_text()
+    assert read_271(text) == dependent
+    asked = replace(REQUEST, member_first_name="Richard", member_last_name="Roe", member_birth_date=None)
+    assert read_271(text, asked=asked) == subscriber
 
 
 def test_271_inactive() -> None:
@@ -339,7 +373,7 @@ NM1*PR*2*ACME HEALTH*****PI*87726
 AAA*Y**42*R
 """
     )
-    [coverage] = read_271_all(text)
+    [coverage] = _everyone(text)
     assert coverage.to_json() == {"eligibility_status": "rejected", "payer_id": "87726", "reject_reason_code": "42"}
 
 
@@ -393,7 +427,7 @@ HL*5*2*22*0
 NM1*IL*1*DOE*JILL****MI*XYZ000000003
 """
     )
-    first, second, third = read_271_all(text)
+    first, second, third = _everyone(text)
     assert [c.member_id for c in (first, second, third)] == ["XYZ000000001", "XYZ000000002", "XYZ000000003"]
     assert [c.eligibility_status for c in (first, second, third)] == ["active", "rejected", "inactive"]
     assert read_271(text) == first
@@ -436,7 +470,7 @@ def test_read_271_of_a_270_fails() -> None:
     with pytest.raises(X12ParseError, match="no 271"):
         read_271(build_270(REQUEST, control_number=1, now=NOW))
     with pytest.raises(X12ParseError, match="no 271"):
-        read_271_all(build_270(REQUEST, control_number=1, now=NOW))
+        _everyone(build_270(REQUEST, control_number=1, now=NOW))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -485,6 +519,7 @@ def test_build_271_answers_the_request() -> None:
         authorization_required_codes=("70553", "72148"),
         subscriber=JANE,
         trace_number="TRACE0001",
+        out_of_network=OutOfNetwork(deductible=Decimal("3000"), coinsurance_rate=Decimal("0.40")),
     )
 
 
@@ -545,7 +580,7 @@ def test_to_json_rates_keep_precision_beyond_cents() -> None:
 def test_read_271_all_over_several_interchanges() -> None:
     active = (FIXTURES / "271_active.x12").read_text()
     family = (FIXTURES / "271_family.x12").read_text()
-    coverages = read_271_all(active + family)
+    coverages = _everyone(active + family)
     assert [c.member_id for c in coverages] == ["XYZ123456789", "FAM000111222", "FAM000111222"]
     assert read_271(family + active).member_id == "FAM000111222"
 
