@@ -53,9 +53,9 @@ _MODIFIER = re.compile(r"^[A-Z0-9]{2}$")
 _ICD10CM = re.compile(r"^[A-Z][0-9][0-9A-Z]{1,5}$")
 _STATE = re.compile(r"^[A-Z]{2}$")
 TAX_ID = re.compile(r"^\d{9}$")
-# REF02 (AN 1-50): printable ASCII without our delimiters, no space at either end.
-_REFERENCE = re.compile(r"^[!-~](?:[ -~]{0,48}[!-~])?$")
-_DELIMITERS = frozenset("*:~^")
+# REF02 (AN 1-50), e.g. the payer's claim control number: printable ASCII without our delimiters, no space at
+# either end.
+REFERENCE_ID = re.compile(r"^(?!.*[*:~^])[!-~](?:[ -~]{0,48}[!-~])?$")
 FREQUENCIES = {"1": "original", "7": "replacement", "8": "void"}
 # Free-text lengths of 005010X222A1: NM103 names, NM104 first names, N401 cities, PER02 contact names.
 NAME_MAX, FIRST_NAME_MAX, CITY_MAX, CONTACT_MAX = 60, 35, 30, 60
@@ -102,7 +102,7 @@ def _validate_claim(claim: ProfessionalClaim, today: date) -> tuple[str, ...]:
         raise ValueError("payer_claim_control_number is only for a replacement or void (frequency_code 7 or 8)")
     if claim.frequency_code != "1" and control is None:
         raise ValueError("payer_claim_control_number is required with frequency_code 7 or 8 (2300 REF*F8)")
-    if control is not None and (not _REFERENCE.match(control) or _DELIMITERS.intersection(control)):
+    if control is not None and not REFERENCE_ID.match(control):
         raise ValueError("payer_claim_control_number must be 1 to 50 printable ASCII characters without delimiters")
     if not claim.diagnosis_codes:
         raise ValueError("a claim needs at least one diagnosis")

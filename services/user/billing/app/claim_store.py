@@ -149,3 +149,21 @@ def allowed_amounts(db: Database, payer_id: str, body: CreateClaim, claim_date: 
         fee = fees.get((s.code, modifier, day), fees.get((s.code, "", day)))
         out.append((fee, "fee_schedule") if fee is not None else (s.amount, "billed"))
     return out
+
+
+def payer_claim_numbers(db: Database, claim_id: str) -> list[str]:
+    """The payer's claim control numbers (835 CLP07) a replacement or void of the claim would name: those of its
+    newest posted payment, distinct. A reversal (CLP02 22) names the adjudication it takes back, so a later or
+    same-file payment that is not a reversal wins over it; one number is the usual answer, none or several leave
+    the choice to the billing desk (export_837.payer_claim_control_number)."""
+    rows = db.fetchall(
+        """
+        SELECT payer_claim_number, status_code = '22' AS reversal, created_at FROM claim_payments
+        WHERE claim_id = %s AND coalesce(payer_claim_number, '') <> ''
+        ORDER BY created_at DESC
+        """,
+        (claim_id,),
+    )
+    rows = [r for r in rows if not r["reversal"]] or rows
+    newest = [r["payer_claim_number"] for r in rows if r["created_at"] == rows[0]["created_at"]] if rows else []
+    return list(dict.fromkeys(newest))

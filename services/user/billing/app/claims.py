@@ -24,9 +24,10 @@ from core.web import (
     request_trail,
     requires,
 )
+from core.x12.x837p import FREQUENCIES
 
-from .claim_store import list_claims, load_claim, load_stored
-from .export_837 import export_837p
+from .claim_store import list_claims, load_claim, load_stored, payer_claim_numbers
+from .export_837 import export_837p, payer_claim_control_number
 from .models import STATUSES, ClaimResponse, CreateClaim
 from .workflow import ClaimRequest, current_workflow
 
@@ -36,6 +37,8 @@ bp = Blueprint("claims", __name__)
 
 # Printable ASCII, no space at either end (HTTP trims it, so the key would not be the one the client holds).
 IDEMPOTENCY_KEY = re.compile(r"^[!-~]([ -~]{0,253}[!-~])?$")
+# A payer's claim control number as the desk types it: letters, digits, ' ./-', 1-50, no space at either end.
+PAYER_CLAIM_NUMBER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9 ./-]{0,48}[A-Za-z0-9])?$")
 
 
 @bp.post("/create_claim")
@@ -120,21 +123,51 @@ def search_claims() -> Response:
 @requires(Role.BILLING)
 @phi_access("export", "claim")
 @documented(
+    query={
+        "frequency": param(
+            "CLM05-3: 1 original (default), 7 replacement, 8 void of the claim the payer already has",
+            type="string",
+            enum=list(FREQUENCIES),
+        ),
+        "payer_claim_control_number": param(
+            "with frequency 7 or 8: the payer's number for the claim (REF*F8); default: the one the posted 835 gave"
+            " (CLP07). Refused (422) with frequency 1",
+            type="string",
+            pattern=PAYER_CLAIM_NUMBER.pattern,
+        ),
+    },
     responses={
         200: "the claim as an X12 837P (005010X222A1), application/edi-x12",
         404: "no such claim",
-        422: "the claim lacks what an 837P needs (diagnosis, subscriber demographics)",
-    }
+        422: "the claim lacks what an 837P needs (diagnosis, patient demographics, a name or address that fits its"
+        " element, the payer's claim control number for a replacement or void); the field is named",
+    },
 )
 def claim_837(claim_id: str) -> Response:
-    """The claim as an 837P professional claim for its payer."""
+    """The claim as an 837P professional claim for its payer: the original, or (frequency 7, 8) a replacement or
+    void of it naming the payer's claim control number."""
     audit_resource(claim_id)
+    frequency = query_choice("frequency", tuple(FREQUENCIES), "1") or "1"
+    given = _payer_claim_number()
     found = load_stored(get_db(), claim_id)
     if found is None:
         raise api_error("not_found", "no claim with that id")
-    text = export_837p(*found, clinic=get_clinic(), payers=get_payers())
-    audit_resource(claim_id, bytes=len(text))
+    posted = payer_claim_numbers(get_db(), claim_id) if frequency != "1" and given is None else []
+    number = payer_claim_control_number(frequency, given, posted)
+    text = export_837p(*found, clinic=get_clinic(), payers=get_payers(), frequency=frequency, control_number=number)
+    audit_resource(claim_id, bytes=len(text), frequency=frequency)
     return Response(text, mimetype=EDI, headers={"Content-Disposition": f'attachment; filename="{claim_id}.837"'})
+
+
+def _payer_claim_number() -> str | None:
+    value = request.args.get("payer_claim_control_number")
+    if value is not None and not PAYER_CLAIM_NUMBER.fullmatch(value):
+        raise api_error(
+            "validation_error",
+            "invalid query",
+            {"payer_claim_control_number": "1-50 letters, digits, spaces, '.', '/' or '-', no space at either end"},
+        )
+    return value
 
 
 def _idempotency_key() -> str | None:

@@ -31,7 +31,7 @@ from core.claims.codes import (
 from core.claims.money import Money, MoneyOut, PositiveMoney, amount_schema
 from core.eligibility import PayerDate
 from core.shapes import off_shape
-from core.x12 import Subscriber
+from core.x12 import Dependent, Subscriber
 
 STATUSES = ("submitted", "paid", "partially_paid", "denied", "reversed")
 
@@ -201,11 +201,13 @@ class EligibilitySnapshot(BaseModel):
 
 class StoredClaim(BaseModel):
     """`claims.claim_data`: the claim as first answered, the billing NPI, and the payer's view of the subscriber
-    (an 837P needs the subscriber's name, birth date and address)."""
+    and, when its 271 answered for a dependent, of the patient (an 837P needs the patient's name, birth date and
+    address). Claims stored before `dependent` existed read back with none: their patient is the subscriber."""
 
     response: ClaimResponse
     billing_npi: str
     subscriber: Subscriber | None = None
+    dependent: Dependent | None = None
     eligibility: EligibilitySnapshot
 
     def jsonb(self) -> dict[str, Any]:

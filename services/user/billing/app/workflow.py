@@ -170,7 +170,11 @@ def build_claim(
     )
     snapshot = EligibilitySnapshot.model_validate(eligibility.model_dump(include=set(EligibilitySnapshot.model_fields)))
     return StoredClaim(
-        response=response, billing_npi=billing_npi, subscriber=eligibility.subscriber, eligibility=snapshot
+        response=response,
+        billing_npi=billing_npi,
+        subscriber=eligibility.subscriber,
+        dependent=eligibility.dependent,  # the patient, when the payer answered for a dependent of the subscriber
+        eligibility=snapshot,
     )
 
 
