@@ -75,7 +75,9 @@ class VerifyResponse(BaseModel):
     member_id: str
     provider_id: str
     verification_date: datetime
-    eligibility_status: str = Field(description="active | inactive | rejected")
+    eligibility_status: str = Field(
+        description="active | inactive | rejected | unknown (the payer's answer said nothing of this person)"
+    )
     coverage_details: CoverageDetails
     authorization_required: bool
     effective_date: date | None

@@ -76,16 +76,20 @@ def cmd_x12_read_271(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         text = _x12_text(args.file)
-        if not args.all:
-            print(json.dumps(read_271(text).to_json(), indent=2))
-            return 0
         reads = read_eligibility(text)
+        if not args.all:
+            coverage = read_271(text)
+            for warning in reads[0].warnings:
+                print(f"intelluxe: {args.file}: warning: {warning}", file=sys.stderr)
+            print(json.dumps(coverage.to_json(), indent=2))
+            return 0
     except (OSError, UnicodeDecodeError, X12ParseError) as exc:
         return fail(_read_failure(args.file, exc))
     transactions = [
         {"position": read.position, "error": str(read.error)}
         if read.value is None
         else {"position": read.position, "patients": [c.to_json() for c in read.value]}
+        | ({"warnings": list(read.warnings)} if read.warnings else {})
         for read in reads
     ]
     print(json.dumps({"transactions": transactions}, indent=2))

@@ -118,11 +118,14 @@ class Segment:
 
 @dataclass(frozen=True)
 class Transaction:
-    """One transaction set; `segments` are the ones between ST and SE."""
+    """One transaction set; `segments` are the ones between ST and SE. Read leniently (`read_each`), `problems`
+    says what its trailer got wrong — a segment count or control number that does not match, or no SE at all
+    (`se` is then None and the set is cut short)."""
 
     st: Segment
     segments: list[Segment]
-    se: Segment
+    se: Segment | None
+    problems: tuple[str, ...] = ()
 
     @property
     def set_id(self) -> str:
@@ -138,7 +141,7 @@ class Transaction:
         """The transaction set written back, ST to SE, with its interchange's delimiters, a segment a line (what a
         payer sent for this one payment or answer, without the rest of its batch)."""
         d = self.st.delimiters
-        segments = (self.st, *self.segments, self.se)
+        segments = (self.st, *self.segments, *((self.se,) if self.se is not None else ()))
         return "".join(d.element.join((s.tag, *s.elements)) + d.segment + "\n" for s in segments)
 
 
@@ -146,7 +149,8 @@ class Transaction:
 class FunctionalGroup:
     gs: Segment
     transactions: list[Transaction]
-    ge: Segment
+    ge: Segment | None
+    problems: tuple[str, ...] = ()  # read leniently: what GE got wrong, or that there is none
 
     @property
     def version(self) -> str:
@@ -160,6 +164,7 @@ class Interchange:
     groups: list[FunctionalGroup]
     delimiters: Delimiters
     iea: Segment | None = field(default=None, compare=False)
+    problems: tuple[str, ...] = ()  # read leniently: what IEA got wrong, or that there is none
 
     @property
     def sender_id(self) -> str:
@@ -379,13 +384,24 @@ def _fail(segment: Segment, message: str) -> X12ParseError:
 
 
 class _EnvelopeBuilder:
-    """The state table of the module docstring, one method per state."""
+    """The state table of the module docstring, one method per state.
 
-    def __init__(self) -> None:
+    Strict (`parse`), a trailer that does not match its header (a count, a control number) or is missing fails the
+    whole input. Lenient (`read_each`), each such problem is kept with the envelope it concerns and reading goes on:
+    published and real files often carry a wrong SE01 or GE01 after hand edits or a lost trailer at the end of a
+    file, and the transaction sets themselves are whole; what a reader does with a flagged one is its choice (the
+    835 posting refuses a transaction set whose own trailer is wrong). What is not a trailer problem (a segment
+    outside any envelope, an ST inside a transaction set) fails the input either way.
+    """
+
+    def __init__(self, *, strict: bool = True) -> None:
+        self.strict = strict
         self.interchanges: list[Interchange] = []
         self._isa: Segment | None = None
+        self._isa_problems: list[str] = []
         self._groups: list[FunctionalGroup] = []
         self._gs: Segment | None = None
+        self._gs_problems: list[str] = []
         self._transactions: list[Transaction] = []
         self._st: Segment | None = None
         self._body: list[Segment] = []
@@ -402,28 +418,46 @@ class _EnvelopeBuilder:
         else:
             self._outside(segment)
 
+    def _problem(self, segment: Segment, message: str, into: list[str]) -> None:
+        if self.strict:
+            raise _fail(segment, message)
+        into.append(f"{segment.label}: {message}")
+
     def _outside(self, segment: Segment) -> None:
         if segment.tag != "ISA":
             raise _fail(segment, "expected ISA")
         self._isa = segment
+        self._isa_problems = []
         self._groups = []
 
     def _in_interchange(self, segment: Segment, isa: Segment) -> None:
         if segment.tag == "GS":
             self._gs = segment
+            self._gs_problems = []
             self._transactions = []
         elif segment.tag == "IEA":
             groups = _count(segment, 1)
             if groups != len(self._groups):
-                raise _fail(segment, f"IEA01 says {groups} functional groups, interchange has {len(self._groups)}")
+                message = f"IEA01 says {groups} functional groups, interchange has {len(self._groups)}"
+                self._problem(segment, message, self._isa_problems)
             if segment.get(2).strip() != isa.get(13).strip():
-                raise _fail(segment, f"IEA02 {segment.get(2)!r} does not match ISA13 {isa.get(13)!r} of {isa.label}")
-            self.interchanges.append(Interchange(isa, self._groups, isa.delimiters, segment))
-            self._isa = None
+                message = f"IEA02 {segment.get(2)!r} does not match ISA13 {isa.get(13)!r} of {isa.label}"
+                self._problem(segment, message, self._isa_problems)
+            self._close_interchange(segment)
         elif segment.tag == "ISA":
-            raise _fail(segment, f"new interchange before the IEA of the one opened at {isa.label}")
+            self._problem(
+                segment, f"new interchange before the IEA of the one opened at {isa.label}", self._isa_problems
+            )
+            self._close_interchange(None)
+            self._outside(segment)
         else:
             raise _fail(segment, "expected GS or IEA")
+
+    def _close_interchange(self, iea: Segment | None) -> None:
+        isa = self._isa
+        assert isa is not None
+        self.interchanges.append(Interchange(isa, self._groups, isa.delimiters, iea, tuple(self._isa_problems)))
+        self._isa = None
 
     def _in_group(self, segment: Segment, gs: Segment) -> None:
         if segment.tag == "ST":
@@ -432,28 +466,43 @@ class _EnvelopeBuilder:
         elif segment.tag == "GE":
             count = _count(segment, 1)
             if count != len(self._transactions):
-                raise _fail(segment, f"GE01 says {count} transaction sets, group has {len(self._transactions)}")
+                message = f"GE01 says {count} transaction sets, group has {len(self._transactions)}"
+                self._problem(segment, message, self._gs_problems)
             if segment.get(2).strip() != gs.get(6).strip():
-                raise _fail(segment, f"GE02 {segment.get(2)!r} does not match GS06 {gs.get(6)!r} of {gs.label}")
-            self._groups.append(FunctionalGroup(gs, self._transactions, segment))
-            self._gs = None
+                message = f"GE02 {segment.get(2)!r} does not match GS06 {gs.get(6)!r} of {gs.label}"
+                self._problem(segment, message, self._gs_problems)
+            self._close_group(segment)
         elif segment.tag in ("IEA", "ISA"):
-            raise _fail(segment, f"functional group opened at {gs.label} has no GE")
+            self._problem(segment, f"functional group opened at {gs.label} has no GE", self._gs_problems)
+            self._close_group(None)
+            self.feed(segment)
         else:
             raise _fail(segment, "expected ST or GE")
 
+    def _close_group(self, ge: Segment | None) -> None:
+        gs = self._gs
+        assert gs is not None
+        self._groups.append(FunctionalGroup(gs, self._transactions, ge, tuple(self._gs_problems)))
+        self._gs = None
+
     def _in_transaction(self, segment: Segment, st: Segment) -> None:
         if segment.tag == "SE":
+            problems: list[str] = []
             count = _count(segment, 1)
             actual = len(self._body) + 2
             if count != actual:
-                raise _fail(segment, f"SE01 says {count} segments, transaction has {actual}")
+                self._problem(segment, f"SE01 says {count} segments, transaction has {actual}", problems)
             if segment.get(2).strip() != st.get(2).strip():
-                raise _fail(segment, f"SE02 {segment.get(2)!r} does not match ST02 {st.get(2)!r} of {st.label}")
-            self._transactions.append(Transaction(st, self._body, segment))
+                message = f"SE02 {segment.get(2)!r} does not match ST02 {st.get(2)!r} of {st.label}"
+                self._problem(segment, message, problems)
+            self._transactions.append(Transaction(st, self._body, segment, tuple(problems)))
             self._st = None
         elif segment.tag in _ENVELOPE_TAGS:
-            raise _fail(segment, f"transaction set opened at {st.label} has no SE")
+            cut: list[str] = []
+            self._problem(segment, f"transaction set opened at {st.label} has no SE", cut)
+            self._transactions.append(Transaction(st, self._body, None, tuple(cut)))
+            self._st = None
+            self.feed(segment)
         else:
             self._body.append(segment)
 
@@ -462,20 +511,24 @@ class _EnvelopeBuilder:
         for open_segment, trailer in ((self._st, "SE"), (self._gs, "GE"), (self._isa, "IEA")):
             if open_segment is None:
                 continue
-            raise X12ParseError(
-                f"segment {after}: input ends before the {trailer} that closes {open_segment.label}",
-                position=after,
-                tag=None,
-            )
+            message = f"segment {after}: input ends before the {trailer} that closes {open_segment.label}"
+            if self.strict:
+                raise X12ParseError(message, position=after, tag=None)
+            if trailer == "SE":
+                self._transactions.append(Transaction(open_segment, self._body, None, (message,)))
+                self._st = None
+            elif trailer == "GE":
+                self._gs_problems.append(message)
+                self._close_group(None)
+            else:
+                self._isa_problems.append(message)
+                self._close_interchange(None)
         if not self.interchanges:
             raise X12ParseError("segment 1: no ISA segment in the input", position=1, tag=None)
         return self.interchanges
 
 
 T = TypeVar("T")
-# The guides whose layout the transaction readers know: 5010 (HIPAA today) and 4010 (its predecessor, still sent by
-# some payers; the segments we read sit in the same loops).
-SUPPORTED_VERSIONS = ("005010", "004010")
 
 
 @dataclass(frozen=True)
@@ -487,6 +540,8 @@ class TransactionRead(Generic[T]):
     version: str  # ST03, else GS08
     value: T | None = None
     error: X12ParseError | None = None
+    # What its envelopes got wrong without making it unreadable: its own SE (transaction.problems), its GE or IEA.
+    warnings: tuple[str, ...] = ()
 
     @property
     def position(self) -> int:
@@ -498,31 +553,49 @@ class TransactionRead(Generic[T]):
         return self.transaction.st.get(2)
 
 
-def read_each(text: str, set_id: str, read_one: Callable[[Transaction], T]) -> list[TransactionRead[T]]:
+def read_each(
+    text: str, set_id: str, read_one: Callable[[Transaction], T], *, own_trailer_must_match: bool = False
+) -> list[TransactionRead[T]]:
     """Every `set_id` transaction set of every group of every interchange in `text`, each read by `read_one`.
 
-    A transaction whose content is at fault (a bad date, a missing segment, a version we do not read) is reported
-    with its error and position; the envelope being at fault, or no such transaction at all, fails the whole file.
+    A transaction whose content is at fault (a bad date, a missing segment, a version we do not read, no SE) is
+    reported with its error and position. A trailer that does not match (SE01, SE02, GE, IEA) is a warning on the
+    transactions it concerns — or, with `own_trailer_must_match`, its own SE's is its error (an 835 moves money: a
+    segment count that does not match may be a lost adjustment). Envelopes in the wrong order, or no such
+    transaction at all, fail the whole file.
 
     Raises:
         X12ParseError: the envelopes are not well formed, or the file holds no `set_id` transaction set.
     """
     reads: list[TransactionRead[T]] = []
-    for interchange in parse(text):
+    for interchange in parse(text, strict=False):
         for group, transaction in interchange.transactions(set_id):
             version = transaction.version or group.version
+            around = (*group.problems, *interchange.problems)
             try:
-                if not version.startswith(SUPPORTED_VERSIONS):
+                if transaction.se is None:
+                    raise _fail(transaction.st, f"transaction set is cut short ({transaction.problems[0]})")
+                if own_trailer_must_match and transaction.problems:
+                    raise _fail(transaction.st, f"its trailer does not match ({transaction.problems[0]})")
+                if not _supported(version):
                     raise _fail(
                         transaction.st,
                         f"version {_shown_version(version)} is not supported (5010 and 4010 are read)",
                     )
-                reads.append(TransactionRead(transaction, version, value=read_one(transaction)))
+                value = read_one(transaction)
             except X12ParseError as exc:
-                reads.append(TransactionRead(transaction, version, error=exc))
+                reads.append(TransactionRead(transaction, version, error=exc, warnings=around))
+            else:
+                reads.append(TransactionRead(transaction, version, value, warnings=(*transaction.problems, *around)))
     if not reads:
         raise X12ParseError(f"segment 1: the input holds no {set_id} transaction set", position=1)
     return reads
+
+
+def _supported(version: str) -> bool:
+    """5010 or 4010 by the guide's id (005010X279A1), or as some senders shorten it ("5010"); none given is read as
+    what the transaction's layout is (a GS without GS08 is seen in published 271s)."""
+    return not version or version.lstrip("0").startswith(("5010", "4010"))
 
 
 def _shown_version(version: str) -> str:
@@ -530,13 +603,14 @@ def _shown_version(version: str) -> str:
     return repr(version) if re.fullmatch(r"[0-9A-Z]{1,12}", version) else "(unreadable)"
 
 
-def parse(text: str) -> list[Interchange]:
-    """Parse one or more interchanges, checking every envelope.
+def parse(text: str, *, strict: bool = True) -> list[Interchange]:
+    """Parse one or more interchanges, checking every envelope (strict), or keeping trailer problems with the
+    envelopes they concern (strict=False: see _EnvelopeBuilder).
 
     Raises:
         X12ParseError: the text is not well-formed X12; `.position` names the segment at fault.
     """
-    builder = _EnvelopeBuilder()
+    builder = _EnvelopeBuilder(strict=strict)
     for segment in iter_segments(text):
         builder.feed(segment)
     return builder.finish()

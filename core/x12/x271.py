@@ -19,7 +19,9 @@ Theory of operation:
   member id, 75 subscriber not found, 42 unable to respond now, …). An AAA after an EB (loop 2110C) concerns that
   one benefit; it only rejects the person when no EB gives a coverage status.
 - Status comes from EB01 (1-5 active, 6-8 inactive) of a plan-level EB (EB03 30 or blank, no EB13 procedure).
-  With no status EB and no AAA, the coverage is reported "inactive" (unknown is not safe to call active).
+  With no status EB and no AAA, the payer said nothing of the person's coverage: "unknown" — never "inactive"
+  (which says the payer denies coverage) nor active. It is what the subscriber of an answer about a dependent
+  gets, and what a person with only an EB*R (another payer) gets.
 - Money and rates: one rule per value, as a table, in `x271_benefits` (service types, networks, levels, periods).
 """
 
@@ -372,7 +374,7 @@ def _coverage(person: _Person, chain: list[_Node], holder: _Person | None) -> Co
         effective, termination = _plan_dates([s for s in status.loop if s.tag == "DTP"])
     in_network, out_of_network = values(person.benefits)
     return Coverage(
-        eligibility_status="active" if status is not None and status.kind in ACTIVE else "inactive",
+        eligibility_status="unknown" if status is None else "active" if status.kind in ACTIVE else "inactive",
         plan_name=plan_name(person.benefits, status) or _plan_ref(person),
         effective_date=effective,
         termination_date=termination,

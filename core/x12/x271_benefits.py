@@ -54,8 +54,13 @@ class Benefit:
 
     @property
     def service_types(self) -> tuple[str, ...]:
-        """EB03's repeats; ("",) when blank (the EB is about no particular service type)."""
-        return tuple(code for code in self.eb.repeats(3) if code) or ("",)
+        """EB03's repeats; ("",) when blank (the EB is about no particular service type). EB03 is never composite:
+        where an interchange gives the repetition separator's character to ISA16 too (the guide's own examples
+        write `EB*B**1^33^98`), its components are the repeats."""
+        repeats = self.eb.repeats(3)
+        if len(repeats) == 1 and self.eb.delimiters.component in repeats[0]:
+            repeats = self.eb.components(3)
+        return tuple(code for code in repeats if code) or ("",)
 
     @property
     def procedure(self) -> str:

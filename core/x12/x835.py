@@ -180,10 +180,10 @@ def read_remittances(text: str) -> list[TransactionRead[Remittance]]:
     a clearinghouse carries one per payment, and each is money the clinic received.
 
     Raises:
-        X12ParseError: not well-formed X12 (envelopes), or no 835 at all. A transaction whose content is at fault
-            is reported in its TransactionRead, and the others are still read.
+        X12ParseError: not well-formed X12 (envelopes), or no 835 at all. A transaction whose content or own SE
+            is at fault is reported in its TransactionRead, and the others are still read.
     """
-    return read_each(text, "835", _remittance)
+    return read_each(text, "835", _remittance, own_trailer_must_match=True)
 
 
 def _required(seg: Segment, n: int) -> Decimal:

@@ -185,7 +185,6 @@ def _read_835(text: str) -> Remittance:
     return read.value
 
 
-
 def test_835_fixture() -> None:
     remittance = _read_835((FIXTURES / "835_remittance.x12").read_text())
     assert remittance.payer_name == "ACME HEALTH"

@@ -50,12 +50,20 @@ def test_reads_stdin_with_other_delimiters() -> None:
 
 def test_malformed_input_exits_1_naming_the_segment() -> None:
     text = (FIXTURES / "271_active.x12").read_text()
-    broken = text.replace("SE*", "SE*9", 1)
+    broken = text.replace("GE*", "EB*1~\nGE*", 1)  # a segment between transaction sets: the envelopes are broken
     done = _run("-", stdin=broken)
     assert done.returncode == 1
     assert done.stderr.startswith("intelluxe: -: segment ")
-    assert "(SE)" in done.stderr
     assert "XYZ123456789" not in done.stderr
+
+
+def test_a_trailer_that_does_not_match_is_a_warning_not_a_failure() -> None:
+    """Published and real 271s often carry a wrong SE01 after hand edits: the answer is read, the mismatch said."""
+    text = (FIXTURES / "271_active.x12").read_text()
+    done = _run("-", stdin=text.replace("SE*", "SE*9", 1))
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["eligibility_status"] == "active"
+    assert "warning: segment" in done.stderr and "(SE): SE01 says 9" in done.stderr
 
 
 def test_a_missing_file_exits_1() -> None:

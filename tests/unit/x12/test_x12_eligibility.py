@@ -429,7 +429,7 @@ NM1*IL*1*DOE*JILL****MI*XYZ000000003
     )
     first, second, third = _everyone(text)
     assert [c.member_id for c in (first, second, third)] == ["XYZ000000001", "XYZ000000002", "XYZ000000003"]
-    assert [c.eligibility_status for c in (first, second, third)] == ["active", "rejected", "inactive"]
+    assert [c.eligibility_status for c in (first, second, third)] == ["active", "rejected", "unknown"]
     assert read_271(text) == first
 
 

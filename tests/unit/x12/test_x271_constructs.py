@@ -82,7 +82,7 @@ def test_a_dependent_is_the_patient_not_the_subscriber_without_benefits() -> Non
 def test_every_person_is_read_and_the_subscriber_without_benefits_is_not_active() -> None:
     [read] = read_eligibility(wrap(DEPENDENT))
     subscriber, dependent = read.value or []
-    assert subscriber.dependent is None and subscriber.eligibility_status == "inactive"
+    assert subscriber.dependent is None and subscriber.eligibility_status == "unknown"  # not "inactive"
     assert dependent.dependent is not None and dependent.eligibility_status == "active"
 
 
@@ -205,7 +205,7 @@ def test_read_271_all_prints_every_person() -> None:
     )
     assert done.returncode == 0, done.stderr
     first, second = json.loads(done.stdout)["transactions"]
-    assert [p["eligibility_status"] for p in first["patients"]] == ["inactive", "active"]
+    assert [p["eligibility_status"] for p in first["patients"]] == ["unknown", "active"]
     assert first["patients"][1]["relationship"] == "19"
     assert [p["member_id"] for p in second["patients"]] == ["XYZ1"]
     assert "MARY" not in done.stdout and "SMITH" not in done.stdout

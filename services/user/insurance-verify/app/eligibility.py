@@ -230,6 +230,8 @@ def verify_response(body: VerifyRequest, question: Question, answer: Eligibility
         fields["reject_reason"] = REJECT_REASONS.get(coverage.reject_reason_code or "", "rejected by the payer")
     if coverage.subscriber is not None:
         fields["subscriber"] = coverage.subscriber
+    if coverage.dependent is not None:
+        fields["dependent"] = coverage.dependent  # the patient, when the payer answered for a dependent
     return VerifyResponse(**fields)
 
 
