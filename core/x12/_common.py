@@ -61,8 +61,8 @@ def read_amount(segment: Segment, n: int) -> Decimal | None:
     text = segment.get(n).strip()
     if not text:
         return None
-    digits = sum(c.isdigit() for c in text)
-    if not _REAL.match(text) or digits > _MAX_DIGITS:
+    digits = len(text) - text.startswith("-") - ("." in text)
+    if digits > _MAX_DIGITS or not _REAL.match(text):
         raise parse_error(segment, f"{segment.tag}{n:02d} is not a number of at most {_MAX_DIGITS} digits")
     try:
         return Decimal(text)

@@ -202,11 +202,13 @@ def _cas(seg: Segment) -> list[Adjustment]:
     if group not in ("CO", "CR", "OA", "PI", "PR"):
         raise parse_error(seg, "CAS01 must be CO, CR, OA, PI or PR")
     out = []
-    for first in range(2, 20, 3):
-        reason = seg.get(first)
+    elements = seg.elements
+    for first in range(2, min(len(elements), 19) + 1, 3):  # CAS02/05/…/17: up to six reason/amount/quantity
+        reason = elements[first - 1]
         if not reason:
             continue
-        out.append(Adjustment(group, reason, _money(seg, first + 1), read_amount(seg, first + 2)))
+        quantity = read_amount(seg, first + 2) if first + 2 <= len(elements) else None
+        out.append(Adjustment(group, reason, _money(seg, first + 1), quantity))
     if not out:
         raise parse_error(seg, "CAS has no adjustment reason")
     return out
@@ -294,8 +296,12 @@ class _RemittanceBuilder:
 
     def take(self, seg: Segment) -> None:
         tag = seg.tag
+        current = self.current
+        if current is not None and tag not in _CLAIM_ENDS:
+            current.take(seg)  # most segments of a remittance: spare them the header lookup
+            return
         key = _HEADER_KEYS.get((tag, seg.get(1)) if tag == "N1" else (tag, ""))
-        if key is not None and self.current is None:
+        if key is not None and current is None:
             self.header.setdefault(key, seg)
         elif tag == "CLP":
             self.close_claim()
@@ -315,6 +321,7 @@ class _RemittanceBuilder:
             self.current = None
 
 
+_CLAIM_ENDS = frozenset({"CLP", "LX", "PLB", "SE"})  # what closes the claim being read
 # The header segments an 835 reader keeps, by (tag, N101): the first of each.
 _HEADER_KEYS = {("BPR", ""): "bpr", ("TRN", ""): "trn", ("N1", "PR"): "payer", ("N1", "PE"): "payee"}
 
