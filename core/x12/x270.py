@@ -81,45 +81,41 @@ def read_270(text: str) -> EligibilityRequest:
     raise X12ParseError("segment 1: the input holds no 270 transaction set", position=1)
 
 
-def _request_from(transaction: Transaction, *, sender_id: str, receiver_id: str) -> EligibilityRequest:
-    payer: Segment | None = None
-    provider: Segment | None = None
-    member: Segment | None = None
-    dmg = dtp = trn = bht = None
+def _first_subscriber_inquiry(transaction: Transaction) -> tuple[dict[str, Segment], list[str], list[str]]:
+    """The first of each segment the reader uses, up to the first subscriber's loop (names keyed "NM1/<HL03>": the
+    payer's (20), ours (21), the subscriber's NM1*IL (22)); the EQ service types and procedures."""
+    first: dict[str, Segment] = {}
     service_types: list[str] = []
     procedures: list[str] = []
     level = ""
     for seg in transaction.segments:
-        if seg.tag == "HL":
-            if level in ("22", "23") and member is not None:
+        tag = seg.tag
+        if tag == "HL":
+            if level in ("22", "23") and "NM1/22" in first:
                 break  # only the first subscriber
             level = seg.get(3)
-        elif seg.tag == "BHT":
-            bht = seg
-        elif seg.tag == "NM1":
-            # The first name of each level: the payer (NM101 PR, or 2B/36/GP/P5), us, the subscriber (IL).
-            if level == "20" and payer is None:
-                payer = seg
-            elif level == "21" and provider is None:
-                provider = seg
-            elif level == "22" and seg.get(1) == "IL" and member is None:
-                member = seg
-        elif seg.tag == "TRN" and trn is None:
-            trn = seg
-        elif seg.tag == "DMG" and dmg is None:
-            dmg = seg
-        elif seg.tag == "DTP" and seg.get(1) == "291" and dtp is None:
-            dtp = seg
-        elif seg.tag == "EQ":
+        elif tag == "NM1":
+            if level in ("20", "21") or (level == "22" and seg.get(1) == "IL"):
+                first.setdefault(f"NM1/{level}", seg)
+        elif tag == "EQ":
             service_types.extend(code for code in seg.repeats(1) if code)
             if seg.component(2, 1) in _PROCEDURE_QUALIFIERS and seg.component(2, 2):
                 procedures.append(seg.component(2, 2))
+        elif tag in ("BHT", "TRN", "DMG") or (tag == "DTP" and seg.get(1) == "291"):
+            first.setdefault(tag, seg)
+    return first, service_types, procedures
+
+
+def _request_from(transaction: Transaction, *, sender_id: str, receiver_id: str) -> EligibilityRequest:
+    first, service_types, procedures = _first_subscriber_inquiry(transaction)
+    payer, provider, member = first.get("NM1/20"), first.get("NM1/21"), first.get("NM1/22")
     if payer is None:
         raise missing(transaction, "NM1 in the information source loop (2100A)")
     if provider is None:
         raise missing(transaction, "NM1 in the information receiver loop (2100B)")
     if member is None:
         raise missing(transaction, "NM1*IL in the subscriber loop (2100C)")
+    dtp, bht, dmg, trn = first.get("DTP"), first.get("BHT"), first.get("DMG"), first.get("TRN")
     if dtp is not None:
         service_date, _ = read_period(dtp, 2, 3)
     elif bht is not None:

@@ -95,6 +95,17 @@ def _validate_claim(claim: ProfessionalClaim, today: date) -> tuple[str, ...]:
         raise ValueError("claim_id must be 1 to 38 characters")
     if claim.place_of_service not in PLACE_OF_SERVICE_CODES:
         raise ValueError("place_of_service is not a CMS place of service code")
+    _check_frequency(claim)
+    codes = _diagnosis_codes(claim)
+    if not 1 <= len(claim.lines) <= MAX_LINES:
+        raise ValueError(f"a claim needs 1 to {MAX_LINES} service lines")
+    for number, line in enumerate(claim.lines, start=1):
+        _check_line(f"line {number}", line, len(codes), today)
+    return codes
+
+
+def _check_frequency(claim: ProfessionalClaim) -> None:
+    """An original (1) carries no payer claim control number; a replacement (7) or void (8) must (REF*F8)."""
     if claim.frequency_code not in FREQUENCIES:
         raise ValueError("frequency_code must be 1, 7 or 8")
     control = claim.payer_claim_control_number
@@ -104,6 +115,10 @@ def _validate_claim(claim: ProfessionalClaim, today: date) -> tuple[str, ...]:
         raise ValueError("payer_claim_control_number is required with frequency_code 7 or 8 (2300 REF*F8)")
     if control is not None and not REFERENCE_ID.match(control):
         raise ValueError("payer_claim_control_number must be 1 to 50 printable ASCII characters without delimiters")
+
+
+def _diagnosis_codes(claim: ProfessionalClaim) -> tuple[str, ...]:
+    """The claim's ICD-10-CM codes as HI carries them (no dot, upper case): 1 to 12, each once."""
     if not claim.diagnosis_codes:
         raise ValueError("a claim needs at least one diagnosis")
     if len(claim.diagnosis_codes) > MAX_DIAGNOSES:
@@ -114,29 +129,28 @@ def _validate_claim(claim: ProfessionalClaim, today: date) -> tuple[str, ...]:
             raise ValueError(f"diagnosis {number} is not shaped like an ICD-10-CM code")
     if len(set(codes)) != len(codes):
         raise ValueError("a diagnosis code is listed twice")
-    if not 1 <= len(claim.lines) <= MAX_LINES:
-        raise ValueError(f"a claim needs 1 to {MAX_LINES} service lines")
-    for number, line in enumerate(claim.lines, start=1):
-        if not (_CPT.match(line.procedure_code) or _HCPCS.match(line.procedure_code)):
-            raise ValueError(f"line {number}: procedure code is not shaped like a CPT or HCPCS code")
-        if len(line.modifiers) > 4 or not all(_MODIFIER.match(m) for m in line.modifiers):
-            raise ValueError(f"line {number}: at most 4 modifiers of 2 letters or digits")
-        if cents(line.charge) <= 0:
-            raise ValueError(f"line {number}: charge must be positive (at least a cent)")
-        if line.units <= 0:
-            raise ValueError(f"line {number}: units must be positive")
-        if not 1 <= len(line.diagnosis_pointers) <= MAX_POINTERS:
-            raise ValueError(f"line {number}: needs 1 to {MAX_POINTERS} diagnosis pointers")
-        for pointer in line.diagnosis_pointers:
-            if not 1 <= pointer <= len(codes):
-                raise ValueError(
-                    f"line {number}: diagnosis pointer {pointer} points past the {len(codes)} diagnoses of the claim"
-                )
-        if len(set(line.diagnosis_pointers)) != len(line.diagnosis_pointers):
-            raise ValueError(f"line {number}: a diagnosis pointer is repeated")
-        if line.service_date > today:
-            raise ValueError(f"line {number}: service date is in the future")
     return codes
+
+
+def _check_line(where: str, line: ServiceLine, diagnoses: int, today: date) -> None:
+    if not (_CPT.match(line.procedure_code) or _HCPCS.match(line.procedure_code)):
+        raise ValueError(f"{where}: procedure code is not shaped like a CPT or HCPCS code")
+    if len(line.modifiers) > 4 or not all(_MODIFIER.match(m) for m in line.modifiers):
+        raise ValueError(f"{where}: at most 4 modifiers of 2 letters or digits")
+    if cents(line.charge) <= 0:
+        raise ValueError(f"{where}: charge must be positive (at least a cent)")
+    if line.units <= 0:
+        raise ValueError(f"{where}: units must be positive")
+    pointers = line.diagnosis_pointers
+    if not 1 <= len(pointers) <= MAX_POINTERS:
+        raise ValueError(f"{where}: needs 1 to {MAX_POINTERS} diagnosis pointers")
+    for pointer in pointers:
+        if not 1 <= pointer <= diagnoses:
+            raise ValueError(f"{where}: diagnosis pointer {pointer} points past the {diagnoses} diagnoses of the claim")
+    if len(set(pointers)) != len(pointers):
+        raise ValueError(f"{where}: a diagnosis pointer is repeated")
+    if line.service_date > today:
+        raise ValueError(f"{where}: service date is in the future")
 
 
 def _check_person(person: Subscriber, who: str, *, full: bool) -> None:
