@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from core.x12._common import SegmentWriter, control_numbers, d8, format_amount, format_decimal, interchange
-from core.x12.parties import Subscriber
+from core.x12.parties import Dependent, Subscriber
 from core.x12.x270 import TRACE_ORIGINATOR, VERSION, EligibilityRequest
 
 
@@ -25,6 +25,7 @@ class CoverageAnswer:
     plan_begin: date | None = None
     plan_end: date | None = None
     subscriber: Subscriber | None = None
+    dependent: Dependent | None = None  # the patient, when the 270 named a dependent of the subscriber
     deductible: Decimal | None = None
     deductible_remaining: Decimal | None = None
     family_deductible: Decimal | None = None
@@ -62,22 +63,24 @@ def build_271(
     w.add("NM1", "PR", "2", request.payer_name, "", "", "", "", "PI", request.payer_id)
     w.add("HL", "2", "1", "21", "1")
     w.add("NM1", "1P", "2", request.provider_name, "", "", "", "", "XX", request.provider_npi)
-    w.add("HL", "3", "2", "22", "0")
-    if request.trace_number:
+    dependent = answer.dependent
+    # 2000C subscriber; when the answer is about a dependent (2000D), the benefits go in the dependent's loop.
+    w.add("HL", "3", "2", "22", "1" if dependent is not None else "0")
+    if request.trace_number and dependent is None:
         w.add("TRN", "2", request.trace_number, TRACE_ORIGINATOR)
     sub = answer.subscriber
     last = sub.last_name if sub is not None else request.member_last_name or ""
     first = sub.first_name if sub is not None else request.member_first_name or ""
     w.add("NM1", "IL", "1", last, first, "", "", "", "MI", request.member_id)
-    if sub is not None and sub.address_line:
-        w.add("N3", sub.address_line)
-        w.add("N4", sub.city, sub.state, sub.zip)
-    if answer.reject_reason_code is not None:
-        w.add("AAA", "N", "", answer.reject_reason_code, "C")
     birth = sub.birth_date if sub is not None else request.member_birth_date
-    if birth is not None:
-        gender = sub.gender if sub is not None and sub.gender in ("M", "F") else ""
-        w.add("DMG", "D8", d8(birth), gender)
+    _demographics(w, sub, birth, answer.reject_reason_code if dependent is None else None)
+    if dependent is not None:
+        w.add("HL", "4", "3", "23", "0")
+        if request.trace_number:
+            w.add("TRN", "2", request.trace_number, TRACE_ORIGINATOR)
+        w.add("NM1", "03", "1", dependent.last_name, dependent.first_name)
+        _demographics(w, dependent, dependent.birth_date, answer.reject_reason_code)
+        w.add("INS", "N", dependent.relationship)
     if answer.reject_reason_code is None:
         if answer.plan_begin is not None:
             if answer.plan_end is not None:
@@ -93,6 +96,18 @@ def build_271(
         now=now,
         usage_indicator=usage_indicator,
     )
+
+
+def _demographics(w: SegmentWriter, person: Subscriber | None, birth: date | None, reject: str | None) -> None:
+    """N3/N4, the AAA of a rejection, DMG: the rest of a name loop (2100C/D), in the guide's order."""
+    if person is not None and person.address_line:
+        w.add("N3", person.address_line)
+        w.add("N4", person.city, person.state, person.zip)
+    if reject is not None:
+        w.add("AAA", "N", "", reject, "C")
+    if birth is not None:
+        gender = person.gender if person is not None and person.gender in ("M", "F") else ""
+        w.add("DMG", "D8", d8(birth), gender)
 
 
 def _eb(

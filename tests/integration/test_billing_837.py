@@ -274,3 +274,31 @@ def test_a_name_too_long_for_its_element_is_not_exportable(
     error = response.json["error"]
     assert error["code"] == "not_exportable" and list(error["fields"]) == [element]
     assert element in error["message"] and value[:10] not in error["message"]
+
+
+def test_a_dependent_end_to_end_from_the_payers_271_to_the_837(
+    client: Any, headers: dict[str, str], pyx12_errors
+) -> None:  # type: ignore[no-untyped-def]
+    """The claim names the patient (a child on the subscriber's card): insurance-verify asks the payer by name and
+    birth date, the sandbox answers in the dependent loop (2000D), and the 837 bills the child in 2000C under the
+    subscriber — nothing faked between the payer and the file."""
+    child = {"first_name": "Toby", "last_name": "Doe", "birth_date": "2016-09-09"}
+    body = {
+        "patient_data": {"patient_id": "PAT-TOBY", "provider_id": "dr-smith", "member_id": "XYZ100000001", **child},
+        "services": [{"code": "99213", "amount": "150.00", "diagnosis_codes": ["J06.9"]}],
+        "service_date": "2026-11-20",
+    }
+    made = client.post("/create_claim", json=body, headers=headers)
+    assert made.status_code == 200, made.json
+    text = client.get(f"/claims/{made.json['claim_id']}/837", headers=headers).get_data(as_text=True)
+    assert "HL*3*2*23*0~" in text and "PAT*19~" in text and "NM1*QC*1*DOE*TOBY~" in text
+    assert "SBR*P**" in text and "NM1*IL*1*DOE*JANE****MI*XYZ100000001~" in text
+    assert pyx12_errors(text) == []
+    # the subscriber asked about without a name is answered for herself: no 2000C
+    mother = {k: v for k, v in body["patient_data"].items() if k not in child}
+    made = client.post(
+        "/create_claim", json={**body, "patient_data": {**mother, "patient_id": "PAT-JANE"}}, headers=headers
+    )
+    assert made.status_code == 200, made.json
+    text = client.get(f"/claims/{made.json['claim_id']}/837", headers=headers).get_data(as_text=True)
+    assert "*23*" not in text.split("CLM*")[0] and "SBR*P*18*" in text

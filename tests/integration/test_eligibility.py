@@ -284,3 +284,22 @@ def test_openapi_documents_verify(make_verify) -> None:  # type: ignore[no-untyp
     assert {"200", "400", "401", "403", "502", "503"} <= set(op["responses"])
     assert "VerifyRequest" in doc["components"]["schemas"]
     assert op["x-roles"] == ["admin", "billing", "clinician", "service"]
+
+
+def test_a_dependent_is_answered_for_and_never_served_for_the_subscriber(make_verify, token, db, redis_url) -> None:  # type: ignore[no-untyped-def]
+    """The payer answers a subscriber's id for each dependent too: the answer about the child (named by name and
+    birth date) carries the child, and neither the cache nor the stored row serves it when the mother is asked."""
+    _fresh_member_cache(db, redis_url)
+    client = make_verify()
+    clinician = token(Role.CLINICIAN)
+    child = {"member_first_name": "TOBY", "member_last_name": "DOE", "member_birth_date": "2016-09-09"}
+    answer = _verify(client, clinician, **child).json
+    assert answer["eligibility_status"] == "active" and answer["source"] == "payer"
+    assert answer["dependent"]["first_name"] == "TOBY" and answer["dependent"]["relationship"] == "19"
+    assert answer["subscriber"]["first_name"] == "JANE"
+    mother = _verify(client, clinician).json
+    assert mother["source"] == "payer" and "dependent" not in mother  # not the child's cached answer
+    again = _verify(client, clinician, **child).json
+    assert again["source"] == "cache" and again["dependent"]["first_name"] == "TOBY"
+    rows = db.fetchone("SELECT count(*) AS n FROM insurance_eligibility WHERE member_id = 'XYZ100000001'")["n"]
+    assert rows == 2

@@ -46,11 +46,17 @@ def _not_future(value: date | None) -> date | None:
 
 
 class PatientData(BaseModel):
+    """Who the claim is for. `member_id` is the subscriber's (on the card); for a dependent who has no id of their
+    own, the patient's name and birth date tell the payer which of the subscriber's people is meant."""
+
     model_config = ConfigDict(extra="forbid")
 
     patient_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._-]+$")
     provider_id: str = Field(min_length=1, max_length=80)
     member_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9-]+$")
+    first_name: str | None = Field(default=None, min_length=1, max_length=60)
+    last_name: str | None = Field(default=None, min_length=1, max_length=60)
+    birth_date: PayerDate | None = None
 
 
 class ServiceIn(BaseModel):

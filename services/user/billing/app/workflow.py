@@ -80,12 +80,16 @@ class ClaimWorkflow:
         claim_date = body.service_date or min(
             (s.service_date for s in body.services if s.service_date), default=datetime.now(UTC).date()
         )
+        patient = body.patient_data
         question = VerifyRequest(
-            member_id=body.patient_data.member_id,
-            provider_id=body.patient_data.provider_id,
+            member_id=patient.member_id,
+            provider_id=patient.provider_id,
             service_codes=[s.code for s in body.services],
             payer_id=payer.payer_id,
             service_date=claim_date,
+            member_first_name=patient.first_name,
+            member_last_name=patient.last_name,
+            member_birth_date=patient.birth_date,
         )
         answer = self.eligibility.verify(question, actor=request.principal, request_id=request.request_id)
         if answer.eligibility_status != "active":

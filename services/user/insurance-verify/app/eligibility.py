@@ -109,16 +109,17 @@ class EligibilityService:
         return min(ttl, REJECTION_TTL_SECONDS) if coverage.eligibility_status == "rejected" else ttl
 
     @staticmethod
-    def cache_key(payer_id: str, member_id: str, provider_npi: str) -> str:
+    def cache_key(payer_id: str, member_id: str, provider_npi: str, patient: str = "") -> str:
         # Hashed: member ids are PHI and Redis keys show up in monitoring tools.
-        digest = hashlib.sha256(f"{payer_id}\x1f{member_id}\x1f{provider_npi}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{payer_id}\x1f{member_id}\x1f{provider_npi}\x1f{patient}".encode()).hexdigest()
         return f"eligibility:{digest}"
 
     def answer(self, question: Question) -> EligibilityAnswer:
         """Cache, else the payer, else (payer unreachable) a recent stored answer; PayerUnavailable (503) or
         PayerResponseError (502) when there is none."""
         payer_id, inquiry = question.payer.payer_id, question.inquiry
-        key = self.cache_key(payer_id, inquiry.member_id, inquiry.provider_npi)
+        patient = patient_key(inquiry)
+        key = self.cache_key(payer_id, inquiry.member_id, inquiry.provider_npi, patient)
         cached = self.cache.get(key)
         if cached is not None:
             coverage = COVERAGE_RECORD.validate_python(cached["coverage"])
@@ -135,10 +136,10 @@ class EligibilityService:
             exchange_id = record_exchange(cur, result.exchange)
             cur.execute(
                 """
-                INSERT INTO insurance_eligibility (payer_id, member_id, provider_id, eligibility_data, effective_date,
-                                                   expiry_date, created_at)
-                VALUES (%s, %s, %s, %s, %s, %s, %s)
-                ON CONFLICT (payer_id, member_id, provider_id) DO UPDATE
+                INSERT INTO insurance_eligibility (payer_id, member_id, provider_id, patient_key, eligibility_data,
+                                                   effective_date, expiry_date, created_at)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+                ON CONFLICT (payer_id, member_id, provider_id, patient_key) DO UPDATE
                 SET eligibility_data = EXCLUDED.eligibility_data, effective_date = EXCLUDED.effective_date,
                     expiry_date = EXCLUDED.expiry_date, created_at = EXCLUDED.created_at
                 """,
@@ -146,6 +147,7 @@ class EligibilityService:
                     payer_id,
                     inquiry.member_id,
                     inquiry.provider_npi,
+                    patient,
                     Json(record),
                     verified_at,
                     verified_at + self.stale_max_age,
@@ -174,9 +176,15 @@ class EligibilityService:
         row = self.db.fetchone(
             """
             SELECT eligibility_data, effective_date FROM insurance_eligibility
-            WHERE payer_id = %s AND member_id = %s AND provider_id = %s AND effective_date > %s
+            WHERE payer_id = %s AND member_id = %s AND provider_id = %s AND patient_key = %s AND effective_date > %s
             """,
-            (payer_id, inquiry.member_id, inquiry.provider_npi, datetime.now(UTC) - self.stale_max_age),
+            (
+                payer_id,
+                inquiry.member_id,
+                inquiry.provider_npi,
+                patient_key(inquiry),
+                datetime.now(UTC) - self.stale_max_age,
+            ),
         )
         if row is None:
             return None
@@ -192,6 +200,17 @@ def _covers(coverage: Coverage, service_date: date) -> bool:
 
 
 # --------------------------------------------------------------------------------------------------- response
+
+
+def patient_key(inquiry: EligibilityInquiry) -> str:
+    """Which of a member id's people was asked about: "" for none named (the holder), else a hash of the name and
+    birth date asked — a payer answers a subscriber's id for each dependent too, and one person's answer must
+    never be served for another (cache key, stored row)."""
+    first, last, born = inquiry.member_first_name, inquiry.member_last_name, inquiry.member_birth_date
+    if not (first or last or born):
+        return ""
+    named = f"{(first or '').upper()}\x1f{(last or '').upper()}\x1f{born.isoformat() if born else ''}"
+    return hashlib.sha256(named.encode()).hexdigest()[:32]
 
 
 def verify_response(body: VerifyRequest, question: Question, answer: EligibilityAnswer) -> VerifyResponse:

@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from core.errors import api_error
 from core.web import documented
-from core.x12 import CoverageAnswer, EligibilityRequest, Subscriber, X12ParseError, build_271, read_270
+from core.x12 import CoverageAnswer, Dependent, EligibilityRequest, Subscriber, X12ParseError, build_271, read_270
 
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9]{6,20}$")
 _MONEY = (
@@ -57,15 +57,35 @@ def answer_for(req: EligibilityRequest, members: dict[str, dict[str, Any]]) -> C
         status = "inactive"
     sub = member.get("subscriber") or {}
     amounts = {name: Decimal(str(member[name])) for name in _MONEY if member.get(name) is not None}
+    # A 270 naming one of the subscriber's dependents is answered for that dependent (2000D), as payers do for a
+    # dependent without an id of their own; any other inquiry, for the subscriber.
+    asked = req.member_first_name or req.member_last_name or req.member_birth_date
+    dependent = _dependent_asked(req, member.get("dependents") or []) if asked else None
     return CoverageAnswer(
         status=status,
         plan_name=member.get("plan_name", ""),
         plan_begin=begin,
         plan_end=end,
         subscriber=Subscriber(**sub) if sub else None,
+        dependent=dependent,
         authorization_required_codes=tuple(member.get("authorization_required_codes") or ()),
         **amounts,
     )
+
+
+def _is(req: EligibilityRequest, person: dict[str, Any]) -> bool:
+    """The 270 names this person: each of first name, last name and birth date it gives matches."""
+    asked = (
+        (req.member_first_name, str(person.get("first_name", ""))),
+        (req.member_last_name, str(person.get("last_name", ""))),
+    )
+    if any(given and given.upper() != known.upper() for given, known in asked):
+        return False
+    return req.member_birth_date is None or req.member_birth_date == person.get("birth_date")
+
+
+def _dependent_asked(req: EligibilityRequest, dependents: list[dict[str, Any]]) -> Dependent | None:
+    return next((Dependent(**person) for person in dependents if _is(req, person)), None)
 
 
 bp = Blueprint("sandbox", __name__)
