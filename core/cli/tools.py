@@ -1,4 +1,4 @@
-"""Offline tools that need no database: PHI scan and redaction, reading a 271, the patient-responsibility estimate."""
+"""Offline tools that need no database: PHI scan and redaction, reading 271s and 835s, the estimate."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from core.cli.common import fail
 from core.config import Settings
@@ -69,6 +70,15 @@ def _read_failure(name: str, exc: Exception) -> str:
     return f"{name}: {exc}"
 
 
+def _print_transactions(name: str, set_id: str, transactions: list[dict[str, Any]], *, failed: int) -> int:
+    """{"transactions": [...]} on stdout, one entry per transaction set (an unreadable one with its error); exit 1
+    naming how many could not be read, so a script notices."""
+    print(json.dumps({"transactions": transactions}, indent=2))
+    if failed:
+        return fail(f"{name}: {failed} of {len(transactions)} {set_id} transaction sets could not be read")
+    return 0
+
+
 def cmd_x12_read_271(args: argparse.Namespace, settings: Settings) -> int:
     """The patient's coverage of the first 271 (what /verify would answer); with --all, every person of every 271
     in the file (exit 1 when a transaction set could not be read: it is listed with its error)."""
@@ -92,11 +102,7 @@ def cmd_x12_read_271(args: argparse.Namespace, settings: Settings) -> int:
         | ({"warnings": list(read.warnings)} if read.warnings else {})
         for read in reads
     ]
-    print(json.dumps({"transactions": transactions}, indent=2))
-    failed = sum(read.error is not None for read in reads)
-    if failed:
-        return fail(f"{args.file}: {failed} of {len(reads)} 271 transaction sets could not be read")
-    return 0
+    return _print_transactions(args.file, "271", transactions, failed=sum(r.error is not None for r in reads))
 
 
 def cmd_x12_read_835(args: argparse.Namespace, settings: Settings) -> int:
@@ -112,11 +118,7 @@ def cmd_x12_read_835(args: argparse.Namespace, settings: Settings) -> int:
         {"position": read.position, "error": str(read.error)} if read.value is None else read.value.to_json()
         for read in reads
     ]
-    print(json.dumps({"transactions": transactions}, indent=2))
-    failed = sum(read.error is not None for read in reads)
-    if failed:
-        return fail(f"{args.file}: {failed} of {len(reads)} 835 transaction sets could not be read")
-    return 0
+    return _print_transactions(args.file, "835", transactions, failed=sum(r.error is not None for r in reads))
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

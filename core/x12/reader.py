@@ -8,10 +8,12 @@ Theory of operation:
 - `SegmentStream` turns text into segments. It learns the delimiters from each ISA: the element separator is the
   character after "ISA", the component separator is ISA16 and the segment terminator is the character after ISA16
   (index 104 and 105 of a well-formed, fixed-width ISA; the separators are counted rather than the columns, so an
-  ISA with unpadded fields is read too). After an IEA the next ISA may bring other delimiters. Line breaks after a
-  terminator, leading whitespace and a byte-order mark are skipped. Like h11's connection, it takes text in chunks
-  (`receive_data`) and hands back a segment or `None` for "need more data", so a caller may feed it a file or a
-  socket piece by piece; `parse` feeds it the whole text at once.
+  ISA with unpadded fields is read too; a line break between ISA16 and a terminator is layout). After an IEA the
+  next ISA may bring other delimiters. Whitespace around a segment (line breaks before or after a terminator,
+  indentation, trailing spaces, a byte-order mark) is layout and never part of a value. Like h11's connection, it
+  takes text in chunks (`receive_data`) and hands back a segment or `None` for "need more data", so a caller may
+  feed it a file or a socket piece by piece; `parse` feeds it the whole text at once. It works on offsets into its
+  buffer, never on copies of the rest, so reading time is linear in the file's size.
 - `parse` walks the segments through the envelope states below and checks every trailer against its header.
 
     state          segment   next state     check
@@ -23,6 +25,10 @@ Theory of operation:
     TRANSACTION    SE        GROUP          SE01 = segments from ST to SE, SE02 = ST02
     TRANSACTION    (other)   TRANSACTION    not ISA/IEA/GS/GE/ST (a missing trailer)
 
+- `read_each` is what the transaction readers use on a file: every transaction set of one kind, each read on its
+  own (`TransactionRead`: a value, or the error that rejected it alone), the envelopes checked leniently (a trailer
+  that does not match is a warning on what it closes; see `_EnvelopeBuilder`), the cyclic GC paused while the
+  file's segments are alive.
 - Errors are `X12ParseError`: the input is at fault. Messages name the segment position (1-based, over the whole
   input), the tag and element numbers, and at most control numbers and counts. Element values are never quoted,
   because in a 270/271/837 they are names, member ids and birth dates.
