@@ -35,6 +35,7 @@ from functools import lru_cache
 import phonenumbers
 
 from core.checksums import npi_is_valid
+from core.phi import _places
 from core.phi import _validate as v
 from core.phi._lexicon import (
     STATE_ABBRS,
@@ -252,6 +253,7 @@ def detect(text: str) -> list[Finding]:
             if v.ipv6_ok(ip.group()):
                 cands.append((0.9, ip.start(), ip.end(), "ip_address"))
     _scan_tokens(text, low, cands, street_ends, cue_names)
+    _places.scan(text, low, cands)
     return _resolve(cands, blocked)
 
 
