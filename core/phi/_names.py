@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from core.phi import _names_anycase
 from core.phi._lexicon import (
     CREDENTIALS,
     EPONYM_NEXT,
@@ -61,7 +62,7 @@ _ZIP_AFTER = re.compile(r"[ \t,]*\d{5}(?:-\d{4})?\b")
 
 _COUNTY_BEFORE = re.compile(r"((?:[A-Z][A-Za-z.'’-]+[ \t]+){1,2})$")
 
-_NEXT_WORD = re.compile(r"(?:'s)?[ \t]+([a-z]+)")
+_NEXT_WORD_ANY_CASE = re.compile(r"(?:'[sS])?[ \t]+([A-Za-z]+)")
 
 _MONTH_WORDS = frozenset(
     "JAN JANUARY FEB FEBRUARY MAR MARCH APR APRIL MAY JUN JUNE JUL JULY AUG AUGUST SEP SEPT SEPTEMBER OCT OCTOBER "
@@ -99,6 +100,16 @@ _STATE_WORDS = frozenset(s.upper() for s in STATE_NAMES if " " not in s) | froze
 
 _PLACE_WORDS = frozenset({"COUNTY", "PARISH"})
 
+# Titles that are also clinical abbreviations (MS mental status / multiple sclerosis, PA pulmonary artery):
+# a title only before a listed name that is nothing else.
+_CLINICAL_TITLES = frozenset({"MS", "PA"})
+# Eponyms of methods, anatomy and devices that notes write bare ("CO by Fick", "fluid in Douglas pouch",
+# "Blake drain"): surnames, but here never a person of the note.
+_ALWAYS_EPONYMS = frozenset({"FICK", "VICRYL", "HICKMAN", "PENROSE"})  # names of a note's people almost never
+_EPONYM_OBJECTS = frozenset({"pouch", "drain", "drains", "clamp", "clamps", "forceps", "retractor", "method"})
+# Languages and nationalities: "RUSSIAN SPEAKING", "speaks Polish" are not names.
+_LANGUAGE_NEXT = re.compile(r"[ \t-]*(?:speaking|speaker|speaks|only|interpreter|translator)\b", re.IGNORECASE)
+
 
 def _name_after_cue(
     text: str, end: int, kind: str, cands: list[tuple[float, int, int, str]], cue_names: set[str]
@@ -135,6 +146,8 @@ def _name_after_cue(
         if caps_mode or bare.isupper():
             if len(k) < 3 or (k not in nl.any and not caps_mode):
                 break
+            if kind == "relation" and not kept and (k not in nl.any or k in nl.ambiguous):
+                break  # "SON SEEMS UNABLE", "DAUGHTER VERY SUPPORTIVE": in capitals only a listed name follows
         elif not _MIXED_NAME.fullmatch(bare):
             break
         if _eponym(text, wstart + len(bare)):
@@ -180,6 +193,7 @@ def _scan_tokens(
     street_ends: set[int],
     cue_names: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> None:
+    _names_anycase.scan(text, low, cands)  # names by cue words, in any case (all-lowercase notes have no tokens)
     nl = names()
     caps_mode = text.isupper()
     interesting = _interesting()
@@ -267,8 +281,15 @@ def _weak(key: str, word: str, caps_mode: bool) -> bool:
 
 
 def _eponym(text: str, end: int) -> bool:
-    m = _NEXT_WORD.match(text, end)
-    return bool(m and m.group(1) in EPONYM_NEXT)
+    """Is the word ending at `end` an eponym or a language rather than a person ("Allen test", "DOUGLAS POUCH",
+    "CO by Fick", "RUSSIAN SPEAKING")?"""
+    m = _NEXT_WORD_ANY_CASE.match(text, end)
+    if m and (m.group(1).lower() in EPONYM_NEXT or m.group(1).lower() in _EPONYM_OBJECTS):
+        return True
+    if _LANGUAGE_NEXT.match(text, end):
+        return True
+    word = re.search(r"[A-Za-z]+$", text[max(0, end - 12) : end])
+    return bool(word and word.group().upper() in _ALWAYS_EPONYMS)
 
 
 def _style_ok(word: str, caps_mode: bool) -> bool:
@@ -305,7 +326,7 @@ def _name_at(
     run = [toks[i]]
     j = i + 1
     while j < len(toks) and len(run) < 4 and toks[j][2] in nl.any and _adjacent(text, run[-1][1], toks[j][0]):
-        if not _style_ok(text[toks[j][0] : toks[j][1]], caps_mode):
+        if not _style_ok(text[toks[j][0] : toks[j][1]], caps_mode) or toks[j][2].lower() in _EPONYM_OBJECTS:
             break
         if toks[j][2] in _MONTH_WORDS and _MONTH_NEXT_DIGIT.match(text, toks[j][1]):
             break
@@ -389,6 +410,9 @@ def _title(
     if not m:
         return i + 1
     nl = names()
+    # MS / PA in capitals without a period are as often mental status, MS incision, PA pressure: a title only
+    # before a listed name that is nothing else ("Ms. May Brown" and "Ms Brown" are titles as written).
+    clinical = key in _CLINICAL_TITLES and word.isupper() and not text.startswith(".", end)
     pos = m.start(1)
     name_end = None
     score = 0.95
@@ -403,6 +427,8 @@ def _title(
             break
         if k in _MONTH_WORDS and _MONTH_NEXT_DIGIT.match(text, wstart + len(bare)):
             break  # "Dr. Hill June 3rd, 2018": the date starts here
+        if clinical and (k not in nl.any or k in nl.ambiguous):
+            break  # "ALTERED MS TODAY", "MS INCISION": mental status, sternotomy, pulmonary artery — not Ms/PA
         if caps_mode or bare.isupper():
             if k in _STOP_WORDS or len(k) < 2 or (k in nl.ambiguous and k not in nl.last):
                 break
@@ -461,6 +487,9 @@ def _credential(
         kept -= 1  # do not start a name on an initial
     if not kept:
         return
+    keys = [w.rstrip(".").upper() for w in words[len(words) - kept :] if len(w.rstrip(".")) > 1]
+    if all(k in nl.ambiguous or k in _STOP_WORDS for k in keys) and "," not in text[m.end(1) : cred_start]:
+        return  # "SEE MD ORDERS", "WILL KEEP NP": everyday words before a credential, no comma, are no name
     first = words[len(words) - kept]
     start = text.index(first, m.start(1))
     end = m.start(1) + len(m.group(1))

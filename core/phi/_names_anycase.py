@@ -1,0 +1,227 @@
+"""Names whatever their case: the cue words of clinical notes, read in lower case ("dr healey", "dtr suzette",
+"son jonathan called", "HO Domenico", "irene snell, rn", "E. WELSH aware").
+
+The token pass (`_names`) reads capitalised words; nursing notes are as often all lower case or all capitals, and
+there capitalisation says nothing. This pass goes by context instead, over the lower-cased text:
+- stage 1 is one regex of the cue words (a trie of literals, as in `_detect`): titles, relations, roles;
+- stage 2 reads the words right after a cue and keeps those a name may be. After a title (dr, mrs, mr, miss) any
+  word that is not a note word is a name — "dr small" is Dr Small. After a relation or a role ("son", "dtr", "HO",
+  "rabbi", "house staff") the first word must be in the census name lists; the following ones too;
+  plural cues ("sons", "drs") read a list ("sons smokey, morris and roger");
+- an initial and a listed surname ("E. WELSH", "q. lander") is a name when neither is an abbreviation or organism
+  ("E. coli" is not: COLI is no surname); a name before a credential in any case ("irene snell, rn");
+- a name found here is found again wherever the same word stands in the note, in any case, unless the word is
+  also an everyday word (SMALL, BILL: kept only where a cue said so).
+Not titles here: "ms" ("MS: pt spoke" is mental status) and "pa" — their capitalised uses are the token pass's.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from core.phi._lexicon import CREDENTIALS, NOT_NAMES, STATE_ABBRS, TITLES, names
+
+# Cue words by kind. title: anything name-shaped after it; relation/role: a listed name after it; the plural
+# forms read a list of names.
+_CUES = {
+    "title": "dr dr. doctor mrs mrs. mr mr. miss",
+    "titles": "drs drs. drs' doctors",
+    "relation": (
+        "daughter dtr dau son wife husband hus spouse sister sis brother bro mother mom father dad niece nephew aunt "
+        "uncle grandson granddaughter grandaughter gd cousin fiance fiancee partner friend neighbor neighbour "
+        "proxy hcp poa guardian sibling stepson stepdaughter"
+    ),
+    "role": "ho rabbi chaplain priest reverend rev resident intern fellow attending np rn nurse staff sw pcp md",
+    "plural": "sons daughters dtrs children kids brothers sisters grandchildren",
+}
+_KIND = {word: kind for kind, words in _CUES.items() for word in words.split()}
+_TITLE_KINDS = frozenset({"title", "titles"})  # any name-shaped word after them
+_LISTS = frozenset({"titles", "plural"})  # a list of names after them
+
+
+def _trie(words: list[str]) -> str:
+    # Longest first, so "drs." wins over "dr"; each escaped. A literal alternation is fast enough here: sre skips
+    # positions whose first character starts no cue.
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_CUE = re.compile(rf"(?<![a-z0-9'’])(?:{_trie(list(_KIND))})(?![a-z0-9])")
+# What may stand between a cue and the name: spaces, a colon, a dash, "is", "named", "was", a second title.
+_GAP = re.compile(r"(?:[ \t]*[:\-–][ \t]*|[ \t]+|\.(?=[a-z]))(?:(?:is|was|named)[ \t]+)?(?:(?:mrs|mr|ms|dr)\.?[ \t]+)?")
+_WORD = re.compile(r"[a-z][a-z'’]*(?:-[a-z]+)?")
+_NEXT_NAME_WORD = re.compile(r"[ \t]+(?:[a-z]\.?[ \t]+)?")
+_LIST_GAP = re.compile(r"[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?")
+_INITIAL_SURNAME = re.compile(r"(?<![a-z0-9.])([a-z])\.[ \t]?([a-z][a-z'’]+(?:-[a-z]+)?)(?![a-z0-9])")
+_BEFORE_CREDENTIAL = re.compile(
+    r"([a-z][a-z'’]+(?:-[a-z]+)?(?:[ \t]+[a-z]\.?)?(?:[ \t]+[a-z][a-z'’]+(?:-[a-z]+)?)?),?[ \t]+"
+    r"(rn|rrt|md|np|lpn|cna|msw|lcsw|crna|pa-c)(?![a-z])"
+)
+
+# Words that follow a cue in notes without being a name (verbs, pronouns, note words, body and clinical words).
+_NOT_AFTER_CUE = frozenset(
+    """
+    is was are were be been at in on by with and or the a an to from of for has had have will may can could would
+    should present bedside agrees agreed agree called calls visited visiting visits reports reported states
+    stated says said notes noted denies denied also who which that this these those his her him their them she he
+    they it its passed died deceased alive well healthy living lives lived live not no yes aware updated informed
+    notified requests requested wants wishes prefers helps helped drives drove brought brings stays stayed here
+    there declines declined consents consented unavailable available contact phone number email address in out
+    up down over home today tonight yesterday tomorrow now later still again very all both each other others
+    spoke speaks speak talked talk discussed discuss met meet given gave asked ask took take came come went go
+    left right came arrived leaving left feels felt seems seemed remains remained plans plan making made
+    orders order aware note notes re regarding about per please pt patient pts family fam members member team
+    on-call oncall covering following follow saw seen see sees looked looking present presently in-house
+    at bedside phone phoned paged page pager number cell
+    """.split()
+)
+# Lab and note abbreviations that are also surnames somewhere ("a. alt", "E. COLI" aside: COLI is none).
+_CLINICAL = frozenset(
+    "ALT AST BUN HCT INR PTT WBC RBC PLT ABG CVP MAP SAT SATS VENT PEEP ECHO CATH LINE PO IV IM SQ SC PR NG OG NPO PRN "
+    "BID TID QID QD QHS".split()
+)
+_VERB_ENDINGS = ("ing", "ly", "ed")
+
+
+@cache
+def _stop_keys() -> frozenset[str]:
+    cue_words = frozenset(_key(w.rstrip(".'")) for w in _KIND)
+    return (
+        frozenset(w.upper() for w in _NOT_AFTER_CUE)
+        | NOT_NAMES
+        | TITLES
+        | CREDENTIALS
+        | STATE_ABBRS
+        | _CLINICAL
+        | cue_words
+    )
+
+
+def scan(text: str, low: str, cands: list[tuple[float, int, int, str]]) -> None:
+    """Append the name candidates this pass finds (see the module docstring)."""
+    found: list[tuple[float, int, int]] = []
+    for m in _CUE.finditer(low):
+        _after_cue(low, m.end(), _KIND[m.group()], found)
+    for m in _INITIAL_SURNAME.finditer(low):
+        _initial_surname(low, m, found)
+    if any(c in low for c in (" rn", " rrt", " md", " np", " lpn", " cna", "msw", "lcsw", "crna", "pa-c")):
+        for m in _BEFORE_CREDENTIAL.finditer(low):
+            _before_credential(low, m, found)
+    _spread(low, found)
+    cands.extend((score, start, end, "name") for score, start, end in found)
+
+
+def _key(word: str) -> str:
+    return word.upper().replace("'", "").replace("’", "")
+
+
+def _listed(key: str) -> bool:
+    nl = names()
+    if key in nl.any:
+        return True
+    parts = key.split("-")
+    return len(parts) > 1 and all(part in nl.any for part in parts)
+
+
+def _after_cue(low: str, end: int, kind: str, found: list[tuple[float, int, int]]) -> None:
+    gap = _GAP.match(low, end)
+    if not gap or gap.end() == end:
+        return
+    pos = gap.end()
+    while True:
+        words = _name_words(low, pos, kind)
+        if words:
+            found.append((0.9 if kind in _TITLE_KINDS else 0.8, words[0][0], words[-1][1]))
+        if kind not in _LISTS or not words:
+            return
+        more = _LIST_GAP.match(low, words[-1][1])  # "sons smokey, morris and roger", "drs ballou and dutter"
+        if not more or more.end() == words[-1][1]:
+            return
+        pos = more.end()
+        if low.startswith(("dr ", "dr. "), pos):
+            pos = low.index(" ", pos) + 1
+
+
+def _name_words(low: str, pos: int, kind: str) -> list[tuple[int, int]]:
+    """The (start, end) of up to three name words from `pos` (initials between them skipped)."""
+    words: list[tuple[int, int]] = []
+    while len(words) < 3:
+        m = _WORD.match(low, pos)
+        if not m or not _name_word(low, m, kind, first=not words):
+            break
+        words.append((m.start(), m.end()))
+        nxt = _NEXT_NAME_WORD.match(low, m.end())
+        if not nxt or (kind in _LISTS and low[m.end() : m.end() + 1] in ",&"):
+            break
+        pos = nxt.end()
+    return words
+
+
+def _name_word(low: str, m: re.Match[str], kind: str, *, first: bool) -> bool:
+    word = m.group()
+    key = _key(word)
+    if key in _stop_keys() or len(key) < 2 or word in _NOT_AFTER_CUE:
+        return False
+    listed = _listed(key)
+    if not first:
+        return listed  # the second word must be a listed name ("dr small today": not TODAY)
+    if kind in _TITLE_KINDS:
+        return listed or len(key) >= 3  # after a title any word that is not a note word: "dr small", "dr wynn"
+    if not listed or word.endswith(_VERB_ENDINGS):
+        return False
+    nl = names()
+    # After a relation or role a common word is no name ("son VIA", "dtr DURING", "dtr WILL call"), unless it is a
+    # first name standing alone ("son bill, called").
+    return key not in nl.ambiguous or (key in nl.first and _then_stops(low, m.end()))
+
+
+def _then_stops(low: str, end: int) -> bool:
+    """Is the word at `end` followed by punctuation, the end, or a note word ("son bill, called", "son bill called")?
+    Then a first name that is also an everyday word stands alone as a name."""
+    rest = low[end : end + 24]
+    if not rest.strip() or rest.lstrip(" \t")[:1] in ",.;:)-\n":
+        return True
+    nxt = _WORD.match(rest.lstrip(" \t"))
+    return bool(nxt) and nxt.group() in _NOT_AFTER_CUE
+
+
+def _initial_surname(low: str, m: re.Match[str], found: list[tuple[float, int, int]]) -> None:
+    """'E. WELSH', 'q. lander': an initial and a surname from the list that is not also an English word."""
+    nl = names()
+    key = _key(m.group(2))
+    if key in nl.ambiguous or key in _stop_keys() or key not in nl.any or len(key) < 3:
+        return
+    if m.start() > 0 and low[m.start() - 1] not in " \t\n(-:;,":
+        return
+    found.append((0.8, m.start(1), m.end(2)))
+
+
+def _before_credential(low: str, m: re.Match[str], found: list[tuple[float, int, int]]) -> None:
+    """'irene snell, rn', 'DAN A. FORMAN-LYONS, RRT': listed names right before a credential."""
+    words = [w for w in re.split(r"[ \t]+", m.group(1)) if len(w.rstrip(".")) > 1]
+    keys = [_key(w) for w in words]
+    if not keys or any(k in _stop_keys() for k in keys) or not all(_listed(k) for k in keys):
+        return
+    nl = names()
+    if keys[0] in nl.ambiguous or (len(keys) == 1 and "," not in low[m.end(1) : m.start(2)]):
+        return  # "see md orders", "will keep np": the first word must be only a name; one word needs the comma
+    found.append((0.85, m.start(1), m.end(1)))
+
+
+def _spread(low: str, found: list[tuple[float, int, int]]) -> None:
+    """A name this pass found is found again wherever the same word stands, in any case — unless the word is also
+    an everyday word (then only where a cue said so)."""
+    nl = names()
+    keys = {
+        _key(w)
+        for score, start, end in found
+        if score >= 0.8
+        for w in re.split(r"[ \t]+", low[start:end])
+        if len(w) > 2
+    }
+    keys = {k for k in keys if k not in nl.ambiguous and k not in _stop_keys()}
+    if not keys:
+        return
+    pattern = re.compile(r"(?<![a-z0-9'’])(?:" + "|".join(re.escape(k.lower()) for k in keys) + r")(?![a-z0-9])")
+    for m in pattern.finditer(low):
+        found.append((0.75, m.start(), m.end()))

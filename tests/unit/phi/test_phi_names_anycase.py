@@ -1,0 +1,69 @@
+"""Names in notes as nurses write them (issue 12): any case, after titles, relations and roles, initials before
+surnames, names before credentials — and the note words around them that are no names. Every case is written by
+hand for this test; none is copied from a real note."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.phi import detect
+
+
+def _names(text: str) -> list[str]:
+    return [text[f.start : f.end] for f in detect(text) if f.type == "name"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pt followed at the clinic by dr okafor. arrived by ambulance", ["okafor"]),
+        ("md paged, dr small at bedside today", ["small"]),  # after a title a common word is a name
+        ("spoke w/dr zelinski, dr abernathy and dr moody about plan", ["zelinski", "abernathy", "moody"]),
+        ("dtr rosalind called for update", ["rosalind"]),
+        ("SOCIAL: DTR ROSEMARIE AND HER HUSBAND VISITED", ["ROSEMARIE"]),
+        ("son bill called twice", ["bill"]),  # an everyday first name standing alone after a relation
+        ("pronounced at 0400 by HO Ingeborg. family present", ["Ingeborg"]),
+        ("RABBI WEINGARTEN CAME TO SUPPORT FAMILY", ["WEINGARTEN"]),
+        ("K 3.1 REPLETED. T. HARTIGAN AWARE.", ["T. HARTIGAN"]),
+        ("all is well at this time.   imelda castellano, rn", ["imelda castellano"]),
+        ("Drs. Oyelaran and Whitcombe in to see pt", ["Oyelaran", "Whitcombe"]),
+    ],
+)
+def test_names_whatever_their_case(text: str, expected: list[str]) -> None:
+    found = _names(text)
+    for name in expected:
+        assert any(name in f or f in name for f in found), (text, found)
+
+
+def test_a_name_found_once_is_found_again_in_any_case() -> None:
+    text = "dtr rosalind in to visit. Later ROSALIND asked about discharge; rosalind's number on file."
+    assert len(_names(text)) >= 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dtr will call tonight for update",  # WILL is a verb here
+        "spoke to pt's son via the phone today",
+        "daughter during this difficult time",
+        "SON SEEMS UNABLE TO AGREE TO PLAN",
+        "SON AND DAUGHTER VERY SUPPORTIVE",
+        "ett secured at the 24 cm mark at the lip",
+        "PLEASE SEE MD ORDERS.",
+        "WILL KEEP NP ON FOR NOW",
+        "ABD US WITH FLUID IN DOUGLAS POUCH, GYN CONSULT",
+        "CO BY FICK 6.3 W/SVR 813",
+        "PT IS RUSSIAN SPEAKING ONLY, INTERPRETER CALLED",
+        "NEURO: ALTERED MS TODAY, CT DONE",
+        "STERNAL INCISION OK. MS INCISION WITH DSD",
+        "EPI WIRES DC'D BY MD PO LOPRESSOR STARTED",
+        "lines: a. alt 40, ast 33",
+    ],
+)
+def test_note_words_around_cues_are_no_names(text: str) -> None:
+    assert _names(text) == [], (text, _names(text))
+
+
+def test_titles_written_as_titles_still_take_common_names() -> None:
+    assert _names("Ms. May Brown called") == ["May Brown"]
+    assert _names("MS. JONES CALLED") == ["JONES"]
