@@ -29,6 +29,7 @@ class NameLists:
 @dataclass(frozen=True)
 class Places:
     cities: frozenset[str]  # upper case, any state
+    plain: frozenset[str]  # cities whose name is not also a common English word: a place after "in" or "from"
     big: frozenset[str]  # population >= 100,000 and not an English word: enough with a weaker cue ("from X")
     pool: tuple[str, ...]  # title case, for surrogates
 
@@ -67,17 +68,20 @@ def names() -> NameLists:
 def places() -> Places:
     cities: set[str] = set()
     big: set[str] = set()
+    plain: set[str] = set()
     pool: list[str] = []
     with gzip.open(_DATA / "us_places.tsv.gz", "rt", encoding="ascii") as lines:
         for line in lines:
             name, state, population, flags = line.rstrip("\n").split("\t")
             key = name.upper()
             cities.add(key)
+            if "A" not in flags:
+                plain.add(key)
             if int(population) >= 100_000 and "A" not in flags:
                 big.add(key)
             if int(population) >= 50_000 and "A" not in flags and " " not in name:
                 pool.append(name)
-    return Places(cities=frozenset(cities), big=frozenset(big), pool=tuple(sorted(set(pool))))
+    return Places(cities=frozenset(cities), plain=frozenset(plain), big=frozenset(big), pool=tuple(sorted(set(pool))))
 
 
 # Everyday words that are also popular names; the build flags rarer ones (PATIENT, STABLE) from SCOWL.
@@ -170,4 +174,107 @@ STATE_NAMES = frozenset(
         "west virginia",
         "puerto rico",
     }
+)
+
+# ------------------------------------------------------------------ places without an address (core.phi._places)
+
+# Words that name a facility after its name ("Holy Cross Hospital", "Baltimore Rehab", "Greater Baltimore Med Ctr").
+FACILITY_WORDS = frozenset(
+    (
+        "hospital|hospitals|hosp|hosp.|medical center|medical ctr|med ctr|med center|med. ctr.|med. center|memorial"
+        "|infirmary|clinic|clinics|rehab|rehabilitation|nursing home|hospice|va|vamc|va hospital|health center"
+        "|health system|healthcare|sanitarium|sanatorium|campus|manor|nursing center|care center"
+        "|convalescent center|surgery center|cancer center"
+    ).split("|")
+)
+# Words that can only mean a facility: a lower-case name before them is still a name ("sacred heart hospital").
+STRONG_FACILITY_WORDS = frozenset(
+    {
+        "hospital",
+        "hosp",
+        "hosp.",
+        "medical center",
+        "medical ctr",
+        "med ctr",
+        "memorial",
+        "infirmary",
+        "va hospital",
+        "med center",
+        "med. ctr.",
+        "med. center",
+        "sanitarium",
+        "sanatorium",
+    }
+)
+# Ward and unit words after a name: "VAMC ICU", "Warren Grant EW" (alone, "ICU" is not a place of the person).
+UNIT_WORDS = frozenset("icu micu sicu ccu nicu picu ew er ed ward wing pavilion tower".split())
+# Verbs after which "to X" / "from X" / "at X" names where the patient went.
+MOVE_VERBS = frozenset(
+    """
+    transferred transfered tranfered transfred transferring transfer trans xfer xferred xfered tx txd txed
+    admitted admit adm readmitted sent taken went arrived flighted medflighted medflight med-flighted enroute
+    en-route brought returned presented seen followed transported referred discharged go
+    """.split()
+)
+# Employer cues: the capitalised words after them are an organization.
+ORG_CUES = frozenset(
+    (
+        "works at|works for|working at|working for|worked at|worked for|employed at|employed by|employer"
+        "|employed with|retired from|ceo of|president of|owner of|insurer|insurance carrier"
+    ).split("|")
+)
+# Words before "in"/"of" that make a person-name-like city a residence ("lives in Warren", "son of Hampton").
+RESIDENCE_CUES = frozenset(
+    """
+    lives live living lived resides reside residing resident moved relocated home born raised grew up vacationing
+    visiting staying stays based located son daughter sister brother wife husband mother father family relatives
+    dtr dau niece nephew aunt uncle grandson granddaughter friend fly flying flew flown arrive arriving arrived
+    drive driving drove travel traveling travelling traveled returned returning back visit here
+    """.split()
+)
+# Hospital-shaped acronyms that are clinical words instead ("at NH" is a nursing home, "of OH" a hydroxyl).
+HOSPITAL_ACRONYM_STOP = frozenset(
+    """
+    nh oh ph ch sh th rh mh bh dh eh ah uh wh hh ich sah sdh edh ugh bph lvh rvh cah hh tah dvh pph mph gh.
+    bh. ah. oh. vh ivh lh fsh hgh crh ach ach. yeah each much such ugh rush push both with high sigh dh. ah
+    bmc imc cmc nmc pmc dmc amc
+    """.split()
+)
+# Words that end a place name or cannot start one: function words, generic and clinical destinations, specialties,
+# therapies and settings ("transferred to CCU", "outside hospital", "cardiac rehab", "pain clinic").
+PLACE_STOP = frozenset(
+    """
+    the a an to for in on at with and or of from by via per this that these those his her their our your my its
+    same other another outside osh local area nearby nearest previous prior referring different new old private
+    community state county city general university teaching regional public
+    home house floor floors ward wards unit units bed beds room rooms chair commode bathroom bedside hallway hall
+    icu micu sicu ccu cicu csru cvicu ticu nicu picu tsicu neuro neuroicu pcu stepdown step-down tele telemetry
+    imcu sdu ed er ew or o.r. pacu ir cath cathlab lab labs ct mri us xray x-ray cxr echo ekg ecg eeg emg
+    dialysis hd cvvh cvvhd rehab snf nh ltac ltach ltc ecf alf hospice osh hospital hosp clinic clinics nursing
+    surgery radiology endoscopy gi pharmacy morgue bb blood vent ventilator normal baseline nsr sinus afib a-fib
+    simv cpap bipap ac ps prvc ra nc mask trach peg ngt ogt foley line lines aline a-line swan
+    cardiac cardio cardiology heart pulmonary pulm lung chest renal kidney liver hepatic gi eye eyes ent derm
+    pain diabetes diabetic coumadin anticoagulation anticoag lipid wound ortho orthopedic orthopedics neurology
+    neurosurgery oncology onc cancer breast infusion hiv id urology uro allergy sleep memory walk-in urgent
+    primary care family women's womens children's childrens pediatric pediatrics peds prenatal ob obgyn gyn
+    fertility transplant vascular vein surgical medical medicine internal mental behavioral psych psychiatric
+    psychiatry methadone addiction detox drug alcohol substance inpatient outpatient inpt outpt acute subacute
+    sub-acute physical occupational speech respiratory resp vestibular stroke short-term long-term term
+    skilled assisted day geriatric adult senior veterans veteran nursing emergency trauma burn intensive
+    critical coronary step observation holding recovery preop pre-op postop post-op procedure procedures
+    special specialty main central north south east west upper lower
+    work school church store office job bed. sleep rest baseline. normal. shower chair. toilet car plane
+    him her them me us it he she they we one two three four five six seven eight nine ten
+    am pm today tonight tomorrow yesterday now later soon then when after before during until while since
+    s/p w/ w/o p/w c/o pt pt's patient family md mds rn rns dr doctor doctors nurse nurses team staff service
+    services
+    see see. following follow eval evaluation further continued cont monitoring monitor management care
+    be is was are were been has had have do does did not no yes all any some each every more less most
+    sitter transport ambulance amb ems medflight helicopter
+    leave leaving start starting begin beginning await awaiting prolonged stay return speak talk wash clean
+    av sr paced pacing sinus aflutter svt vt vf pea rhythm rate rapid usoh rle lle rue lue tlc picc cvl
+    bile duct site wound stool urine sputum tech foley nitro
+    english spanish russian italian french german polish chinese mandarin cantonese korean vietnamese arabic
+    hindi greek portuguese creole haitian japanese hebrew yiddish farsi persian tagalog somali amharic
+    """.split()
 )

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 
 from core.checksums import luhn_valid
 from core.phi import _validate as v
-from core.phi._lexicon import TITLES, names, places
+from core.phi._lexicon import FACILITY_WORDS, TITLES, UNIT_WORDS, names, places
 from core.phi._types import Finding
 
 _PROCESS_KEY = secrets.token_bytes(32)
@@ -108,6 +108,20 @@ class _Surrogates:
     def _city(self, value: str, text: str, start: int) -> str:
         pool = places().pool
         return _same_case(pool[self._int("city", value.upper()) % len(pool)], value)
+
+    def _facility(self, value: str, text: str, start: int) -> str:
+        pool = places().pool
+        words = value.split()
+        fake = _same_case(pool[self._int("facility", value.upper()) % len(pool)], words[0])
+        last = words[-1].lower()
+        if len(words) > 1 and (last.rstrip(".") in FACILITY_WORDS or last in UNIT_WORDS or last.isdigit()):
+            return f"{fake} {words[-1]}"
+        return fake
+
+    def _organization(self, value: str, text: str, start: int) -> str:
+        pool = places().pool
+        fake = f"{pool[self._int('organization', value.upper()) % len(pool)]} Company"
+        return fake.upper() if value.isupper() else fake
 
     def _street_address(self, value: str, text: str, start: int) -> str:
         h = self._int("street", value.upper())

@@ -6,7 +6,8 @@ Severity is for ranking compliance findings, not for deciding what to redact (ev
   date of birth, license (incl. DEA) numbers.
 - medium: identifying in combination or through a registry lookup: dates, ages over 89, ZIP codes, vehicle and
   device identifiers, IP addresses, URLs, other ids.
-- low: city (Safe Harbor lists it, but a city alone covers thousands of people).
+- low: city, facility and organization (Safe Harbor lists geographic subdivisions smaller than a state; a city, a
+  hospital or an employer alone covers thousands of people, but they narrow down who a note is about).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ PHI_TYPES: tuple[tuple[str, str], ...] = (
     ("name", "a person's name: patient, relative, clinician (titles and credentials are left out of the span)"),
     ("street_address", "house number and street with its suffix (and unit), or a PO box"),
     ("city", "a city, town or county name given as a place (before a state, after 'lives in')"),
+    ("facility", "a hospital, clinic, rehab or nursing home, or a named ward or unit, by name ('Holy Cross Hospital')"),
+    ("organization", "an employer or insurer named after a cue ('works at', 'employed by', 'employer:')"),
     ("zip_code", "a 5- or 9-digit ZIP code after a state or a 'zip' cue"),
     ("date", "a calendar date with a day or a month (never a bare year)"),
     ("date_of_birth", "a date with a birth cue (DOB, born, birth date)"),
@@ -67,7 +70,7 @@ _HIGH = frozenset(
         "license_number",
     }
 )
-_LOW = frozenset({"city"})
+_LOW = frozenset({"city", "facility", "organization"})
 
 
 def severity(phi_type: str) -> Severity:

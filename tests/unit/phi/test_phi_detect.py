@@ -278,6 +278,8 @@ def test_phi_types_cover_the_contract() -> None:
         "name",
         "street_address",
         "city",
+        "facility",
+        "organization",
         "zip_code",
         "date",
         "date_of_birth",

@@ -1,0 +1,120 @@
+"""Places without an address (core/phi/_places.py): facilities, named wards and units, employers, cities.
+
+Every text here is made up. Each case sets a place next to clinical look-alikes that must stay, so each test fails
+both when the place pass finds nothing and when it finds too much.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core.phi import detect, redact, severity
+
+PLACE_TYPES = {"facility", "organization", "city"}
+
+
+def places_in(text: str) -> list[tuple[str, str]]:
+    return [(f.type, text[f.start : f.end]) for f in detect(text) if f.type in PLACE_TYPES]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a type word after the name, in Title case, capitals and lower case
+        ("Seen at Rockford Hospital in May for a fall.", [("facility", "Rockford Hospital")]),
+        ("Discharge planning: a bed at the Baptist Clinic.", [("facility", "Baptist Clinic")]),
+        ("PT WAS ADMITTED TO ELMWOOD HOSP FOR CHEST PAIN", [("facility", "ELMWOOD HOSP")]),
+        ("plan is to go to sacred grove hospital tomorrow", [("facility", "sacred grove hospital")]),
+        ("Came from Greater Fairview Med Ctr by helicopter.", [("facility", "Greater Fairview Med Ctr")]),
+        # Saint + a first name
+        ("Will return to St. Agnes after weaning.", [("facility", "St. Agnes")]),
+    ],
+)
+def test_facility_with_a_type_word(text: str, expected: list[tuple[str, str]]) -> None:
+    assert places_in(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Transferred to Methodist for cath.", [("facility", "Methodist")]),
+        ("83 yo transferred from Hollister 3 this evening", [("facility", "Hollister 3")]),
+        ("plan: transfer to hollister 3 in am", [("facility", "hollister 3")]),
+        ("Taken to Harwick ER by ambulance.", [("facility", "Harwick ER")]),
+        ("ARRIVED FROM RMH INTUBATED", [("facility", "RMH")]),
+    ],
+)
+def test_facility_after_a_movement_verb(text: str, expected: list[tuple[str, str]]) -> None:
+    assert places_in(text) == expected
+
+
+def test_a_facility_found_once_is_found_again() -> None:
+    text = "Transferred to Kestrel 2 overnight. Labs drawn on Kestrel were normal."
+    assert places_in(text) == [("facility", "Kestrel 2"), ("facility", "Kestrel")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("He works at Dalton Mills as a foreman.", [("organization", "Dalton Mills")]),
+        ("EMPLOYER: Ridgeway Foods", [("organization", "Ridgeway Foods")]),
+        ("Retired from Consolidated Edison in 2010.", [("organization", "Consolidated Edison")]),
+        ("she works at Brookline Memorial as an aide", [("facility", "Brookline Memorial")]),
+    ],
+)
+def test_employer_after_a_cue(text: str, expected: list[tuple[str, str]]) -> None:
+    assert places_in(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Social: has a bakery in Tuscaloosa.", [("city", "Tuscaloosa")]),
+        ("daughter from Kalamazoo called for an update", [("city", "Kalamazoo")]),
+        ("Wife returned to San Antonio today.", [("city", "San Antonio")]),
+        ("social: lives alone in schenectady, son nearby", [("city", "schenectady")]),
+        ("SON IN ALBUQUERQUE AWARE OF PLAN", [("city", "ALBUQUERQUE")]),
+    ],
+)
+def test_city_without_a_state(text: str, expected: list[tuple[str, str]]) -> None:
+    assert places_in(text) == expected
+
+
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "DOUGLAS POUCH with fluid.",
+        "Blake drain to bulb suction.",
+        "closed with #0 Vicryl.",
+        "RUSSIAN SPEAKING, daughter translates.",
+        "Pelvic floor exercises taught.",
+        "Given 10 units of insulin.",
+        "Transferred to CCU from the floor.",
+        "Went to cath lab, returned to the unit.",
+        "Plan to go to rehab; cardiac rehab referral.",
+        "Records from outside hospital reviewed.",
+        "Follows in pain clinic.",
+        "Clots in foley, irrigated.",
+        "Can converse in English.",
+        "went into rapid afib",
+        "He is going to die, he says.",
+        "TRANSFER TO MICU FOR CLOSER MONITORING",
+    ],
+)
+def test_clinical_look_alikes_are_not_places(look_alike: str) -> None:
+    text = f"Transferred to Methodist for cath. {look_alike}"
+    assert places_in(text) == [("facility", "Methodist")]
+
+
+def test_places_are_redacted_with_their_type_and_a_surrogate_keeps_the_type_word() -> None:
+    text = "Seen at Rockford Hospital; works at Dalton Mills; son in Tuscaloosa."
+    assert redact(text) == "Seen at [FACILITY]; works at [ORGANIZATION]; son in [CITY]."
+    fake = redact(text, surrogate=True, key=b"k")
+    assert "Rockford" not in fake and "Dalton" not in fake and "Tuscaloosa" not in fake
+    assert " Hospital;" in fake and " Company;" in fake
+    assert fake == redact(text, surrogate=True, key=b"k")
+
+
+def test_place_severities() -> None:
+    assert severity("facility") == "low"
+    assert severity("organization") == "low"
