@@ -20,7 +20,10 @@ _STREET_SUFFIX = (
 )
 # Stage 1: where a number token starts (a char class, so sre skips fast), leaving out short numbers that end
 # right there ("92,", "4.5%", "18." "10:") - nothing in stage 2 can match them.
-_NUM_START = re.compile(r"[0-9(+](?<![\w./-].)(?!(?<=\d)\d{0,2}(?:\.\d+)?(?:[,;%)\]:\n]|\.(?!\d)|$))")
+_NUM_START = re.compile(
+    r"[0-9(+](?:(?<![\w./-].)|(?<=[A-Za-z-]-.)|(?<=[A-Za-z]\..))(?!(?<=\d)\d{0,2}(?:\.\d+)?(?:[,;%)\]:\n]|\.(?!\d)|$))"
+    r"|'(?<![\w'\"].)(?=\d\d(?![\w'\"]))"
+)
 _NUMBERS = re.compile(
     rf"(?P<dmdate>(?P<dday>\d{{1,2}})(?:st|nd|rd|th)?(?:[ \t]+of)?[ \t-]*(?P<dmon>(?i:{_dates.MONTH}))(?![A-Za-z])\.?"
     r"(?:,?[ \t-]*(?P<dyear>\d{4}|\d{2})(?!\d))?)"
@@ -31,7 +34,9 @@ _NUMBERS = re.compile(
     r"|(?P<ip4>\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d))"
     r"|(?P<dnum>(?P<d1>\d{1,4})(?P<dsep>[/.-])(?P<d2>\d{1,2})(?P=dsep)(?P<d3>\d{4}|\d{2})"
     r"(?![\d/]|[A-SU-Za-z]|[.-]\d))"
-    r"|(?P<md>(?P<m1>\d{1,2})/(?P<m2>\d{1,2})(?![\w/]|[.-]\d))"
+    r"|(?P<md>(?P<m1>\d{1,2})/(?P<m2>\d{4}|\d{1,2})(?:-(?P<m3>\d{1,2})/(?P<m4>\d{1,2}))?(?![\w/]|[.-]\d))"
+    r"|(?P<mdd>(?P<e1>\d{1,2})-(?P<e2>\d{1,2})(?![\w/-]|\.\d))"
+    r"|(?P<ayear>'\d\d)"
     r"|(?P<street>\d{1,6}[A-Za-z]?(?:[ ](?:[NSEW]\.?|North|South|East|West|NORTH|SOUTH|EAST|WEST))?"
     r"(?:[ ](?:[A-Z][A-Za-z'.-]*|\d{1,3}(?:st|nd|rd|th|ST|ND|RD|TH))){1,3}[ ]"
     + _STREET_SUFFIX
@@ -163,6 +168,8 @@ _HANDLERS: dict[str, Callable[[str, str, re.Match[str], Cands], None]] = {
     "ip4": _checked("ip_address", 0.85, v.ipv4_ok),
     "dnum": _dates.numeric,
     "md": _dates.month_day,
+    "mdd": _dates.month_day_dash,
+    "ayear": _dates.year_mark,
     "street": _street,
     "age": _always("age_over_89", 0.9),
     "udi": _always("device_id", 0.9),
