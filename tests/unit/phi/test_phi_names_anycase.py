@@ -27,6 +27,11 @@ def _names(text: str) -> list[str]:
         ("K 3.1 REPLETED. T. HARTIGAN AWARE.", ["T. HARTIGAN"]),
         ("all is well at this time.   imelda castellano, rn", ["imelda castellano"]),
         ("Drs. Oyelaran and Whitcombe in to see pt", ["Oyelaran", "Whitcombe"]),
+        ("contacts: 1) son: Radomir Kwiatek - phone on file", ["Radomir Kwiatek"]),  # no census list holds them
+        ("OK TO USE LINE PER DOUGLAS OKONKWO NP", ["DOUGLAS OKONKWO"]),
+        ("will consult with patty hoeflin re skin care", ["patty hoeflin"]),
+        ("L PUPIL LARGER (B. KARGANIS PA AWARE)", ["B. KARGANIS"]),
+        ("shift uneventful.   barbara j. pellicano bsn/rn", ["barbara j. pellicano"]),
     ],
 )
 def test_names_whatever_their_case(text: str, expected: list[str]) -> None:
@@ -58,6 +63,17 @@ def test_a_name_found_once_is_found_again_in_any_case() -> None:
         "STERNAL INCISION OK. MS INCISION WITH DSD",
         "EPI WIRES DC'D BY MD PO LOPRESSOR STARTED",
         "lines: a. alt 40, ast 33",
+        "ambulated with walker around unit",
+        "plans to retire to florida in winter",
+        "PROB: SEVERE MR, CAD",
+        "Swan in Lsc. good wave PA pressures high",
+        "SOCIAL=DAUGHTER-CALLED-UPDATE GIVEN",
+        "SOCIAL=SON PRESNT TILL 2100",
+        "reported to HO- dobutamine gtt increased",
+        "his son and sister-in-law at bedside",
+        "oob to chair per c. rehab",
+        "IS ABLE TO MAE AND OPEN EYES",
+        "tol tf well with min residuals",
     ],
 )
 def test_note_words_around_cues_are_no_names(text: str) -> None:
