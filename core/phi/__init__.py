@@ -21,7 +21,7 @@ from core.phi._detect import detect
 from core.phi._redact import redact_text
 from core.phi._types import PHI_TYPES, Finding, Severity, severity
 
-__all__ = ["PHI_TYPES", "Finding", "Severity", "detect", "redact", "severity"]
+__all__ = ["PHI_TYPES", "Finding", "Severity", "detect", "redact", "redact_findings", "severity"]
 
 
 def redact(text: str, *, surrogate: bool = False, key: bytes | None = None) -> str:
@@ -31,3 +31,9 @@ def redact(text: str, *, surrogate: bool = False, key: bytes | None = None) -> s
     per-process key is used, so pass one to link redactions made in different runs.
     """
     return redact_text(text, detect(text), surrogate=surrogate, key=key)
+
+
+def redact_findings(text: str, findings: list[Finding], *, surrogate: bool = False, key: bytes | None = None) -> str:
+    """`text` with the given findings replaced (a caller that chose among `detect`'s findings, e.g. keeping the place
+    types its clinic keeps); otherwise as `redact`."""
+    return redact_text(text, findings, surrogate=surrogate, key=key)

@@ -216,3 +216,37 @@ def test_roles_on_every_endpoint(compliance, as_role, method, path, allowed) -> 
             assert status not in (401, 403), (role, path)
         else:
             assert status == 403, (role, path)
+
+
+def test_a_clinic_may_keep_place_names_in_scanned_text(service_url, build_app, as_role, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Facilities, organizations and cities are found and redacted by default; `phi_keep` in compliance.yml leaves
+    the ones a clinic lists in the text — and no other kind of identifier can be listed."""
+    from pathlib import Path
+
+    text = "Transferred from Holy Cross Hospital. Wife, Rosalind, lives in Scranton. Works at Ridgeway Foods."
+    default = build_app(create_app, ComplianceSettings.from_env({**os.environ, "POSTGRES_URL": service_url}))
+    body = (
+        default.test_client()
+        .post("/scan_pii", json={"content": text, "redact": True}, headers=as_role(Role.CLINICIAN))
+        .get_json()
+    )
+    assert {"facility", "city", "name"} <= {f["type"] for f in body["findings"]}
+    assert "Holy Cross" not in body["redacted_content"] and "Scranton" not in body["redacted_content"]
+
+    rules = Path("config/compliance.yml").read_text().replace("phi_keep: []", "phi_keep: [facility, city]")
+    kept_file = tmp_path / "compliance.yml"
+    kept_file.write_text(rules)
+    env = {**os.environ, "POSTGRES_URL": service_url, "INTELLUXE_COMPLIANCE_FILE": str(kept_file)}
+    kept = build_app(create_app, ComplianceSettings.from_env(env))
+    body = (
+        kept.test_client()
+        .post("/scan_pii", json={"content": text, "redact": True}, headers=as_role(Role.CLINICIAN))
+        .get_json()
+    )
+    assert {f["type"] for f in body["findings"]} & {"facility", "city"} == set()
+    assert "Holy Cross Hospital" in body["redacted_content"] and "Scranton" in body["redacted_content"]
+    assert "Rosalind" not in body["redacted_content"]  # names are never kept
+
+    kept_file.write_text(rules.replace("phi_keep: [facility, city]", "phi_keep: [name]"))
+    with pytest.raises(Exception, match="only place names can"):
+        build_app(create_app, ComplianceSettings.from_env(env))

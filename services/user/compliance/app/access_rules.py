@@ -37,6 +37,11 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Severity = Literal["low", "medium", "high", "critical"]
 
 
+# What a clinic may choose to leave in scanned text: the names of places, which identify a patient only with other
+# facts. Every other identifier is always reported and redacted.
+KEEPABLE_PHI_TYPES = frozenset({"facility", "organization", "city"})
+
+
 class ComplianceConfigError(ConfigFileError):
     """config/compliance.yml is wrong; the message names the field."""
 
@@ -95,6 +100,16 @@ class ComplianceConfig(BaseModel):
     escalate_every: int = Field(default=10, gt=0)
     export_actions: list[str] = Field(default_factory=lambda: ["export", "download"])
     bulk_actions: list[str] = Field(default_factory=lambda: ["bulk_access"])
+    # Place types /scan_pii leaves in the text (not reported, not redacted); the default redacts them all.
+    phi_keep: frozenset[str] = frozenset()
+
+    @field_validator("phi_keep")
+    @classmethod
+    def _keep(cls, value: frozenset[str]) -> frozenset[str]:
+        bad = sorted(value - KEEPABLE_PHI_TYPES)
+        if bad:
+            raise ValueError(f"{bad} cannot be kept; only place names can: {sorted(KEEPABLE_PHI_TYPES)}")
+        return value
 
     @field_validator("timezone")
     @classmethod

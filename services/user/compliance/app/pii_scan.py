@@ -14,8 +14,10 @@ from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from core.auth import Role
-from core.phi import detect, redact, severity
+from core.phi import detect, redact_findings, severity
 from core.web import audit_resource, documented, parse_body, phi_access, requires
+
+from .access_rules import current_rules
 
 MAX_CHARACTERS = 1_000_000
 
@@ -55,8 +57,9 @@ class ScanResponse(BaseModel):
     redacted_content: str | None = None
 
 
-def scan(body: ScanRequest) -> dict[str, Any]:
-    findings = detect(body.content)
+def scan(body: ScanRequest, keep: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The findings of `body.content`, less the place types the clinic keeps (compliance.yml `phi_keep`)."""
+    findings = [f for f in detect(body.content) if f.type not in keep]
     counts = Counter(f.type for f in findings)
     # A name next to a birth date identifies a person outright, whatever the name alone would rate.
     identified = "name" in counts and "date_of_birth" in counts
@@ -71,7 +74,7 @@ def scan(body: ScanRequest) -> dict[str, Any]:
         "findings": [{"type": f.type, "start": f.start, "end": f.end, "score": f.score} for f in findings],
     }
     if body.redact:
-        result["redacted_content"] = redact(body.content, surrogate=body.surrogate)
+        result["redacted_content"] = redact_findings(body.content, findings, surrogate=body.surrogate)
     return result
 
 
@@ -85,6 +88,6 @@ bp = Blueprint("pii_scan", __name__)
 def scan_pii() -> Response:
     """Find identifiers (with spans) in `content`; with `redact: true` also return it redacted. Nothing is stored."""
     body = parse_body(ScanRequest)
-    result = scan(body)
+    result = scan(body, current_rules().phi_keep)
     audit_resource(None, characters=len(body.content), findings=len(result["findings"]))
     return jsonify(result)
