@@ -278,7 +278,15 @@ def _plain_id(value: str, cue: str, family: str) -> float | None:
     return 0.75 if family == "c_other" else 0.9
 
 
+def _account_value(value: str, cue: str, family: str) -> float | None:
+    """After 'A/C' (also assist-control ventilation: 'A/C 600x12') only a plain run of six digits or more."""
+    if cue == "a/c" and not (value.replace("-", "").isdigit() and _digit_count(value) >= 6):
+        return None
+    return _plain_id(value, cue, family)
+
+
 _VALUE_RULES: dict[str, Callable[[str, str, str], float | None]] = {
+    "c_acct": _account_value,
     "c_ssn": _ssn_value,
     "c_dea": _dea_value,
     "c_vin": _vin_value,

@@ -24,13 +24,15 @@ _NUM_START = re.compile(
     r"[0-9(+](?:(?<![\w./-].)|(?<=[A-Za-z-]-.)|(?<=[A-Za-z]\..))(?!(?<=\d)\d{0,2}(?:\.\d+)?(?:[,;%)\]:\n]|\.(?!\d)|$))"
     r"|'(?<![\w'\"].)(?=\d\d(?![\w'\"]))"
 )
+_PHONE_SEP = r"(?:[ \t]*[-./][ \t]*|[ \t]+)"  # '410 202-6694', '212- 476- 8356', '201/324/1423'
 _NUMBERS = re.compile(
     rf"(?P<dmdate>(?P<dday>\d{{1,2}})(?:st|nd|rd|th)?(?:[ \t]+of)?[ \t-]*(?P<dmon>(?i:{_dates.MONTH}))(?![A-Za-z])\.?"
     r"(?:,?[ \t-]*(?P<dyear>\d{4}|\d{2})(?!\d))?)"
     r"|(?P<ssn>\d{3}(?P<sd>[- ])\d{2}(?P=sd)\d{4}(?![\w-]))"
-    r"|(?P<phone>(?:\+?1[ .-]?)?(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}"
+    rf"|(?P<phone>(?:\+?1[ .-]?)?(?:\(\d{{3}}\)[ ]?|\d{{3}}{_PHONE_SEP})\d{{3}}{_PHONE_SEP}\d{{4}}"
     r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?!\d))"
     r"|(?P<intl>\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}(?![\d\w]))"
+    r"|(?P<local>\d{3}[ \t]+\d{7}(?!\d)|\d{3}-\d{4}(?![\w-]|\.\d))"
     r"|(?P<ip4>\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d))"
     r"|(?P<dnum>(?P<d1>\d{1,4})(?P<dsep>[/.-])(?P<d2>\d{1,2})(?P=dsep)(?P<d3>\d{4}|\d{2})"
     r"(?![\d/]|[A-SU-Za-z]|[.-]\d))"
@@ -54,6 +56,7 @@ _ZIP_CUE = re.compile(r"\b(?:zip|zip ?code|postal(?: code)?)\b")
 _STATE_BEFORE = re.compile(r"(?:^|[\s,])([A-Z]{2}|[A-Za-z]+(?: [A-Za-z]+)?)[ \t]*,?[ \t]+$")
 _SSN_CUE = re.compile(r"\b(?:ssn|ss#|social|itin|tin)\b")
 _TITLE_LIKE_NEXT = re.compile(r"\.?[ \t]+[A-Z][a-z]")
+_CLINICAL_SUFFIXES = frozenset({"CT", "SQ", "PL", "LN", "DR", "ST", "TER", "CIR", "LOOP", "WAY", "SQUARE", "PLACE"})
 _STREET_NOT_WORDS = frozenset(
     """
     DAYS DAY WEEKS WEEK MONTHS MONTH YEARS YEAR HOURS HOUR HRS MINUTES MIN TIMES TIME TABS TAB TABLETS TABLET
@@ -106,9 +109,13 @@ def _street(text: str, low: str, m: re.Match[str], cands: Cands) -> None:
     start, end = m.span()
     words = m.group().split()
     name_words = [w.upper().strip(".,") for w in words[1:-1]]
-    if any(w in _STREET_NOT_WORDS for w in name_words):
-        return
+    if any(w in _STREET_NOT_WORDS for w in name_words) or any(len(w) > 4 and w[-1] == "." for w in words[1:-1]):
+        return  # a count ('3 DAYS'), or a sentence that ended before the 'suffix' ('4 EXTREMITIES. HEAD CT')
     suffix = words[-1].rstrip(".").upper()
+    # In capitals CT, SQ, PL, LN... are as often clinical (CT scan, subcutaneous, pleural, lymph node) as streets:
+    # there the house number must look like one ('2 MEDIASTINAL CT' and '4U REG SQ' are a tube and a dose).
+    if suffix in _CLINICAL_SUFFIXES and words[-1].isupper() and (len(words[0]) < 2 or not words[0].isdigit()):
+        return
     if suffix in ("DR", "ST") and len(words) >= 3 and words[-2].upper().strip(".") in _STREET_NOT_WORDS:
         return
     # "Dr Patel" / "St Mary" after a number is a title or a saint, unless a unit or a comma follows the suffix.
@@ -124,6 +131,8 @@ def _bare_digits(text: str, low: str, m: re.Match[str], cands: Cands) -> None:
     value = m.group()
     plain = value.replace("-", "")
     n = len(plain)
+    if n <= 6 and _phones.pager(low, start, end, cands):
+        return
     if (n == 5 or (n == 9 and "-" in value)) and plain[:5] != "00000" and _zip_context(text, low, start):
         cands.append((0.85, start, end, "zip_code"))
         return
@@ -165,6 +174,7 @@ _HANDLERS: dict[str, Callable[[str, str, re.Match[str], Cands], None]] = {
     "ssn": _ssn,
     "phone": _phones.shaped,
     "intl": _phones.shaped,
+    "local": _phones.local,
     "ip4": _checked("ip_address", 0.85, v.ipv4_ok),
     "dnum": _dates.numeric,
     "md": _dates.month_day,

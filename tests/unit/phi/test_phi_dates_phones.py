@@ -80,3 +80,42 @@ def test_clinical_ratios_are_not_dates(text: str) -> None:
     # Each note line starts with a bare date: it is found, the look-alike after it is not.
     line = f"9/14: {text}"
     assert [(f.type, line[f.start : f.end]) for f in detect(line)] == [("date", "9/14")]
+
+
+PHONES = [
+    # pagers: a 5-digit number right after a pager word
+    ("Pager #54321 for questions", "54321"),
+    ("can be paged at beeper number 61234", "61234"),
+    ("PT/OT: PG 23456", "23456"),
+    # split, odd and local formats
+    ("son: CELLULAR-443 219-7780", "443 219-7780"),
+    ("dtr Ann Cole- 718- 392- 6640", "718- 392- 6640"),
+    ("wife (917/448/2031) aware of plan", "917/448/2031"),
+    ("HOME-384-2210 and WORK-443 219-7780", "384-2210"),
+    ("can be reached at 617 4429310", "617 4429310"),
+    # an area code not in service is still a phone in a phone context
+    ("tel 376-392-0123", "376-392-0123"),
+    ("call 376 392 0123 today", "376 392 0123"),
+]
+
+
+@pytest.mark.parametrize(("text", "value"), PHONES)
+def test_phones_by_shape_and_context(text: str, value: str) -> None:
+    assert ("phone", value) in spans(text)
+
+
+def test_assist_control_settings_are_not_account_numbers() -> None:
+    assert spans("9/14: vented on A/C 600x12, 40%, 5 PEEP; a/c 12x650") == {("date", "9/14")}
+    assert spans("A/C # 00123456789") == {("account_number", "00123456789")}
+
+
+def test_doses_and_tubes_in_capitals_are_not_streets() -> None:
+    text = "9/14: BS COVER W 4U REG SQ. 2 MEDIASTINAL CT TO SX. MOVES X 4 EXTREMITIES. HEAD CT NEG"
+    assert spans(text) == {("date", "9/14")}
+    assert spans("LIVES AT 12 OAK CT") == {("street_address", "12 OAK CT")}
+
+
+def test_phone_shapes_without_a_phone_context_are_not_phones() -> None:
+    # an unassigned area code with nothing saying "phone"; a time range; a volume range
+    text = "9/14: result 376-392-0123 noted; DTV 930-1130PM; UO 250-1200 cc/hr"
+    assert spans(text) == {("date", "9/14")}
