@@ -1,30 +1,33 @@
 """Finding identifiers: cheap scans find where something could start, anchored patterns and validators decide.
 
-Theory of operation (one call of `detect`):
-1. Cue pass, over `low` (the text lower-cased once; same offsets). Stage 1 is one regex of all cue words built as a
-   trie, so every branch starts with a literal and sre skips positions that cannot start a cue. Stage 2 matches, at
-   each cue, what that cue announces: the value after "MRN", "member ID", "acct", "DEA", "serial", "plate", "VIN",
-   "SSN", "ID"; a date after a month name; an age after "age"; the place after "lives in"/"from"; the name after
-   "daughter"/"Name:"; the name before "(DOB" / ", MRN"; PO boxes and URLs.
-2. Number pass, over the text. Stage 1 is a character class with a look-behind (where a number token starts,
-   skipping short numbers that end at once: "92,", "4.5%"); stage 2 matches one alternation of numeric shapes
-   anchored there: SSN, phone, IPv4, numeric and day-first dates, street addresses, ages with "yo", UDI, MBI, VIN,
-   card and bare digit runs. Each is validated (SSN rules, phonenumbers metadata, calendar, Luhn, octets, VIN check
-   digit) and, where the shape alone proves nothing (a 5-digit ZIP, a 10-digit phone, a month/day), gated by the
-   words just before it (a state, "zip", "phone", "on", "DOB").
-3. Token pass: one comprehension over capitalised words keeps those in the name lists or the cue sets; names come
-   from titles, cues, First Last and Last, First pairs and credentials, then spread to other mentions of the same
-   name; cities come before a state, counties before "County".
-4. Gated passes: e-mail only if "@" occurs, bare domains from their TLD, IPv6 from ":hex:".
+Theory of operation (one call of `detect`); each pass lives in its own module and appends `(score, start, end,
+type)` candidates to one list:
+1. Cue pass (`_cues`), over `low` (the text lower-cased once; same offsets). Stage 1 is one regex of all cue words
+   built as a trie, so every branch starts with a literal and sre skips positions that cannot start a cue. Stage 2
+   reads, at each cue, what that cue announces (`_CUE_HANDLERS`, one reader per kind): the value after "MRN",
+   "member ID", "acct", "DEA", "serial", "plate", "VIN", "SSN", "ID", judged by its family's validator
+   (`_VALUE_RULES`); a date after a month name (`_dates`); an age after "age"; the place after "lives in"/"from";
+   the name after "daughter"/"Name:"; the name before "(DOB" / ", MRN"; PO boxes and URLs.
+2. Number pass (`_numbers`), over the text. Stage 1 is a character class with a look-behind (where a number token
+   starts, skipping short numbers that end at once: "92,", "4.5%"); stage 2 matches one alternation of numeric
+   shapes anchored there, and the group that matched picks its handler (`_HANDLERS`): SSN, phone (`_phones`),
+   IPv4, dates (`_dates`), street addresses, ages with "yo", UDI, MBI, VIN, card and bare digit runs. Each is
+   validated (SSN rules, NANP and phonenumbers metadata, calendar, Luhn, octets, VIN check digit) and, where the
+   shape alone proves nothing (a 5-digit ZIP, a local phone number, a pager), gated by the words just before it.
+3. Token pass (`_names`): capitalised words in the name lists or after cues; cities before a state.
+4. Gated passes: e-mail only if "@" occurs, bare domains from their TLD, IPv6 from ":hex:"; then places (`_places`).
 5. Resolution: highest score first, then longest; a candidate overlapping an accepted one (or an NPI) is dropped.
 
 Why two stages: a big alternation whose branches start with look-behinds is tried at every character (under
 1 M chars/s); a stage-1 class or literal lets the regex engine skip ahead in C (25-50 M chars/s), and the anchored
 stage-2 match runs only where a number or a cue word actually starts.
 
-Clinical look-alikes fail by construction: 142/88 and 2/6 are not dates (no valid month, or no date cue), 10:30 is
-never matched, E11.9 / L4-L5 / SHIFT.PR have letters where numbers are required, 99213 is not a ZIP without a state
-or "zip" before it, and ALL-CAPS abbreviations (HTN, COPD, PRN) are not in the name lists or are marked ambiguous.
+Clinical look-alikes fail by construction or by context, never by luck: 142/88 has no valid month; a month/day is
+a date without any cue ("S/P MI 10/16") unless it is a fraction or an equal pair (1/2 NS, 5/5), a pain score
+(6/10 near "pain"), or sits in a ventilator, pressure or fluid context (CPAP 10/5, FiO2 40% & 5/8, D5 1/2); "A/C
+600x12" is a ventilator setting, not an account; 10:30 is never matched; E11.9 / L4-L5 / SHIFT.PR have letters
+where numbers are required; 99213 is not a ZIP without a state or "zip" before it; ALL-CAPS abbreviations (HTN,
+COPD, PRN) are not in the name lists or are marked ambiguous.
 """
 
 from __future__ import annotations
