@@ -41,6 +41,7 @@ _CUES = {
     "weak": "per with by to w/",
 }
 _KIND = {word: kind for kind, words in _CUES.items() for word in words.split()}
+_STATES = frozenset(s.upper() for s in STATE_NAMES)
 _TITLE_KINDS = frozenset({"title", "titles"})  # any name-shaped word after them
 _LISTS = frozenset({"titles", "plural", "next"})  # a list of names after them
 
@@ -58,6 +59,8 @@ _GAP = re.compile(
     r"[\"“']?"
 )
 _WORD = re.compile(r"[a-z][a-z'’]*(?:-[a-z]+)?")
+# What may follow a relative's name that a drug or a typo rarely precedes: a list or a clause going on.
+_ENDS_NAME = re.compile(r"[ \t]*(?:[,;)&]|\.(?:[ \t]|$)|(?:and|or|who|is|was|has|visited|called|came|here)(?![a-z]))")
 _OPENING_INITIAL = re.compile(r"[a-z]\.[ \t]*(?=[a-z]{2})")
 _CREDENTIAL_OR_AWARE = re.compile(r"[ \t,]+(?:rn|rrt|md|np|pa|pa-c|lpn|aware|notified|made aware)(?![a-z])")
 _EPONYM_AFTER = re.compile(
@@ -112,7 +115,6 @@ def _stop_keys() -> frozenset[str]:
         | TITLES
         | CREDENTIALS
         | STATE_ABBRS
-        | frozenset(s.upper() for s in STATE_NAMES)
         | _CLINICAL
         | cue_words
     )
@@ -131,6 +133,7 @@ def scan(text: str, low: str, cands: list[tuple[float, int, int, str]]) -> None:
     if any(c in low for c in (" rn", "/rn", " rrt", " md", " np", " lpn", " cna", "msw", "lcsw", "crna", "pa-c")):
         for m in _BEFORE_CREDENTIAL.finditer(low):
             _before_credential(low, m, found)
+    _framed(low, found)
     _spread(low, found)
     cands.extend((score, start, end, "name") for score, start, end in found)
 
@@ -216,20 +219,25 @@ def _name_word(low: str, m: re.Match[str], kind: str, *, first: bool, labelled: 
         return listed or len(key) >= 3  # after a title any word that is not a note word: "dr small", "dr wynn"
     if kind == "next":
         return (listed and key not in names().ambiguous) or (len(word) >= 4 and _not_english(word))
-    if word.endswith(_VERB_ENDINGS):
-        return False
+    if word.endswith(_VERB_ENDINGS) and (not listed or word in english()):
+        return False  # "son ENCOURAGED", "dtr VISITING" — but Fred, Saeed, Kelly, Sterling are names
     if not listed:
         # "son: vladimir", "DAUGHTER-KRISSY": after a relation written as a label, a word that is no English word
         # (nor part of one: "called-update") is a name; after a role it may be a drug ("HO- dobutamine")
-        return kind in ("relation", "plural") and labelled and len(word) >= 4 and _not_english(word)
+        standalone = labelled or bool(_ENDS_NAME.match(low, m.end()))  # "BROTHER VINNY AND", "sons smokey,"
+        return kind in ("relation", "plural") and standalone and len(word) >= 4 and _not_english(word)
     nl = names()
     if kind == "weak":
         # "per mary", "with patty hoeller": a first name — one that is also a word only before a surname
+        if key in _STATES:
+            return False  # "retire to florida"
         plain = key not in nl.ambiguous and word not in english()  # "with mary", not "with walker"
         return len(key) >= 3 and key in nl.first and (plain or _surname_next(low, m.end()))
     # After a relation or role a common word is no name ("son VIA", "dtr DURING", "dtr WILL call"), unless it is a
     # first name standing alone ("son bill, called").
-    return key not in nl.ambiguous or (key in nl.first and _then_stops(low, m.end()))
+    if key not in nl.ambiguous:
+        return True
+    return key in nl.first and (_then_stops(low, m.end()) or _surname_next(low, m.end()))  # "son don reid"
 
 
 def _surname_next(low: str, end: int) -> bool:
@@ -254,6 +262,8 @@ def _then_stops(low: str, end: int) -> bool:
     rest = low[end : end + 24]
     if not rest.strip() or rest.lstrip(" \t")[:1] in ",.;:)-\n":
         return True
+    if re.match(r"[ \t]+[a-z]\.?[ \t]", rest):
+        return True  # an initial follows: "NP CAROL M MADE AWARE"
     nxt = _WORD.match(rest.lstrip(" \t"))
     return bool(nxt) and nxt.group() in _NOT_AFTER_CUE
 
@@ -265,8 +275,8 @@ def _initial_surname(low: str, m: re.Match[str], found: list[tuple[float, int, i
     if key in _stop_keys() or len(key) < 3:
         return
     if key in nl.ambiguous or key not in nl.any:
-        # an unlisted surname only before a credential or "aware": "(B. KARGAS PA AWARE)"
-        if m.group(2) in english() or not _CREDENTIAL_OR_AWARE.match(low, m.end()):
+        # an unlisted or everyday surname only before a credential or "aware": "(B. KARGAS PA AWARE)", "q. lander rrt"
+        if not _CREDENTIAL_OR_AWARE.match(low, m.end()):
             return
     if m.start() > 0 and low[m.start() - 1] not in " \t\n(-:;,":
         return
@@ -288,6 +298,48 @@ def _before_credential(low: str, m: re.Match[str], found: list[tuple[float, int,
     if keys[0] in nl.ambiguous or (len(keys) == 1 and "," not in low[m.end(1) : m.start(2)]):
         return  # "see md orders", "will keep np": the first word must be only a name; one word needs the comma
     found.append((0.85, m.start(1), m.end(1)))
+
+
+_RELATION_AFTER = re.compile(
+    r"[ \t]*(?:\([ \t]*|,?[ \t]*(?:his|her|pt'?s)[ \t]+)(?:daughter|son|wife|husband|niece|neice|nephew|sister|"
+    r"brother|mother|father|granddaughter|grandson|aunt|uncle|cousin|friend|partner)(?![a-z])"
+)
+_TWO_WORDS_BEFORE = re.compile(r"([a-z][a-z'’-]+)(?:[ \t]+([a-z][a-z'’-]+))?$")
+_OPENING = re.compile(r"[ \t\n]*([a-z][a-z'’-]+)[ \t]+([a-z][a-z'’-]+)[ \t]+(?:is|was)[ \t]+an?[ \t]+\d")
+_LAST_LINE = re.compile(r"\n[ \t]*([a-z][a-z'’-]+(?:[ \t]+[a-z]\.?)?(?:[ \t]+[a-z][a-z'’-]+)?)[ \t]*\s*$")
+
+
+def _framed(low: str, found: list[tuple[float, int, int]]) -> None:
+    """Names the words around them frame: before '(daughter)' or 'his niece' ("URSLA MORETTI (DAUGHTER)"), at a
+    note's start before 'is a 70 yr old', and alone on a note's last line (the writer's signature)."""
+    starts = [m.start() for m in _RELATION_AFTER.finditer(low)]
+    for end in starts:
+        m = _TWO_WORDS_BEFORE.search(low, max(0, end - 40), end)
+        if m:
+            _person(low, m.start(1), m.end(), [g for g in m.groups() if g], found)
+    opening = _OPENING.match(low)
+    if opening:
+        _person(low, opening.start(1), opening.end(2), [opening.group(1), opening.group(2)], found)
+    last = _LAST_LINE.search(low, max(0, len(low) - 80))
+    if last:
+        words = [w for w in last.group(1).split() if len(w.rstrip(".")) > 1]
+        _person(low, last.start(1), last.end(1), words, found)
+
+
+def _person(low: str, start: int, end: int, words: list[str], found: list[tuple[float, int, int]]) -> None:
+    """A first name (listed and nothing else, or no English word) and surnames that are listed or no English word."""
+    if not words or len(words) > 2:
+        return
+    nl = names()
+    keys = [_key(w) for w in words]
+    if any(k in _stop_keys() for k in keys):
+        return
+    listed_first = keys[0] in nl.first and keys[0] not in nl.ambiguous
+    first_ok = listed_first or (len(words) > 1 and len(words[0]) >= 4 and _not_english(words[0]))
+    if first_ok and all(
+        _listed(k) or (len(w) >= 4 and _not_english(w)) for k, w in zip(keys[1:], words[1:], strict=True)
+    ):
+        found.append((0.75, start, end))
 
 
 def _spread(low: str, found: list[tuple[float, int, int]]) -> None:

@@ -32,6 +32,14 @@ def _names(text: str) -> list[str]:
         ("will consult with patty hoeflin re skin care", ["patty hoeflin"]),
         ("L PUPIL LARGER (B. KARGANIS PA AWARE)", ["B. KARGANIS"]),
         ("shift uneventful.   barbara j. pellicano bsn/rn", ["barbara j. pellicano"]),
+        ("md will call son don reilly regarding drainage", ["don reilly"]),  # DON is a word; before a surname
+        ("CALLED THIS AM AS WELL AS A BROTHER TAVISH AND A SISTER", ["TAVISH"]),
+        ("sats low 90s, discussed with md Ahmed.", ["Ahmed"]),  # a name ending in -ed is still a name
+        ("NP MARGIT K MADE AWARE", ["MARGIT"]),
+        ("SUPPORTIVE FAMILY. ODALYS PRZYBYLA (DAUGHTER)- SPOKESPERSON", ["ODALYS PRZYBYLA"]),
+        ("spokesperson is Nancy Kowalczyk his niece.", ["Nancy Kowalczyk"]),
+        ("lorna beckwith is a 70 yr old female admitted with sepsis", ["lorna beckwith"]),
+        ("will continue to monitor closely.\n\n   Mary Trevethan  \n", ["Mary Trevethan"]),
     ],
 )
 def test_names_whatever_their_case(text: str, expected: list[str]) -> None:
@@ -74,6 +82,8 @@ def test_a_name_found_once_is_found_again_in_any_case() -> None:
         "oob to chair per c. rehab",
         "IS ABLE TO MAE AND OPEN EYES",
         "tol tf well with min residuals",
+        "son lasix given as ordered",
+        "will continue to monitor.\n  vent settings unchanged\n",
     ],
 )
 def test_note_words_around_cues_are_no_names(text: str) -> None:
