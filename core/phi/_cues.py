@@ -13,6 +13,7 @@ from core.phi import _dates
 from core.phi import _validate as v
 from core.phi._lexicon import places
 from core.phi._names import _name_after_cue, _name_before_cue
+from core.phi._patterns import trie_pattern
 
 Cands = list[tuple[float, int, int, str]]
 
@@ -61,26 +62,7 @@ _FAMILY_TYPE = {
 }
 
 
-def _trie_pattern(words: list[str]) -> str:
-    """A regex matching any of `words`, factored by prefix (longest match wins; every branch starts literal)."""
-    trie: dict[str, dict] = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict[str, dict]) -> str:
-        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return build(trie)
-
-
-_CUE_START = re.compile(_trie_pattern(list(_CUE_KIND)))
+_CUE_START = re.compile(trie_pattern(list(_CUE_KIND)))
 _ID_TAIL = re.compile(
     r"(?:[ \t]*(?:[:#=.\-]|(?:number|num|nbr|no|id|identifier|code|is|was|of)(?![a-z]))){0,4}[ \t]*"
     r"(?P<val>(?=[a-z-]{0,12}\d)[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,24})(?![a-z0-9])"
@@ -157,7 +139,12 @@ def _names_before(s: _Scan, start: int, end: int, cue: str, kind: str) -> None:
     _name_before_cue(s.text, start, s.cands, s.cue_names)
 
 
+_NOT_A_PERSON_FIELD = re.compile(r"(?:model|product|device|drug|brand|generic|trade|file|user)[ \t]*$")
+
+
 def _names_after(s: _Scan, start: int, end: int, cue: str, kind: str) -> None:
+    if kind == "namefield" and _NOT_A_PERSON_FIELD.search(s.low, max(0, start - 16), start):
+        return  # "Model Name: Sigma", "Product Name:", "Drug Name:" name a thing
     _name_after_cue(s.text, end, kind, s.cands, s.cue_names)
 
 

@@ -52,12 +52,13 @@ _RATIO_BEFORE = re.compile(
     r"|tv|vt|rr|rate|pressure support|wedge|pcwp|cvp|pad|pap|bp|nbp|abp|map|i:e|peak|plat|d5|ivf|dose|strength"
     r"|murmur|(?:wean\w*|decreased|increased|changed)(?:[ \t]+(?:down|back|over))?[ \t]+to)(?![a-z]))"
     + _FILLER
-    + r"|%(?:[ \t,&/.]|\d+|(?<=\d)[a-z']+)*$|#$"
+    + r"|%(?:[ \t,&/.]|\d+|(?<=\d)[a-z']+)*$|#$|=[ \t]*$|gleason[^.;]*$"
 )
 _RATIO_AFTER = re.compile(
     r"[ \t]*(?:ns\b|n\.s\.|str\b|strength|way\b|up\b|hrs?\b|hours?\b|amps?\b|liters?\b|l\b|tabs?\b|peep|ips\b"
     r"|psv?\b|cpap|fio2|cp\b|pain|scale|bottles?|bl\b|brisk|murmur|systolic|diastolic|sem\b|patients|pts\b"
-    r"|days?\b|weeks?\b|months?\b|assist|ratio|normal saline|saline|dextrose|strength|d5|puffs?\b|bpm\b)"
+    r"|days?\b|weeks?\b|months?\b|assist|ratio|normal saline|saline|dextrose|strength|d5|puffs?\b|bpm\b"
+    r"|cores?\b|(?:lymph[ \t]+)?nodes?\b|mixture|specimens?\b|positive|involved|biopsies\b|slides?\b)"
 )
 _PAIN_NEAR = re.compile(r"pain|\bcp\b|discomfort|scale|ache|\bc/o\b|#\d")
 # A month-day with a dash ('on 7-8') needs one of these right before it: anything looser reads ranges as dates.

@@ -267,7 +267,9 @@ PLACE_STOP = frozenset(
     him her them me us it he she they we one two three four five six seven eight nine ten
     am pm today tonight tomorrow yesterday now later soon then when after before during until while since
     s/p w/ w/o p/w c/o pt pt's patient family md mds rn rns dr doctor doctors nurse nurses team staff service
-    services
+    services pathology operating postanesthesia post-anesthesia anesthesia nursery newborn labor delivery l&d
+    hospitalist hospitalists histology cytology laboratory department dept lab. pathology. post operative
+    suite postpartum antepartum saline tunica
     see see. following follow eval evaluation further continued cont monitoring monitor management care
     be is was are were been has had have do does did not no yes all any some each every more less most
     sitter transport ambulance amb ems medflight helicopter

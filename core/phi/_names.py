@@ -105,8 +105,33 @@ _PLACE_WORDS = frozenset({"COUNTY", "PARISH"})
 _CLINICAL_TITLES = frozenset({"MS", "PA"})
 # Eponyms of methods, anatomy and devices that notes write bare ("CO by Fick", "fluid in Douglas pouch",
 # "Blake drain"): surnames, but here never a person of the note.
-_ALWAYS_EPONYMS = frozenset({"FICK", "VICRYL", "HICKMAN", "PENROSE"})  # names of a note's people almost never
-_EPONYM_OBJECTS = frozenset({"pouch", "drain", "drains", "clamp", "clamps", "forceps", "retractor", "method"})
+_ALWAYS_EPONYMS = frozenset(
+    {"FICK", "VICRYL", "HICKMAN", "PENROSE", "ALLIS", "FORT", "KOCHER", "BABCOCK", "MAC"}
+)  # names of a note's people almost never
+_EPONYM_OBJECTS = frozenset(
+    {
+        "pouch",
+        "drain",
+        "drains",
+        "clamp",
+        "clamps",
+        "forceps",
+        "retractor",
+        "method",
+        "dilator",
+        "dilators",
+        "sounds",
+        "osteotomy",
+        "anesthesia",
+        "incision",
+        "stitch",
+        "suture",
+        "needle",
+        "speculum",
+        "valve",
+    }
+)
+_ET_AL = re.compile(r",?[ \t]*et\.?[ \t]+al\b", re.IGNORECASE)
 # Languages and nationalities: "RUSSIAN SPEAKING", "speaks Polish" are not names.
 _LANGUAGE_NEXT = re.compile(r"[ \t-]*(?:speaking|speaker|speaks|only|interpreter|translator)\b", re.IGNORECASE)
 
@@ -286,8 +311,8 @@ def _eponym(text: str, end: int) -> bool:
     m = _NEXT_WORD_ANY_CASE.match(text, end)
     if m and (m.group(1).lower() in EPONYM_NEXT or m.group(1).lower() in _EPONYM_OBJECTS):
         return True
-    if _LANGUAGE_NEXT.match(text, end):
-        return True
+    if _LANGUAGE_NEXT.match(text, end) or _ET_AL.match(text, end):
+        return True  # "RUSSIAN SPEAKING"; "as described by Rowland, et al": an author, not the note's people
     word = re.search(r"[A-Za-z]+$", text[max(0, end - 12) : end])
     return bool(word and word.group().upper() in _ALWAYS_EPONYMS)
 

@@ -23,6 +23,7 @@ from functools import cache
 from pathlib import Path
 
 from core.phi._lexicon import CREDENTIALS, NOT_NAMES, STATE_ABBRS, STATE_NAMES, TITLES, names
+from core.phi._patterns import trie_pattern
 
 _ENGLISH = Path(__file__).with_name("data") / "english.txt.gz"
 
@@ -46,13 +47,7 @@ _TITLE_KINDS = frozenset({"title", "titles"})  # any name-shaped word after them
 _LISTS = frozenset({"titles", "plural", "next"})  # a list of names after them
 
 
-def _trie(words: list[str]) -> str:
-    # Longest first, so "drs." wins over "dr"; each escaped. A literal alternation is fast enough here: sre skips
-    # positions whose first character starts no cue.
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
-_CUE = re.compile(rf"(?<![a-z0-9'’])(?:{_trie(list(_KIND))})(?![a-z0-9])")
+_CUE = re.compile(rf"(?<![a-z0-9'’])(?:{trie_pattern(list(_KIND))})(?![a-z0-9])")
 # What may stand between a cue and the name: spaces, a colon, a dash, "is", "named", "was", a second title.
 _GAP = re.compile(
     r"(?:\(\?\))?(?:[ \t]*[:\-–,][ \t]*|[ \t]+|\.(?=[a-z]))(?:(?:is|was|named)[ \t]+)?(?:(?:mrs|mr|ms|dr)\.?[ \t]+)?"
@@ -64,7 +59,8 @@ _ENDS_NAME = re.compile(r"[ \t]*(?:[,;)&]|\.(?:[ \t]|$)|(?:and|or|who|is|was|has
 _OPENING_INITIAL = re.compile(r"[a-z]\.[ \t]*(?=[a-z]{2})")
 _CREDENTIAL_OR_AWARE = re.compile(r"[ \t,]+(?:rn|rrt|md|np|pa|pa-c|lpn|aware|notified|made aware)(?![a-z])")
 _EPONYM_AFTER = re.compile(
-    r"(?:'s)?[ \t-]+(?:pratt|drain|drains|method|pouch|catheter|tube|test|sign|maneuver|disease|syndrome|score)\b"
+    r"(?:'s)?[ \t-]+(?:pratt|drain|drains|method|pouch|catheter|tube|test|sign|maneuver|disease|syndrome|score"
+    r"|anesthesia|dilators?|sounds|osteotomy|clamp|forceps|retractor|valve)\b"
 )
 _NEXT_NAME_WORD = re.compile(r"[ \t]+(?:[a-z]\.?[ \t]+)?")
 _LIST_GAP = re.compile(r"[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?")
@@ -94,7 +90,7 @@ _NOT_AFTER_CUE = frozenset(
 # Lab and note abbreviations that are also surnames somewhere ("a. alt", "E. COLI" aside: COLI is none).
 _CLINICAL = frozenset(
     "ALT AST BUN HCT INR PTT WBC RBC PLT ABG CVP MAP SAT SATS VENT PEEP ECHO CATH LINE PO IV IM SQ SC PR NG OG NPO PRN "
-    "BID TID QID QD QHS MIN MAX MAE LE RE NA CA MG PICC REHAB AUGMENTATION".split()
+    "BID TID QID QD QHS MIN MAX MAE LE RE NA CA MG PICC REHAB AUGMENTATION MAC".split()
 )
 _VERB_ENDINGS = ("ing", "ly", "ed")
 
@@ -193,7 +189,7 @@ def _name_words(low: str, pos: int, kind: str, *, labelled: bool = False) -> lis
         if not m or not _name_word(low, m, kind, first=not words, labelled=labelled):
             break
         if _EPONYM_AFTER.match(low, m.end()):
-            break  # "to jackson pratt drain", "by fick method"
+            return []  # "to jackson pratt drain", "with van buren sounds": the whole name is an eponym
         words.append((m.start(), m.end()))
         nxt = _NEXT_NAME_WORD.match(low, m.end())
         if not nxt or (kind in _LISTS and low[m.end() : m.end() + 1] in ",&"):

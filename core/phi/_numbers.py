@@ -107,6 +107,8 @@ def _always(kind: str, score: float) -> Callable[[str, str, re.Match[str], Cands
 
 def _street(text: str, low: str, m: re.Match[str], cands: Cands) -> None:
     start, end = m.span()
+    if start > 0 and text[start - 1] == "#":
+        return  # "#0 Vicryl loop", "#4 Foley": a size, never a house number
     words = m.group().split()
     name_words = [w.upper().strip(".,") for w in words[1:-1]]
     if any(w in _STREET_NOT_WORDS for w in name_words) or any(len(w) > 4 and w[-1] == "." for w in words[1:-1]):

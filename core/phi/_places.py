@@ -43,27 +43,9 @@ from core.phi._lexicon import (
     names,
     places,
 )
+from core.phi._patterns import trie_pattern
 
 Cands = list[tuple[float, int, int, str]]
-
-
-def _trie_pattern(words: list[str]) -> str:
-    """A regex matching any of `words`, factored by prefix (every branch starts with a literal)."""
-    trie: dict[str, dict] = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict[str, dict]) -> str:
-        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return build(trie)
 
 
 _PREPOSITIONS = ("in", "from", "to", "at", "of", "near", "by", "per")
@@ -79,7 +61,7 @@ for _w in ORG_CUES:
 for _w in _PREPOSITIONS:
     _KIND[_w] = "prep"
 _KIND["st."] = _KIND["st"] = _KIND["saint"] = "saint"
-_CUE_START = re.compile(r"(?<![a-z0-9])(?:" + _trie_pattern(sorted(_KIND)) + r")(?![a-z0-9])")
+_CUE_START = re.compile(r"(?<![a-z0-9])(?:" + trie_pattern(sorted(_KIND)) + r")(?![a-z0-9])")
 
 _WORD = r"[A-Za-z][A-Za-z'’&-]*\.?"
 # After a movement verb: "to", "from", "at" (with "back", "the" allowed), then the name.
@@ -214,7 +196,9 @@ def _after_preposition(
         cands.append((0.6, pos, pos + len(word), "facility"))
         found.setdefault(text[pos : pos + len(word)], 0.6)
         return
-    if prep != "by" and prep != "per" and word.rstrip(".") in _city_first_words():
+    # A town is not "of the X" or "in the X": "amounts of saline", "the tunica vaginalis", "the high point".
+    the = w.group().startswith(" the ")
+    if prep not in ("by", "per", "of") and not the and word.rstrip(".") in _city_first_words():
         _city(text, low, start, pos, prep, cands)
 
 
@@ -261,10 +245,16 @@ def _city(text: str, low: str, cue_start: int, pos: int, prep: str, cands: Cands
                 return
         if text[pos].islower() and not text[pos : pos + len(phrase)].islower():
             return  # half in lower case ("new Haven"): not written as one name
+        if _DEVICE_AFTER.match(low, pos + len(phrase)):
+            return  # "a Toronto stentless valve", "in Mayfield pins": a device named after a town
         cands.append((0.7, pos, pos + len(phrase), "city"))
         return
 
 
+_DEVICE_AFTER = re.compile(
+    r"[ \t-]+(?:\d+-point[ \t]+)?(?:stentless|valve|valves|pins?|head|holder|fixation|clamp|retractor|stent|"
+    r"catheter|prosthesis|mechanical|porcine|tongs|frame|device)(?![a-z])"
+)
 _CITY_WORDS = re.compile(r"[a-z][a-z.'’-]*(?:[ \t][a-z][a-z.'’-]*){0,2}")
 
 
@@ -274,8 +264,8 @@ def _residence_before(low: str, cue_start: int) -> bool:
 
 
 def _saint(text: str, start: int, end: int, cands: Cands, found: dict[str, float]) -> None:
-    """'St. Mary's', 'Saint Agnes': St or Saint, capitalised, then a first name."""
-    if not text[start].isupper():
+    """'St. Mary's', 'Saint Agnes': St or Saint, capitalised, then a first name — not a device ('St. Jude valve')."""
+    if not text[start].isupper() or _DEVICE_AFTER.search(text.lower(), end, end + 24):
         return
     m = _SAINT_NAME.match(text, end)
     if not m:
