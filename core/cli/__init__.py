@@ -11,7 +11,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from core import stack
 from core.cli import dictation, ops, tools
 from core.cli.common import fail
 from core.config import ConfigError, Settings
@@ -34,5 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         return args.func(args, settings)
-    except (ConfigError, DatabaseUnavailable, MigrationError, stack.StackError) as exc:
+    except (ConfigError, DatabaseUnavailable, MigrationError, _stack_error()) as exc:
         return fail(str(exc))
+
+
+def _stack_error() -> type[Exception]:
+    """Evaluated only when a command failed: the offline tools (phi scan, x12) never load the stack module."""
+    from core.stack import StackError
+
+    return StackError

@@ -6,13 +6,15 @@ import argparse
 import json
 import sys
 
-from core import audit, audit_checkpoints, auth, stack
+from core import audit, audit_checkpoints, auth
 from core.cli.common import database, fail
 from core.config import Settings
 from core.db import migrate
 
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    from core import stack  # the stack and its health checks load only for the commands that run it
+
     result = stack.up(settings, backend=args.backend, timeout=args.timeout, dry_run=args.dry_run)
     if args.dry_run:
         return 0
@@ -26,11 +28,15 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_down(args: argparse.Namespace, settings: Settings) -> int:
+    from core import stack  # the stack and its health checks load only for the commands that run it
+
     stack.down(settings)
     return 0
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from core import stack  # the stack and its health checks load only for the commands that run it
+
     services, emb = stack.status(settings)
     print(f"{'SERVICE':<18} {'STATE':<9} {'HEALTH':<10} {'URL':<24} LOG")
     for s in services:

@@ -64,10 +64,14 @@ _EPONYM_AFTER = re.compile(
 )
 _NEXT_NAME_WORD = re.compile(r"[ \t]+(?:[a-z]\.?[ \t]+)?")
 _LIST_GAP = re.compile(r"[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?")
-_INITIAL_SURNAME = re.compile(r"(?<![a-z0-9.])([a-z])\.[ \t]?([a-z][a-z'’]+(?:-[a-z]+)?)(?![a-z0-9])")
+# The dot first, so the engine skips in C to each "."; the initial is checked behind it.
+_INITIAL_SURNAME = re.compile(r"\.(?<=(?<![a-z0-9.])(?P<initial>[a-z])\.)[ \t]?([a-z][a-z'’]+(?:-[a-z]+)?)(?![a-z0-9])")
+# Credentials are found first (a literal-first trie), then the words right before one are read.
+_CREDENTIAL = re.compile(
+    r"(?<![a-z])(?:bsn/)?(?:" + trie_pattern("rn rrt md np lpn cna msw lcsw licsw crna pa-c".split()) + r")(?![a-z])"
+)
 _BEFORE_CREDENTIAL = re.compile(
-    r"([a-z][a-z'’]+(?:-[a-z]+)?(?:[ \t]+[a-z]\.?)?(?:[ \t]+[a-z][a-z'’]+(?:-[a-z]+)?)?),?[ \t]+"
-    r"(?:bsn/)?(rn|rrt|md|np|lpn|cna|msw|lcsw|licsw|crna|pa-c)(?![a-z])"
+    r"([a-z][a-z'’]+(?:-[a-z]+)?(?:[ \t]+[a-z]\.?)?(?:[ \t]+[a-z][a-z'’]+(?:-[a-z]+)?)?)(,?[ \t]+)(?:bsn/)?$"
 )
 
 # Words that follow a cue in notes without being a name (verbs, pronouns, note words, body and clinical words).
@@ -126,8 +130,9 @@ def scan(text: str, low: str, cands: list[tuple[float, int, int, str]]) -> None:
         _after_cue(low, m.end(), kind, found)
     for m in _INITIAL_SURNAME.finditer(low):
         _initial_surname(low, m, found)
-    if any(c in low for c in (" rn", "/rn", " rrt", " md", " np", " lpn", " cna", "msw", "lcsw", "crna", "pa-c")):
-        for m in _BEFORE_CREDENTIAL.finditer(low):
+    for c in _CREDENTIAL.finditer(low):
+        m = _BEFORE_CREDENTIAL.search(low, max(0, c.start() - 48), c.start())
+        if m:
             _before_credential(low, m, found)
     _framed(low, found)
     _spread(low, found)
@@ -274,9 +279,10 @@ def _initial_surname(low: str, m: re.Match[str], found: list[tuple[float, int, i
         # an unlisted or everyday surname only before a credential or "aware": "(B. KARGAS PA AWARE)", "q. lander rrt"
         if not _CREDENTIAL_OR_AWARE.match(low, m.end()):
             return
-    if m.start() > 0 and low[m.start() - 1] not in " \t\n(-:;,":
+    initial = m.start() - 1
+    if initial > 0 and low[initial - 1] not in " \t\n(-:;,":
         return
-    found.append((0.8, m.start(1), m.end(2)))
+    found.append((0.8, initial, m.end(2)))
 
 
 def _before_credential(low: str, m: re.Match[str], found: list[tuple[float, int, int]]) -> None:
@@ -291,13 +297,13 @@ def _before_credential(low: str, m: re.Match[str], found: list[tuple[float, int,
         keys[0] in nl.first and all(_listed(k) or w not in english() for k, w in zip(keys[1:], words[1:], strict=True))
     ):
         return
-    if keys[0] in nl.ambiguous or (len(keys) == 1 and "," not in low[m.end(1) : m.start(2)]):
+    if keys[0] in nl.ambiguous or (len(keys) == 1 and "," not in m.group(2)):
         return  # "see md orders", "will keep np": the first word must be only a name; one word needs the comma
     found.append((0.85, m.start(1), m.end(1)))
 
 
 _RELATION_AFTER = re.compile(
-    r"[ \t]*(?:\([ \t]*|,?[ \t]*(?:his|her|pt'?s)[ \t]+)(?:daughter|son|wife|husband|niece|neice|nephew|sister|"
+    r"(?:\(|(?<![a-z])(?:his|her|pt'?s))[ \t]*(?:daughter|son|wife|husband|niece|neice|nephew|sister|"
     r"brother|mother|father|granddaughter|grandson|aunt|uncle|cousin|friend|partner)(?![a-z])"
 )
 _TWO_WORDS_BEFORE = re.compile(r"([a-z][a-z'’-]+)(?:[ \t]+([a-z][a-z'’-]+))?$")
@@ -308,8 +314,9 @@ _LAST_LINE = re.compile(r"\n[ \t]*([a-z][a-z'’-]+(?:[ \t]+[a-z]\.?)?(?:[ \t]+[
 def _framed(low: str, found: list[tuple[float, int, int]]) -> None:
     """Names the words around them frame: before '(daughter)' or 'his niece' ("URSLA MORETTI (DAUGHTER)"), at a
     note's start before 'is a 70 yr old', and alone on a note's last line (the writer's signature)."""
-    starts = [m.start() for m in _RELATION_AFTER.finditer(low)]
-    for end in starts:
+    for relation in _RELATION_AFTER.finditer(low):
+        window = max(0, relation.start() - 48)
+        end = window + len(low[window : relation.start()].rstrip(" \t,"))
         m = _TWO_WORDS_BEFORE.search(low, max(0, end - 40), end)
         if m:
             _person(low, m.start(1), m.end(), [g for g in m.groups() if g], found)
