@@ -100,8 +100,15 @@ def scan(text: str, low: str, cands: Cands) -> None:
             tail = _ORG_TAIL.match(text, end)
             if tail:
                 _organization(text, tail.end(), cands)
+    _named_wards(text, low, cands)
+    _universities(low, cands)
+    _care_houses(text, low, cands)
     if found:
         _second_mentions(text, low, found, cands)
+
+
+# Facility names whose second word is a clinical one ("Sacred Heart Hospital", "Holy Cross", "Good Samaritan").
+_NAMES_WITH_A_STOP_WORD = frozenset({("sacred", "heart"), ("holy", "cross"), ("holy", "family"), ("good", "samaritan")})
 
 
 def _is_stop(word: str) -> bool:
@@ -124,7 +131,7 @@ def _name_before(
         if i < len(words) - 1 and text[pos + len(w) : words[i + 1][0]].strip(" \t"):
             break  # a line break or punctuation between two words ends the name
         bare = w.rstrip(".")
-        if _is_stop(bare):
+        if _is_stop(bare) and not (i > 0 and (words[i - 1][1].lower(), bare.lower()) in _NAMES_WITH_A_STOP_WORD):
             break
         taken += 1
     if not taken:
@@ -198,7 +205,8 @@ def _after_preposition(
         return
     # A town is not "of the X" or "in the X": "amounts of saline", "the tunica vaginalis", "the high point".
     the = w.group().startswith(" the ")
-    if prep not in ("by", "per", "of") and not the and word.rstrip(".") in _city_first_words():
+    of_person = prep == "of" and _titled_word_before(text, start)  # "daughter Grace of Reisterstown"
+    if (prep not in ("by", "per", "of") or of_person) and not the and word.rstrip(".") in _city_first_words():
         _city(text, low, start, pos, prep, cands)
 
 
@@ -218,6 +226,11 @@ def _hospital_acronym(text: str, pos: int, word: str) -> bool:
     if not (text[pos : pos + n].isupper() or n <= 3):
         return False
     return word not in HOSPITAL_ACRONYM_STOP and word not in PLACE_STOP and word not in FACILITY_WORDS
+
+
+def _titled_word_before(text: str, start: int) -> bool:
+    m = re.search(r"([A-Za-z]+)[ \t]+$", text[max(0, start - 24) : start])
+    return bool(m) and m.group(1)[0].isupper() and not m.group(1).isupper()
 
 
 @cache
@@ -306,3 +319,49 @@ def _second_mentions(text: str, low: str, found: dict[str, float], cands: Cands)
         if capital and not text[m.start()].isupper():
             continue
         cands.append((score, m.start(), m.end(), "facility"))
+
+
+# A ward named by a word no dictionary holds and its number, after a place word: "to quartermain 2", "ON
+# QUARTERMAIN 6", "PLAN: QUARTERMAIN 2", "per Quartermain 3 RN" — but not a drug and its dose ("to lasix 40 mg").
+_WARD = re.compile(
+    r"(?:to|on|from|transfer|transferred|plan:|per|@)[ \t]+(?:the[ \t]+)?([a-z]{5,})[ \t]*(\d{1,2})(?!\d)"
+    # what follows a ward, not a dose: the clause ends, or a word that goes on about a place or a time
+    r"(?=[ \t]*(?:$|[,;:)\n]|[.-](?!\d)|(?:when|rn|rns|this|at|with|for|tomorrow|today|once|bed)(?![a-z])))"
+)
+_DRUG_ENDINGS = ("ine", "ol", "il", "ide", "ate", "pam", "cin", "zole", "pril", "sartan", "statin", "mab", "one")
+
+
+def _named_wards(text: str, low: str, cands: Cands) -> None:
+    from core.phi._names_anycase import english
+
+    for m in _WARD.finditer(low):
+        if m.start() > 0 and low[m.start() - 1].isalpha():
+            continue
+        word = m.group(1)
+        if word in english() or _is_stop(word) or word.endswith(_DRUG_ENDINGS) or int(m.group(2)) > 20:
+            continue
+        cands.append((0.65, m.start(1), m.end(2), "facility"))
+
+
+_STATE_WORDS = "|".join(sorted((re.escape(s) for s in STATE_NAMES), key=len, reverse=True))
+_UNIVERSITY = re.compile(
+    rf"(?<![a-z])(?:university|univ\.?|u)[ \t]+(?:of[ \t]+)?(?:{_STATE_WORDS})(?![a-z])"
+    r"(?:[ \t]+(?:medical(?:[ \t]+(?:center|ctr|system))?|med(?:ical)?\.?|hospital|hosp\.?))?"
+)
+
+
+def _universities(low: str, cands: Cands) -> None:
+    """'University of Maryland Medical', 'U Maryland ER', 'per U Maryland scale': a state's university hospital."""
+    for m in _UNIVERSITY.finditer(low):
+        cands.append((0.75, m.start(), m.end(), "facility"))
+
+
+_CARE_HOUSE = re.compile(r"house[ \t]+(?:nh|nursing home|rehab|snf|ltc)(?![a-z])")
+
+
+def _care_houses(text: str, low: str, cands: Cands) -> None:
+    """'Grieco House NH resident': a name, then House and a care-home word."""
+    for m in _CARE_HOUSE.finditer(low):
+        before = re.search(r"([A-Za-z][A-Za-z'’-]{2,})[ \t]+$", text[max(0, m.start() - 30) : m.start()])
+        if before and not _is_stop(before.group(1)):
+            cands.append((0.7, m.start() - len(before.group(0)), m.end(), "facility"))

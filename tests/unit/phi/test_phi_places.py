@@ -118,3 +118,37 @@ def test_places_are_redacted_with_their_type_and_a_surrogate_keeps_the_type_word
 def test_place_severities() -> None:
     assert severity("facility") == "low"
     assert severity("organization") == "low"
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("plan to transfer to brannigan 4 when bed available", "brannigan 4"),
+        ("FOUND UNRESPONSIVE ON ZELLWEGER 6; CODE CALLED", "ZELLWEGER 6"),
+        ("PLAN: ZELLWEGER 2 WHEN BED AVAIL.", "ZELLWEGER 2"),
+        ("UO low for 2 hrs per Brannigan 3 RN", "Brannigan 3"),
+        ("PT ADMITTED FROM UNIVERSITY OF VERMONT MEDICAL YESTERDAY", "UNIVERSITY OF VERMONT MEDICAL"),
+        ("insulin per U Vermont scale", "U Vermont"),
+        ("89 yo woman, Albertson House NH resident, admitted", "Albertson House NH"),
+        ("plans to go to sacred heart hospital at 4pm", "sacred heart hospital"),
+        ("daughter Grace of Reisterstown visited tonight", "Reisterstown"),
+    ],
+)
+def test_named_wards_universities_and_homes(text: str, span: str) -> None:
+    found = [text[f.start : f.end] for f in detect(text) if f.type in ("facility", "city")]
+    assert span in found, (text, found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RESPONDED WELL TO LASIX 80 MG GIVEN LAST EVE",
+        "REMAINS ON LOPRESSOR 12.5 MG BID",
+        "excellent response to lasix 20 iv as ordered",
+        "order to transfuse 2 additional units",
+        "titrated per fingersticks 1-2u/hr",
+        "ABG PRIOR TO INTUBATION 7.23/115/38",
+    ],
+)
+def test_a_drug_and_its_dose_is_no_ward(text: str) -> None:
+    assert [f for f in detect(text) if f.type == "facility"] == [], text
