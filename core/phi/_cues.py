@@ -14,6 +14,7 @@ from core.phi import _validate as v
 from core.phi._lexicon import places
 from core.phi._names import _name_after_cue, _name_before_cue
 from core.phi._patterns import trie_pattern
+from core.phi._types import tag
 
 Cands = list[tuple[float, int, int, str]]
 
@@ -110,7 +111,9 @@ def scan(text: str, low: str, cands: Cands, blocked: list[tuple[int, int]], cue_
             continue
         if kind != "url" and end < n and low[end].isalnum():
             continue
+        before = len(cands)
         _CUE_HANDLERS[kind](s, start, end, word, kind)
+        tag(cands, before, f"cue:{word}")
 
 
 # ------------------------------------------------- one reader per cue kind: (scan, start, end, cue, kind)

@@ -34,10 +34,10 @@ from __future__ import annotations
 
 import re
 
-from core.phi import _cues, _numbers, _places
+from core.phi import _cues, _names_anycase, _numbers, _places
 from core.phi import _validate as v
 from core.phi._names import _scan_tokens
-from core.phi._types import Finding
+from core.phi._types import Finding, tag
 
 MIN_SCORE = 0.5
 
@@ -69,12 +69,12 @@ def detect(text: str) -> list[Finding]:
     street_ends = _numbers.scan(text, low, cands)
     if "@" in text:
         for m in _EMAIL.finditer(text):
-            cands.append((0.95, m.start(), m.end(), "email"))
+            cands.append((0.95, m.start(), m.end(), "email", "shape:email"))
     for m in _TLD.finditer(low):  # bare domains: find the TLD, then read the host name back from it
         host = _HOST_BEFORE.search(low, max(0, m.start() - 64), m.start())
         if host and (host.start() == 0 or low[host.start() - 1] not in "@/.-_"):
             path = _PATH_AFTER.match(low, m.end())
-            cands.append((0.8, host.start(), _cues.trim_url(low, host.start(), path.end()), "url"))
+            cands.append((0.8, host.start(), _cues.trim_url(low, host.start(), path.end()), "url", "shape:domain"))
     skip = 0
     for m in _V6_HINT.finditer(low):
         if m.start() < skip:
@@ -83,8 +83,13 @@ def detect(text: str) -> list[Finding]:
         if ip:
             skip = ip.end()
             if v.ipv6_ok(ip.group()):
-                cands.append((0.9, ip.start(), ip.end(), "ip_address"))
+                cands.append((0.9, ip.start(), ip.end(), "ip_address", "shape:ipv6"))
+    since = len(cands)
+    _names_anycase.scan(text, low, cands)
+    tag(cands, since, "names:context")
+    since = len(cands)
     _scan_tokens(text, low, cands, street_ends, cue_names)
+    tag(cands, since, "names:lists")
     _places.scan(text, low, cands)
     return _resolve(cands, blocked)
 
@@ -93,15 +98,16 @@ def _resolve(cands: list[tuple[float, int, int, str]], blocked: list[tuple[int, 
     """Keep the best candidates: highest score, then longest, then leftmost; drop any that overlaps a kept one."""
     if not cands:
         return []
-    size = max(end for _score, _start, end, _kind in cands)
+    size = max(c[2] for c in cands)
     taken = bytearray(size)  # one byte per character: linear in the text, whatever the number of candidates
     for start, end in blocked:
         taken[start:end] = b"\x01" * (min(end, size) - start) if start < size else b""
     kept: list[Finding] = []
-    for score, start, end, kind in sorted(cands, key=lambda c: (-c[0], c[1] - c[2], c[1])):
+    for cand in sorted(cands, key=lambda c: (-c[0], c[1] - c[2], c[1])):
+        score, start, end, kind = cand[:4]
         if score < MIN_SCORE or end <= start or 1 in taken[start:end]:
             continue
         taken[start:end] = b"\x01" * (end - start)
-        kept.append(Finding(kind, start, end, score))
+        kept.append(Finding(kind, start, end, score, cand[4] if len(cand) > 4 else ""))
     kept.sort(key=lambda f: f.start)
     return kept

@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from core.phi import _names_anycase
 from core.phi._lexicon import (
     CREDENTIALS,
     EPONYM_NEXT,
@@ -218,7 +217,6 @@ def _scan_tokens(
     street_ends: set[int],
     cue_names: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> None:
-    _names_anycase.scan(text, low, cands)  # names by cue words, in any case (all-lowercase notes have no tokens)
     nl = names()
     caps_mode = text.isupper()
     interesting = _interesting()

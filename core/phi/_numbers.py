@@ -11,6 +11,7 @@ from collections.abc import Callable
 from core.phi import _dates, _phones
 from core.phi import _validate as v
 from core.phi._lexicon import STATE_ABBRS, STATE_NAMES, places
+from core.phi._types import tag
 
 Cands = list[tuple[float, int, int, str]]
 
@@ -79,8 +80,10 @@ def scan(text: str, low: str, cands: Cands) -> set[int]:
         if m is None:
             continue
         skip = m.end()
+        before = len(cands)
         _HANDLERS[m.lastgroup](text, low, m, cands)  # type: ignore[index]
-    return {end for _score, _start, end, kind in cands[first:] if kind == "street_address"}
+        tag(cands, before, f"shape:{m.lastgroup}")
+    return {c[2] for c in cands[first:] if c[3] == "street_address"}
 
 
 def _ssn(text: str, low: str, m: re.Match[str], cands: Cands) -> None:

@@ -65,7 +65,7 @@ def _in_context(low: str, start: int, cands: Cands) -> bool:
     """A phone word or a relative in the words before `start`, or another phone number ending just before it."""
     if _CONTEXT.search(low, max(0, start - _WINDOW), start):
         return True
-    return any(kind in ("phone", "fax") and 0 <= start - end <= _WINDOW for _s, _b, end, kind in cands[-3:])
+    return any(c[3] in ("phone", "fax") and 0 <= start - c[2] <= _WINDOW for c in cands[-3:])
 
 
 def _nanp_shape(digits: str) -> bool:

@@ -44,6 +44,7 @@ from core.phi._lexicon import (
     places,
 )
 from core.phi._patterns import trie_pattern
+from core.phi._types import tag
 
 Cands = list[tuple[float, int, int, str]]
 
@@ -86,6 +87,7 @@ def scan(text: str, low: str, cands: Cands) -> None:
         kind = _KIND.get(m.group())
         if kind is None:
             continue
+        before = len(cands)
         if kind == "type" or kind == "unit":
             _name_before(text, low, start, end, m.group(), kind, cands, found)
         elif kind == "move":
@@ -100,11 +102,15 @@ def scan(text: str, low: str, cands: Cands) -> None:
             tail = _ORG_TAIL.match(text, end)
             if tail:
                 _organization(text, tail.end(), cands)
-    _named_wards(text, low, cands)
-    _universities(low, cands)
-    _care_houses(text, low, cands)
+        tag(cands, before, f"place:{kind}")
+    for rule, finder in (("ward", _named_wards), ("university", _universities), ("care-home", _care_houses)):
+        before = len(cands)
+        finder(text, low, cands)
+        tag(cands, before, f"place:{rule}")
     if found:
+        before = len(cands)
         _second_mentions(text, low, found, cands)
+        tag(cands, before, "place:again")
 
 
 # Facility names whose second word is a clinical one ("Sacred Heart Hospital", "Holy Cross", "Good Samaritan").
@@ -350,7 +356,7 @@ _UNIVERSITY = re.compile(
 )
 
 
-def _universities(low: str, cands: Cands) -> None:
+def _universities(text: str, low: str, cands: Cands) -> None:
     """'University of Maryland Medical', 'U Maryland ER', 'per U Maryland scale': a state's university hospital."""
     for m in _UNIVERSITY.finditer(low):
         cands.append((0.75, m.start(), m.end(), "facility"))

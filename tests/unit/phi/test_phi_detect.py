@@ -324,3 +324,18 @@ def test_severity_of_every_type_and_unknown() -> None:
     assert {severity(name) for name, _ in PHI_TYPES} <= {"high", "medium", "low"}
     with pytest.raises(ValueError, match="unknown PHI type"):
         severity("SSN")
+
+
+def test_every_finding_says_what_found_it() -> None:
+    """Explainable (issue 12): the rule or list behind each span, for a reviewer deciding whether it was right."""
+    text = (
+        "MRN 4471234. dtr rosalind called 410-555-0199 on 3/14. Transferred to Holy Cross Hospital. "
+        "Seen by Dr. Okafor. E-mail j.doe@example.org"
+    )
+    rules = {text[f.start : f.end]: f.rule for f in detect(text)}
+    assert rules["4471234"] == "cue:mrn"
+    assert rules["rosalind"] == "names:context"
+    assert rules["410-555-0199"] == "shape:phone"
+    assert rules["Holy Cross Hospital"] == "place:type"
+    assert rules["j.doe@example.org"] == "shape:email"
+    assert all(rules.values()), rules

@@ -44,6 +44,7 @@ class FindingOut(BaseModel):
     start: int
     end: int
     score: float
+    rule: str = Field(description="what found it: cue:<word>, shape:<kind>, names:lists, names:context, place:<kind>")
 
 
 class ScanResponse(BaseModel):
@@ -71,7 +72,9 @@ def scan(body: ScanRequest, keep: frozenset[str] = frozenset()) -> dict[str, Any
         "violations_found": bool(findings),
         "violation_details": details,
         "scan_timestamp": datetime.now(UTC),
-        "findings": [{"type": f.type, "start": f.start, "end": f.end, "score": f.score} for f in findings],
+        "findings": [
+            {"type": f.type, "start": f.start, "end": f.end, "score": f.score, "rule": f.rule} for f in findings
+        ],
     }
     if body.redact:
         result["redacted_content"] = redact_findings(body.content, findings, surrogate=body.surrogate)
