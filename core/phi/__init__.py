@@ -1,18 +1,24 @@
 """PHI detection and redaction for clinical text: the 18 Safe Harbor identifiers that text can carry.
 
-`detect(text)` returns `Finding(type, start, end, score)` records, sorted and non-overlapping; `redact(text)`
-replaces them with `[TYPE]` placeholders or, with `surrogate=True`, consistent stand-ins (see `_redact`).
-Deterministic, no model, no network: candidates come from a few compiled regexes, validators and context words judge
-them (see `_detect`), and names come from the public-domain census lists shipped in `data/`.
+`detect(text)` returns `Finding(type, start, end, score, rule)` records, sorted and non-overlapping — `rule` says
+what found each one; `redact(text)` replaces them with `[TYPE]` placeholders or, with `surrogate=True`, consistent
+stand-ins (see `_redact`). Deterministic, no model, no network: candidates come from compiled regexes, validators and
+context words judge them (see `_detect`), and names and places come from the lists shipped in `data/` (census names,
+GeoNames places, SCOWL's small English word list — a word after a name cue that is no English word is a name).
 
 Decisions worth knowing:
+- Case says nothing in nursing notes (all lower case, ALL CAPS, mixed): names are found by their cue words in any
+  case ("dr healey", "dtr suzette", "E. WELSH") as well as by the name lists and capitalisation.
+- Places without an address are identifiers too: `facility` (hospitals, clinics, named wards), `organization`
+  (employers, insurers) and `city`. A clinic may keep them in scanned text (compliance.yml `phi_keep`).
 - NPI numbers (with an "NPI" cue and a valid check digit) are not reported: an NPI is the provider's public
   registry id, not an identifier of the patient, and is needed on claims. The number is also kept from being read
   as a phone number. Clinician names, though, are reported as `name` (Safe Harbor treats them as identifying the
   encounter, and most de-identification corpora label them).
 - Well-known sample SSNs (078-05-1120, 219-09-9999, 123-45-6789) are reported with score 0.5 instead of 0.95: they
   are still redacted (a sample in a real note may be a typo of a real number), and the low score tells a reviewer.
-- Dates need a day or a month: "2019" alone is never a finding, "March 2019" and "3/14" after a date cue are.
+- Dates need a day or a month: "2019" alone is never a finding; "3/14", "March 2019" and "09/2007" are, unless the
+  context makes them a ratio, a score or a setting ("1/2 NS", "5/5 strength", "pain 6/10", "CPAP 10/5").
 """
 
 from __future__ import annotations
