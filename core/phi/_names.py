@@ -163,18 +163,7 @@ def _name_after_cue(
             if kept:
                 kept.append((wstart, wstart + 1))
             continue
-        if k in NOT_NAMES or k in TITLES or k in CREDENTIALS or k in _STOP_WORDS or k in STATE_ABBRS:
-            break
-        if k in _MONTH_WORDS and _MONTH_NEXT_DIGIT.match(text, wstart + len(bare)):
-            break
-        if caps_mode or bare.isupper():
-            if len(k) < 3 or (k not in nl.any and not caps_mode):
-                break
-            if kind == "relation" and not kept and (k not in nl.any or k in nl.ambiguous):
-                break  # "SON SEEMS UNABLE", "DAUGHTER VERY SUPPORTIVE": in capitals only a listed name follows
-        elif not _MIXED_NAME.fullmatch(bare):
-            break
-        if _eponym(text, wstart + len(bare)):
+        if not _cue_word_ok(text, wstart, bare, k, kind, caps_mode, first=not kept):
             break
         unknown = unknown or k not in nl.any or k in nl.ambiguous
         kept.append((wstart, wstart + len(bare)))
@@ -189,6 +178,23 @@ def _name_after_cue(
     if kept:
         score = 0.75 if caps_mode and unknown else 0.85
         cands.append((score, kept[0][0], kept[-1][1], "name"))
+
+
+def _cue_word_ok(text: str, wstart: int, bare: str, k: str, kind: str, caps_mode: bool, *, first: bool) -> bool:
+    """May this word after a name cue be part of the name?"""
+    nl = names()
+    if k in NOT_NAMES or k in TITLES or k in CREDENTIALS or k in _STOP_WORDS or k in STATE_ABBRS:
+        return False
+    if k in _MONTH_WORDS and _MONTH_NEXT_DIGIT.match(text, wstart + len(bare)):
+        return False
+    if caps_mode or bare.isupper():
+        if len(k) < 3 or (k not in nl.any and not caps_mode):
+            return False
+        if kind == "relation" and first and (k not in nl.any or k in nl.ambiguous):
+            return False  # "SON SEEMS UNABLE", "DAUGHTER VERY SUPPORTIVE": in capitals only a listed name follows
+    elif not _MIXED_NAME.fullmatch(bare):
+        return False
+    return not _eponym(text, wstart + len(bare))
 
 
 def _name_before_cue(text: str, cue_start: int, cands: list[tuple[float, int, int, str]], cue_names: set[str]) -> None:
@@ -432,7 +438,6 @@ def _title(
     m = _AFTER_TITLE.match(text, end)
     if not m:
         return i + 1
-    nl = names()
     # MS / PA in capitals without a period are as often mental status, MS incision, PA pressure: a title only
     # before a listed name that is nothing else ("Ms. May Brown" and "Ms Brown" are titles as written).
     clinical = key in _CLINICAL_TITLES and word.isupper() and not text.startswith(".", end)
@@ -446,23 +451,10 @@ def _title(
         k = bare.upper().replace("'", "").replace("’", "")
         if len(bare) == 1:  # an initial: "Dr. J. Smith"
             continue
-        if k in NOT_NAMES or k in CREDENTIALS or k in TITLES or k in STATE_ABBRS:
+        verdict = _title_word(text, wstart, bare, k, caps_mode, clinical)
+        if verdict is None:
             break
-        if k in _MONTH_WORDS and _MONTH_NEXT_DIGIT.match(text, wstart + len(bare)):
-            break  # "Dr. Hill June 3rd, 2018": the date starts here
-        if clinical and (k not in nl.any or k in nl.ambiguous):
-            break  # "ALTERED MS TODAY", "MS INCISION": mental status, sternotomy, pulmonary artery — not Ms/PA
-        if caps_mode or bare.isupper():
-            if k in _STOP_WORDS or len(k) < 2 or (k in nl.ambiguous and k not in nl.last):
-                break
-            if k not in nl.any and len(k) < 3:
-                break
-            if k not in nl.any:
-                score = 0.8  # an unknown word after a title in capitals: likely a name, less sure
-        elif not bare[1:].islower() and not _MIXED_NAME.fullmatch(bare):
-            break
-        if _eponym(text, wstart + len(bare)):
-            break
+        score = min(score, verdict)
         name_end = wstart + len(bare)
         name_keys.add(k)
         if w.endswith(".") and len(bare) > 1:
@@ -475,6 +467,31 @@ def _title(
         taken.add(toks[j][0])
         j += 1
     return j
+
+
+def _title_word(text: str, wstart: int, bare: str, k: str, caps_mode: bool, clinical: bool) -> float | None:
+    """The score a word after a title gets as part of the name (0.95; 0.8 for an unknown word in capitals), or None
+    where the name stops."""
+    nl = names()
+    if k in NOT_NAMES or k in CREDENTIALS or k in TITLES or k in STATE_ABBRS:
+        return None
+    if k in _MONTH_WORDS and _MONTH_NEXT_DIGIT.match(text, wstart + len(bare)):
+        return None  # "Dr. Hill June 3rd, 2018": the date starts here
+    if clinical and (k not in nl.any or k in nl.ambiguous):
+        return None  # "ALTERED MS TODAY", "MS INCISION": mental status, sternotomy, pulmonary artery — not Ms/PA
+    score = 0.95
+    if caps_mode or bare.isupper():
+        if k in _STOP_WORDS or len(k) < 2 or (k in nl.ambiguous and k not in nl.last):
+            return None
+        if k not in nl.any and len(k) < 3:
+            return None
+        if k not in nl.any:
+            score = 0.8  # an unknown word after a title in capitals: likely a name, less sure
+    elif not bare[1:].islower() and not _MIXED_NAME.fullmatch(bare):
+        return None
+    if _eponym(text, wstart + len(bare)):
+        return None
+    return score
 
 
 def _credential(
