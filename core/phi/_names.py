@@ -45,6 +45,7 @@ _MONTH_NEXT_DIGIT = re.compile(r"\.?,?[ \t-]*\d")
 
 _TOKEN = re.compile(r"(?<![A-Za-z0-9'’])[A-Z][A-Za-z]*(?:['’][A-Za-z]+)?(?:-[A-Za-z]+)*(?![A-Za-z0-9])")
 
+_ONE_LETTER = re.compile(r"\.?[ \t]+([A-Z])(?![A-Za-z0-9./&-]|\.[ \t]*[A-Z])")
 _AFTER_TITLE = re.compile(r"\.?[ \t]+((?:[A-Z][A-Za-z'’-]*\.?[ \t]+){0,2}[A-Z][A-Za-z'’-]+)")
 
 _BEFORE_CREDENTIAL = re.compile(r"((?:[A-Z][A-Za-z'’-]*\.?[ \t]+){0,2}[A-Z][A-Za-z'’-]+)[ \t]*,?[ \t]*$")
@@ -437,7 +438,7 @@ def _title(
         return i + 1  # "QTc 432 MS." is milliseconds, "123 Oak DR" a street
     m = _AFTER_TITLE.match(text, end)
     if not m:
-        return i + 1
+        return _one_letter(text, end, found, i)
     # MS / PA in capitals without a period are as often mental status, MS incision, PA pressure: a title only
     # before a listed name that is nothing else ("Ms. May Brown" and "Ms Brown" are titles as written).
     clinical = key in _CLINICAL_TITLES and word.isupper() and not text.startswith(".", end)
@@ -460,13 +461,22 @@ def _title(
         if w.endswith(".") and len(bare) > 1:
             break  # a sentence ends here
     if name_end is None:
-        return i + 1
+        return _one_letter(text, end, found, i)
     found.append((score, m.start(1), name_end))
     j = i + 1
     while j < len(toks) and toks[j][0] < name_end:
         taken.add(toks[j][0])
         j += 1
     return j
+
+
+def _one_letter(text: str, end: int, found: list[tuple[float, int, int]], i: int) -> int:
+    """'Dr. X', "Ms. B's office", 'Dr. Y recommended': a title and one capital letter stand for a name (a placeholder
+    in de-identified text, or a person's initial)."""
+    letter = _ONE_LETTER.match(text, end)
+    if letter:
+        found.append((0.7, letter.start(1), letter.end(1)))
+    return i + 1
 
 
 def _title_word(text: str, wstart: int, bare: str, k: str, caps_mode: bool, clinical: bool) -> float | None:

@@ -93,3 +93,21 @@ def test_note_words_around_cues_are_no_names(text: str) -> None:
 def test_titles_written_as_titles_still_take_common_names() -> None:
     assert _names("Ms. May Brown called") == ["May Brown"]
     assert _names("MS. JONES CALLED") == ["JONES"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The patient presented to Dr. X's office with a bulge.", ["X's"]),
+        ("Sutures were placed by Dr. Y and Dr. Z closed the wound.", ["Y", "Z"]),
+        ("HISTORY: Ms. A is status post cholecystectomy.", ["A"]),
+    ],
+)
+def test_a_title_and_one_letter_stand_for_a_name(text: str, expected: list[str]) -> None:
+    """De-identified reports write 'Dr. X' for a name: the placeholder is redacted like the name it stands for."""
+    assert _names(text) == expected
+
+
+@pytest.mark.parametrize("text", ["NEURO: MS A/O X3", "PA A-LINE DRAWN", "Dr. J. Smith saw her"])
+def test_one_letter_after_a_title_only_when_it_stands_alone(text: str) -> None:
+    assert all(len(n) > 1 for n in _names(text)), _names(text)
