@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from core.checksums import npi_is_valid
 from core.phi import _dates
 from core.phi import _validate as v
-from core.phi._lexicon import places
+from core.phi._lexicon import STATE_NAMES, places
 from core.phi._names import _name_after_cue, _name_before_cue
 from core.phi._patterns import trie_pattern
 from core.phi._types import tag
@@ -192,6 +192,8 @@ def _place(s: _Scan, start: int, end: int, cue: str, kind: str) -> None:
     lists = p.big if cue == "from" or cue == "home" else p.cities
     for n in range(len(words), 0, -1):  # longest place name first: "New York City" before "New York"
         candidate = " ".join(words[:n])
+        if candidate.lower() in STATE_NAMES:
+            return  # "lives in California": a state, which Safe Harbor keeps (a town of that name is rarer)
         if candidate.upper() in lists:
             found_end = pos + len(candidate) if candidate == s.text[pos : pos + len(candidate)] else m.end()
             s.cands.append((0.8 if lists is p.cities else 0.7, pos, found_end, "city"))

@@ -152,3 +152,8 @@ def test_named_wards_universities_and_homes(text: str, span: str) -> None:
 )
 def test_a_drug_and_its_dose_is_no_ward(text: str) -> None:
     assert [f for f in detect(text) if f.type == "facility"] == [], text
+
+
+def test_a_state_is_no_city() -> None:
+    """Safe Harbor keeps states: 'lives in California' names no town (the cue pass read the town of that name)."""
+    assert detect("Niece lives in California, phone on file") == []
