@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from flask import request
+from flask import current_app, request
 from pydantic import BaseModel, ValidationError
 
 from core.errors import api_error
 from core.shapes import field_message, shape_is_ok
+from core.web.markers import doc_of
 
 M = TypeVar("M", bound=BaseModel)
 _NUL = "\x00"
@@ -40,26 +41,37 @@ def parse_body(model: type[M]) -> M:
         raise api_error("invalid_value" if shape_is_ok(errors) else "validation_error", None, fields) from None
 
 
-def query_int(name: str, default: int, low: int, high: int) -> int:
-    """A whole-number query parameter within [low, high], or a 400 naming it."""
+def query_int(name: str) -> int | None:
+    """A whole-number query parameter within the bounds its `param(...)` documents (its default when absent), or a
+    400 naming it. The bounds are written once, in the view's `@documented(query=...)`."""
+    schema = _documented(name)
     raw = request.args.get(name)
     if raw is None:
-        return default
+        return schema.get("default")
+    low, high = schema["minimum"], schema["maximum"]
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise api_error("validation_error", "invalid query", {name: f"a whole number from {low} to {high}"})
     return int(raw)
 
 
-def query_choice(
-    name: str, choices: tuple[str, ...], default: str | None = None, *, hint: str | None = None
-) -> str | None:
-    """A query parameter that must be one of `choices` (None or `default` when absent), or a 400 naming it."""
+def query_choice(name: str) -> str | None:
+    """A query parameter that must be one of the values its `param(...)` documents (`enum`; its `default` when
+    absent, else None), or a 400 naming it."""
+    schema = _documented(name)
     raw = request.args.get(name)
     if raw is None:
-        return default
+        return schema.get("default")
+    choices = schema["enum"]
     if raw not in choices:
-        raise api_error("validation_error", "invalid query", {name: hint or f"one of {', '.join(choices)}"})
+        raise api_error("validation_error", "invalid query", {name: f"one of {', '.join(choices)}"})
     return raw
+
+
+def _documented(name: str) -> dict[str, Any]:
+    """The JSON schema the current view documents for query parameter `name` (a KeyError is our bug: a handler
+    reading a parameter its documentation does not give)."""
+    view = current_app.view_functions[request.endpoint or ""]
+    return doc_of(view).query[name].schema  # type: ignore[union-attr]
 
 
 def refuse_nul(named: Iterable[tuple[str, str]], *, where: str) -> None:

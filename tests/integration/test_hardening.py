@@ -314,8 +314,21 @@ def test_an_unknown_query_parameter_is_a_400_not_ignored(clients, admin, service
 def test_query_parameters_are_documented_with_what_they_accept(clients) -> None:  # type: ignore[no-untyped-def]
     doc = clients()["billing"].get("/openapi.json").get_json()
     params = {p["name"]: p["schema"] for p in doc["paths"]["/claims"]["get"]["parameters"]}
-    assert params["limit"] == {"type": "integer", "minimum": 1, "maximum": 200}
+    assert params["limit"] == {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}
     assert params["status"]["enum"] and params["patient_id"] == {"type": "string"}
+
+
+def test_what_the_document_says_of_a_query_parameter_is_what_the_view_takes(clients, admin) -> None:  # type: ignore[no-untyped-def]
+    """One place for a parameter's bounds and default: the document. The view refuses past the documented maximum,
+    takes it, and uses the documented default when the parameter is absent."""
+    client = clients()["billing"]
+    doc = client.get("/openapi.json").get_json()
+    limit = next(p["schema"] for p in doc["paths"]["/claims"]["get"]["parameters"] if p["name"] == "limit")
+    top = limit["maximum"]
+    assert client.get("/claims", query_string={"limit": top + 1}, headers=admin).status_code == 400
+    assert client.get("/claims", query_string={"limit": top}, headers=admin).status_code == 200
+    refused = client.get("/claims", query_string={"limit": 0}, headers=admin).get_json()["error"]["fields"]
+    assert refused == {"limit": f"a whole number from {limit['minimum']} to {top}"}
 
 
 @pytest.mark.parametrize(("since", "status"), [("8052-02-20T07:32:26-21:34", 200), ("9999-12-31T23:59:59-23:59", 400)])

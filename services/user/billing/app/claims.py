@@ -97,14 +97,14 @@ def get_claim(claim_id: str) -> Response:
         "patient_id": "only this patient's claims",
         "member_id": "only this member's claims",
         "status": param(f"one of {', '.join(STATUSES)}", type="string", enum=list(STATUSES)),
-        "limit": param("1-200, default 50", type="integer", minimum=1, maximum=200),
+        "limit": param("1-200, default 50", type="integer", minimum=1, maximum=200, default=50),
         "before": "claim id: the page after it (from next_before)",
     },
 )
 def search_claims() -> Response:
     """Claims, newest first, filtered by patient, member and status."""
-    status = query_choice("status", STATUSES)
-    limit = query_int("limit", 50, 1, 200)
+    status = query_choice("status")
+    limit = query_int("limit")
     args = request.args
     claims = list_claims(
         get_db(),
@@ -128,6 +128,7 @@ def search_claims() -> Response:
             "CLM05-3: 1 original (default), 7 replacement, 8 void of the claim the payer already has",
             type="string",
             enum=list(FREQUENCIES),
+            default="1",
         ),
         "payer_claim_control_number": param(
             "with frequency 7 or 8: the payer's number for the claim (REF*F8); default: the one the posted 835 gave"
@@ -147,7 +148,7 @@ def claim_837(claim_id: str) -> Response:
     """The claim as an 837P professional claim for its payer: the original, or (frequency 7, 8) a replacement or
     void of it naming the payer's claim control number."""
     audit_resource(claim_id)
-    frequency = query_choice("frequency", tuple(FREQUENCIES), "1") or "1"
+    frequency = query_choice("frequency")
     given = _payer_claim_number()
     found = load_stored(get_db(), claim_id)
     if found is None:

@@ -35,15 +35,17 @@ class ResolveRequest(BaseModel):
 @documented(
     responses={200: "{alerts: [...]} ranked by severity, then most recent"},
     query={
-        "status": param("open (default) | resolved | all", type="string", enum=list(alert_review.ALERT_STATUSES)),
+        "status": param(
+            "open (default) | resolved | all", type="string", enum=list(alert_review.ALERT_STATUSES), default="open"
+        ),
         "user_id": "only this user's",
-        "limit": param("1-500, default 100", type="integer", minimum=1, maximum=500),
+        "limit": param("1-500, default 100", type="integer", minimum=1, maximum=500, default=100),
     },
 )
 def list_alerts() -> Response:
     """Security alerts, most severe and most recent first."""
-    status = query_choice("status", alert_review.ALERT_STATUSES, "open", hint="open, resolved or all")
-    limit = query_int("limit", 100, 1, 500)
+    status = query_choice("status")
+    limit = query_int("limit")
     rows = alert_review.ranked_alerts(
         get_db(), status=status or "open", user_id=request.args.get("user_id"), limit=limit
     )

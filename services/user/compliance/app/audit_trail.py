@@ -28,16 +28,16 @@ bp = Blueprint("audit_trail", __name__)
         "resource": "resource id or type",
         "since": param("ISO 8601, inclusive", type="string", format="date-time"),
         "until": param("ISO 8601, exclusive", type="string", format="date-time"),
-        "after_seq": param("cursor from next_after_seq", type="integer", minimum=0, maximum=2**62),
-        "limit": param("1-1000, default 100", type="integer", minimum=1, maximum=1000),
+        "after_seq": param("cursor from next_after_seq", type="integer", minimum=0, maximum=2**62, default=0),
+        "limit": param("1-1000, default 100", type="integer", minimum=1, maximum=1000, default=100),
     },
 )
 def search_audit() -> Response:
     """Audit log entries in chain order, filtered and paginated."""
     args = request.args
     since, until = _when("since"), _when("until")
-    after = query_int("after_seq", 0, 0, 2**62)
-    limit = query_int("limit", 100, 1, 1000)
+    after = query_int("after_seq")
+    limit = query_int("limit")
     entries = audit_review.search(
         get_db(),
         user_id=args.get("user_id"),
