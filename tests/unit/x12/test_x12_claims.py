@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from claim_samples import CLAIM, JANE, NOW, PARTIES  # this folder is on sys.path (conftest.py)
 
 from core.x12 import (
     Adjustment,
-    BillingProvider,
     ClaimPayment,
     Party,
     Payer,
@@ -21,7 +21,6 @@ from core.x12 import (
     Remittance,
     ServiceLine,
     ServicePayment,
-    Subscriber,
     X12ParseError,
     build_835,
     build_837p,
@@ -32,27 +31,6 @@ from core.x12 import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
-NOW = datetime(2026, 1, 15, 10, 0)
-JANE = Subscriber("JANE", "DOE", date(1980, 1, 1), "F", "2 ELM ST", "SPRINGFIELD", "IL", "62702")
-CLAIM = ProfessionalClaim(
-    claim_id="PA1001",
-    place_of_service="11",
-    diagnosis_codes=("J069", "R05.9"),
-    lines=(
-        ServiceLine("99213", ("25",), Decimal("125.00"), Decimal("1"), (1, 2), date(2026, 1, 10)),
-        ServiceLine("87880", (), Decimal("35.50"), Decimal("1"), (1,), date(2026, 1, 10)),
-    ),
-)
-PARTIES: dict[str, Any] = {
-    "submitter": Party("SMALL CLINIC", "CLINIC01", "BILLING OFFICE", "5555550100"),
-    "receiver": Party("ACME CLEARINGHOUSE", "ACMECH"),
-    "billing_provider": BillingProvider(
-        "SMALL CLINIC LLC", "1234567893", "12-3456789", "1 MAIN ST", "SPRINGFIELD", "IL", "62701-1234"
-    ),
-    "subscriber": JANE,
-    "member_id": "XYZ123456789",
-    "payer": Payer("ACME HEALTH", "87726"),
-}
 
 
 def pyx12_validate(text: str, *, with_999: bool = True) -> tuple[list[str], str]:

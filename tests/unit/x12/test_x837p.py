@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from claim_samples import CLAIM, JANE, NOW, PARTIES  # this folder is on sys.path (conftest.py)
 
 from core.x12 import (
-    BillingProvider,
     Dependent,
-    Party,
     Payer,
     ProfessionalClaim,
     ServiceLine,
@@ -25,28 +24,7 @@ from core.x12 import (
 )
 from core.x12._text import UnwritableText, address_lines, x12_text
 
-NOW = datetime(2026, 1, 15, 10, 0)
-JANE = Subscriber("JANE", "DOE", date(1980, 1, 1), "F", "2 ELM ST", "SPRINGFIELD", "IL", "62702")
 KID = Dependent("SAM", "DOE", date(2015, 6, 1), "M", "2 ELM ST", "SPRINGFIELD", "IL", "62702", relationship="19")
-CLAIM = ProfessionalClaim(
-    claim_id="PA1001",
-    place_of_service="11",
-    diagnosis_codes=("J069", "R05.9"),
-    lines=(
-        ServiceLine("99213", ("25",), Decimal("125.00"), Decimal("1"), (1, 2), date(2026, 1, 10)),
-        ServiceLine("87880", (), Decimal("35.50"), Decimal("1"), (1,), date(2026, 1, 10)),
-    ),
-)
-PARTIES: dict[str, Any] = {
-    "submitter": Party("SMALL CLINIC", "CLINIC01", "BILLING OFFICE", "5555550100"),
-    "receiver": Party("ACME CLEARINGHOUSE", "ACMECH"),
-    "billing_provider": BillingProvider(
-        "SMALL CLINIC LLC", "1234567893", "12-3456789", "1 MAIN ST", "SPRINGFIELD", "IL", "62701-1234"
-    ),
-    "subscriber": JANE,
-    "member_id": "XYZ123456789",
-    "payer": Payer("ACME HEALTH", "87726"),
-}
 PHI = ("JANE", "DOE", "SAM", "XYZ123456789", "19800101", "20150601", "MULLER", "MÜLLER", "PCN-77")
 
 
