@@ -6,13 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from core.x12._common import SegmentWriter, control_numbers, d8, interchange, missing, read_date, read_period
+from core.x12._common import (
+    PROCEDURE_QUALIFIERS,
+    SegmentWriter,
+    control_numbers,
+    d8,
+    interchange,
+    missing,
+    read_date,
+    read_period,
+)
 from core.x12.reader import Segment, Transaction, X12ParseError, parse
 
 VERSION = "005010X279A1"
 # TRN03 of our traces: "9" + a user-assigned id, 10 characters as the guide requires.
 TRACE_ORIGINATOR = "9INTELLUXE"
-_PROCEDURE_QUALIFIERS = frozenset({"HC", "AD", "CJ", "ID", "IV", "N4", "ZZ"})
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,7 @@ def _first_subscriber_inquiry(transaction: Transaction) -> tuple[dict[str, Segme
                 first.setdefault(f"NM1/{level}", seg)
         elif tag == "EQ":
             service_types.extend(code for code in seg.repeats(1) if code)
-            if seg.component(2, 1) in _PROCEDURE_QUALIFIERS and seg.component(2, 2):
+            if seg.component(2, 1) in PROCEDURE_QUALIFIERS and seg.component(2, 2):
                 procedures.append(seg.component(2, 2))
         elif tag in ("BHT", "TRN", "DMG") or (tag == "DTP" and seg.get(1) == "291"):
             first.setdefault(tag, seg)

@@ -24,10 +24,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.x12._common import cents, parse_error, read_amount
+from core.x12._common import PROCEDURE_QUALIFIERS, cents, parse_error, read_amount
 from core.x12.reader import Segment
 
-PROCEDURE_QUALIFIERS = frozenset({"HC", "AD", "CJ", "ID", "IV", "N4", "ZZ"})
 ACTIVE = frozenset({"1", "2", "3", "4", "5"})
 INACTIVE = frozenset({"6", "7", "8"})
 _TOTAL = frozenset({"22", "23", "25", ""})
