@@ -65,6 +65,13 @@ def names() -> NameLists:
 
 
 @cache
+def english() -> frozenset[str]:
+    """SCOWL's small American English list, lower case (data/README.md): what a word is when it is no name."""
+    with gzip.open(_DATA / "english.txt.gz", "rt", encoding="ascii") as lines:
+        return frozenset(line.strip() for line in lines if line.strip())
+
+
+@cache
 def places() -> Places:
     cities: set[str] = set()
     big: set[str] = set()

@@ -10,6 +10,10 @@ there capitalisation says nothing. This pass goes by context instead, over the l
   plural cues ("sons", "drs") read a list ("sons smokey, morris and roger");
 - an initial and a listed surname ("E. WELSH", "q. lander") is a name when neither is an abbreviation or organism
   ("E. coli" is not: COLI is no surname); a name before a credential in any case ("irene snell, rn");
+- a word no list holds is a name where the lists cannot know: after a relation written as a label ("son: Radomir"),
+  or as a surname after a first name ("per douglas okonkwo"), when it is no English word (SCOWL's list);
+- weak cues (per, with, by, to) take a first name that is nothing else ("with mary", not "with walker");
+- names framed by "(daughter)", "his niece", a note's opening "… is a 70 yr old" or its last line (a signature);
 - a name found here is found again wherever the same word stands in the note, in any case, unless the word is
   also an everyday word (SMALL, BILL: kept only where a cue said so).
 Not titles here: "ms" ("MS: pt spoke" is mental status) and "pa" — their capitalised uses are the token pass's.
@@ -17,15 +21,11 @@ Not titles here: "ms" ("MS: pt spoke" is mental status) and "pa" — their capit
 
 from __future__ import annotations
 
-import gzip
 import re
 from functools import cache
-from pathlib import Path
 
-from core.phi._lexicon import CREDENTIALS, NOT_NAMES, STATE_ABBRS, STATE_NAMES, TITLES, names
+from core.phi._lexicon import CREDENTIALS, NOT_NAMES, STATE_ABBRS, STATE_NAMES, TITLES, english, names
 from core.phi._patterns import trie_pattern
-
-_ENGLISH = Path(__file__).with_name("data") / "english.txt.gz"
 
 # Cue words by kind. title: anything name-shaped after it; relation/role: a listed name after it; the plural
 # forms read a list of names.
@@ -97,13 +97,6 @@ _CLINICAL = frozenset(
     "BID TID QID QD QHS MIN MAX MAE LE RE NA CA MG PICC REHAB AUGMENTATION MAC".split()
 )
 _VERB_ENDINGS = ("ing", "ly", "ed")
-
-
-@cache
-def english() -> frozenset[str]:
-    """SCOWL's small American English list, lower case (data/README.md): what a word is when it is no name."""
-    with gzip.open(_ENGLISH, "rt", encoding="ascii") as lines:
-        return frozenset(line.strip() for line in lines if line.strip())
 
 
 @cache

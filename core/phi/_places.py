@@ -40,6 +40,7 @@ from core.phi._lexicon import (
     STATE_NAMES,
     STRONG_FACILITY_WORDS,
     UNIT_WORDS,
+    english,
     names,
     places,
 )
@@ -338,8 +339,6 @@ _DRUG_ENDINGS = ("ine", "ol", "il", "ide", "ate", "pam", "cin", "zole", "pril", 
 
 
 def _named_wards(text: str, low: str, cands: Cands) -> None:
-    from core.phi._names_anycase import english
-
     for m in _WARD.finditer(low):
         if m.start() > 0 and low[m.start() - 1].isalpha():
             continue
