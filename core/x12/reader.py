@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Generic, TypeVar
 
+UNREADABLE = "?"  # the tag of a damaged segment, read leniently
 _TAG = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
 _BOM = "\ufeff"
 _LINE_BREAKS = "\r\n"
@@ -136,6 +137,7 @@ class Transaction:
     segments: list[Segment]
     se: Segment | None
     problems: tuple[str, ...] = ()
+    defect: str | None = None  # read leniently: its first damaged segment; the set cannot be trusted
 
     @property
     def set_id(self) -> str:
@@ -213,10 +215,13 @@ class SegmentStream:
     """Incremental tokenizer: feed text with `receive_data`, then call `next_segment` until it returns None.
 
     `None` means "need more data" until `end_of_input()` has been called; after that it means the input is used up.
-    Raises X12ParseError for text that cannot be a segment.
+    Raises X12ParseError for text that cannot be a segment — or, with `lenient`, hands back a segment tagged
+    UNREADABLE for text inside an interchange whose tag is no tag (a damaged line), so the envelope reader can
+    reject just the transaction set holding it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, lenient: bool = False) -> None:
+        self._lenient = lenient
         self._buffer = ""
         self._cursor = 0
         self._ended = False
@@ -330,6 +335,8 @@ class SegmentStream:
         parts = raw.split(delimiters.element)
         tag = parts[0]
         if not _is_tag(tag):
+            if self._lenient:
+                return Segment(UNREADABLE, (), self._position, delimiters)
             raise self._error("not a segment (the tag must be 2-3 capital letters or digits)", _safe_tag(tag))
         if tag == "ISA":
             # An ISA where a segment should be: the previous interchange has no IEA. Read this ISA with its own
@@ -371,9 +378,9 @@ def _terminator_index(buf: str, at: int, *, ended: bool) -> int:
     return min(breaks) if breaks else at
 
 
-def iter_segments(text: str) -> Iterator[Segment]:
-    """Every segment of `text` in order, envelopes included, without envelope checks."""
-    stream = SegmentStream()
+def iter_segments(text: str, *, lenient: bool = False) -> Iterator[Segment]:
+    """Every segment of `text` in order, envelopes included, without envelope checks (see SegmentStream)."""
+    stream = SegmentStream(lenient=lenient)
     stream.receive_data(text)
     stream.end_of_input()
     yield from stream
@@ -416,6 +423,7 @@ class _EnvelopeBuilder:
         self._st: Segment | None = None
         self._body: list[Segment] = []
         self._last: Segment | None = None
+        self._defects: dict[int, str] = {}  # ST position -> its first damaged segment
 
     def feed(self, segment: Segment) -> None:
         self._last = segment
@@ -434,6 +442,8 @@ class _EnvelopeBuilder:
         into.append(f"{segment.label}: {message}")
 
     def _outside(self, segment: Segment) -> None:
+        if segment.tag == UNREADABLE:
+            raise _fail(segment, "not a segment (the tag must be 2-3 capital letters or digits)")
         if segment.tag != "ISA":
             raise _fail(segment, "expected ISA")
         self._isa = segment
@@ -505,8 +515,11 @@ class _EnvelopeBuilder:
             if segment.get(2).strip() != st.get(2).strip():
                 message = f"SE02 {segment.get(2)!r} does not match ST02 {st.get(2)!r} of {st.label}"
                 self._problem(segment, message, problems)
-            self._transactions.append(Transaction(st, self._body, segment, tuple(problems)))
+            defect = self._defects.get(st.position)
+            self._transactions.append(Transaction(st, self._body, segment, tuple(problems), defect))
             self._st = None
+        elif segment.tag == UNREADABLE:
+            self._defects.setdefault(st.position, f"segment {segment.position}: not a segment (a damaged line)")
         elif segment.tag in _ENVELOPE_TAGS:
             cut: list[str] = []
             self._problem(segment, f"transaction set opened at {st.label} has no SE", cut)
@@ -592,6 +605,8 @@ def _read_each(
             try:
                 if transaction.se is None:
                     raise _fail(transaction.st, f"transaction set is cut short ({transaction.problems[0]})")
+                if transaction.defect is not None:
+                    raise _fail(transaction.st, f"transaction set is damaged ({transaction.defect})")
                 if own_trailer_must_match and transaction.problems:
                     raise _fail(transaction.st, f"its trailer does not match ({transaction.problems[0]})")
                 if not _supported(version):
@@ -629,7 +644,7 @@ def parse(text: str, *, strict: bool = True) -> list[Interchange]:
     """
     builder = _EnvelopeBuilder(strict=strict)
     with _cyclic_gc_paused():
-        for segment in iter_segments(text):
+        for segment in iter_segments(text, lenient=not strict):
             builder.feed(segment)
     return builder.finish()
 

@@ -163,3 +163,17 @@ def test_read_835_of_one_payment_exits_0() -> None:
     done = _cli(str(FIXTURES / "835_remittance.x12"))
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["transactions"]) == 1
+
+
+def test_a_damaged_line_rejects_its_own_transaction_only() -> None:
+    """A line that is no segment (a transmission error, a stray paste) inside one payment: that payment is reported
+    damaged with the line's position; the others are read (the whole file was refused)."""
+    damaged = _payment("EFT2", "0002")
+    damaged.insert(5, "X.5520NN142*14*B2:0202309NN08956B0~")
+    damaged[-1] = f"SE*{len(damaged)}*0002~"
+    text = _interchange([_group([_payment("EFT1", "0001"), damaged, _payment("EFT3", "0003")], "301")], "000000301")
+    first, second, third = read_remittances(text)
+    assert first.value is not None and third.value is not None
+    assert second.value is None and "transaction set is damaged (segment" in str(second.error)
+    with pytest.raises(X12ParseError, match="not a segment"):
+        list(iter_segments(text))  # the strict tokenizer still refuses it
