@@ -113,7 +113,8 @@ def scan(text: str, low: str, cands: Cands, blocked: list[tuple[int, int]], cue_
             continue
         before = len(cands)
         _CUE_HANDLERS[kind](s, start, end, word, kind)
-        tag(cands, before, f"cue:{word}")
+        if len(cands) > before:
+            tag(cands, before, f"cue:{word}")
 
 
 # ------------------------------------------------- one reader per cue kind: (scan, start, end, cue, kind)

@@ -82,7 +82,8 @@ def scan(text: str, low: str, cands: Cands) -> set[int]:
         skip = m.end()
         before = len(cands)
         _HANDLERS[m.lastgroup](text, low, m, cands)  # type: ignore[index]
-        tag(cands, before, f"shape:{m.lastgroup}")
+        if len(cands) > before:
+            tag(cands, before, f"shape:{m.lastgroup}")
     return {c[2] for c in cands[first:] if c[3] == "street_address"}
 
 

@@ -76,7 +76,6 @@ _NAME_AFTER = re.compile(
 _WORD_RE = re.compile(r"[A-Za-z@][A-Za-z'’&.-]*")
 _PLACE_BEFORE = frozenset({"at", "to", "from", "in", "@", "into"}) | MOVE_VERBS
 _ORG_TAIL = re.compile(r"[ \t]*[:\-]?[ \t]*(?:the[ \t]+)?(?=[A-Za-z])")
-_UNIT_NUMBER = re.compile(r"[ \t]*\d{1,2}(?![\d:/.,]|[ \t]*(?:[a-z]|%))")
 _SAINT_NAME = re.compile(r"\.?[ \t]+([A-Z][A-Za-z]+)(?:['’]s)?\b")
 
 

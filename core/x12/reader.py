@@ -47,7 +47,6 @@ from typing import Generic, TypeVar
 UNREADABLE = "?"  # the tag of a damaged segment, read leniently
 _TAG = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
 _BOM = "\ufeff"
-_LINE_BREAKS = "\r\n"
 _LAYOUT = " \t\r\n\ufeff"  # what may surround a segment without being part of it
 _ISA_MAX = 200  # an ISA is 106 characters; unpadded or odd ones are shorter, so the separators are searched this far
 _ISA_ELEMENTS = 16
@@ -423,7 +422,7 @@ class _EnvelopeBuilder:
         self._st: Segment | None = None
         self._body: list[Segment] = []
         self._last: Segment | None = None
-        self._defects: dict[int, str] = {}  # ST position -> its first damaged segment
+        self._defect: str | None = None  # the open transaction set's first damaged segment
 
     def feed(self, segment: Segment) -> None:
         self._last = segment
@@ -483,6 +482,7 @@ class _EnvelopeBuilder:
         if segment.tag == "ST":
             self._st = segment
             self._body = []
+            self._defect = None
         elif segment.tag == "GE":
             count = _count(segment, 1)
             if count != len(self._transactions):
@@ -515,11 +515,10 @@ class _EnvelopeBuilder:
             if segment.get(2).strip() != st.get(2).strip():
                 message = f"SE02 {segment.get(2)!r} does not match ST02 {st.get(2)!r} of {st.label}"
                 self._problem(segment, message, problems)
-            defect = self._defects.get(st.position)
-            self._transactions.append(Transaction(st, self._body, segment, tuple(problems), defect))
+            self._transactions.append(Transaction(st, self._body, segment, tuple(problems), self._defect))
             self._st = None
         elif segment.tag == UNREADABLE:
-            self._defects.setdefault(st.position, f"segment {segment.position}: not a segment (a damaged line)")
+            self._defect = self._defect or f"segment {segment.position}: not a segment (a damaged line)"
         elif segment.tag in _ENVELOPE_TAGS:
             cut: list[str] = []
             self._problem(segment, f"transaction set opened at {st.label} has no SE", cut)

@@ -53,10 +53,7 @@ def build_270(req: EligibilityRequest, *, control_number: int, now: datetime, us
     _, _, st02 = control_numbers(control_number)
     w = SegmentWriter("270", VERSION, st02)
     w.add("BHT", "0022", "13", str(control_number), d8(now.date()), now.strftime("%H%M"))
-    w.add("HL", "1", "", "20", "1")
-    w.add("NM1", "PR", "2", req.payer_name, "", "", "", "", "PI", req.payer_id)
-    w.add("HL", "2", "1", "21", "1")
-    w.add("NM1", "1P", "2", req.provider_name, "", "", "", "", "XX", req.provider_npi)
+    add_source_and_receiver(w, req)
     w.add("HL", "3", "2", "22", "0")
     w.add("TRN", "1", req.trace_number, TRACE_ORIGINATOR)
     w.add("NM1", "IL", "1", req.member_last_name or "", req.member_first_name or "", "", "", "", "MI", req.member_id)
@@ -75,6 +72,14 @@ def build_270(req: EligibilityRequest, *, control_number: int, now: datetime, us
         now=now,
         usage_indicator=usage_indicator,
     )
+
+
+def add_source_and_receiver(w: SegmentWriter, req: EligibilityRequest) -> None:
+    """Loops 2000A/2100A (the payer) and 2000B/2100B (the provider asking), alike in a 270 and its 271."""
+    w.add("HL", "1", "", "20", "1")
+    w.add("NM1", "PR", "2", req.payer_name, "", "", "", "", "PI", req.payer_id)
+    w.add("HL", "2", "1", "21", "1")
+    w.add("NM1", "1P", "2", req.provider_name, "", "", "", "", "XX", req.provider_npi)
 
 
 def read_270(text: str) -> EligibilityRequest:

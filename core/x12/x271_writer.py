@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from core.x12._common import SegmentWriter, control_numbers, d8, format_amount, format_decimal, interchange
 from core.x12.parties import Dependent, Subscriber
-from core.x12.x270 import TRACE_ORIGINATOR, VERSION, EligibilityRequest
+from core.x12.x270 import TRACE_ORIGINATOR, VERSION, EligibilityRequest, add_source_and_receiver
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,7 @@ def build_271(
     _, _, st02 = control_numbers(control_number)
     w = SegmentWriter("271", VERSION, st02)
     w.add("BHT", "0022", "11", str(control_number), d8(now.date()), now.strftime("%H%M"))
-    w.add("HL", "1", "", "20", "1")
-    w.add("NM1", "PR", "2", request.payer_name, "", "", "", "", "PI", request.payer_id)
-    w.add("HL", "2", "1", "21", "1")
-    w.add("NM1", "1P", "2", request.provider_name, "", "", "", "", "XX", request.provider_npi)
+    add_source_and_receiver(w, request)
     dependent = answer.dependent
     # 2000C subscriber; when the answer is about a dependent (2000D), the benefits go in the dependent's loop.
     w.add("HL", "3", "2", "22", "1" if dependent is not None else "0")
