@@ -16,9 +16,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from core.db import Database
 from core.errors import ApiError
+
+if TYPE_CHECKING:
+    from core.db import Database
 
 
 class Role(StrEnum):

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 
 from core.cli import dictation, ops, tools
 from core.cli.common import fail
-from core.config import ConfigError, Settings
-from core.db import DatabaseUnavailable, MigrationError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +28,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "expires_days", None) is not None and args.expires_days < 1:
         print("intelluxe: --expires-days must be at least 1", file=sys.stderr)
         return 2
+    if not getattr(args, "needs_settings", True):
+        return args.func(args, None)  # an offline tool (phi, x12, estimate): no settings, no database, fast start
+    from core.config import ConfigError, Settings
+    from core.db import DatabaseUnavailable, MigrationError
+
     try:
         settings = Settings.from_env()
         return args.func(args, settings)
@@ -38,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _stack_error() -> type[Exception]:
-    """Evaluated only when a command failed: the offline tools (phi scan, x12) never load the stack module."""
+    """Evaluated only when a command failed: the commands that do not run the stack never load its module."""
     from core.stack import StackError
 
     return StackError

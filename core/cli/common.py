@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from core import embedded
-from core.config import Settings
-from core.db import Database, migrate
+if TYPE_CHECKING:  # the database commands load these when they run; the offline tools never do
+    from core.config import Settings
+    from core.db import Database
 
 
 def fail(message: str) -> int:
@@ -20,6 +21,9 @@ def fail(message: str) -> int:
 def database(settings: Settings, *, migrated: bool = True) -> Iterator[Database]:
     """The configured database (with no POSTGRES_URL, the embedded one, started if need be — and then said on
     stderr, so nobody finds a server running that they did not start), schema applied."""
+    from core import embedded
+    from core.db import Database, migrate
+
     url = settings.postgres_url or embedded.postgres_url(settings.home)
     if url is None:
         print(

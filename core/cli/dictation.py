@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.cli.common import database, fail
-from core.config import Settings
+
+if TYPE_CHECKING:
+    from core.config import Settings
 
 
 def cmd_enroll_doctor(args: argparse.Namespace, settings: Settings) -> int:

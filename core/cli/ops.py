@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from core import audit, audit_checkpoints, auth
+from core import auth
 from core.cli.common import database, fail
-from core.config import Settings
-from core.db import migrate
+
+if TYPE_CHECKING:
+    from core.config import Settings
 
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
@@ -48,6 +50,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from core.db import migrate
+
     with database(settings, migrated=False) as db:
         report = migrate(db)
     for name in report.applied:
@@ -89,6 +93,8 @@ def cmd_token_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     """The chain, then the newest signed checkpoint of its head (core.audit_checkpoints); when both hold, the
     current head is signed as the next checkpoint."""
+    from core import audit, audit_checkpoints
+
     with database(settings) as db:
         result = audit.verify(db)
         checked = audit_checkpoints.check(settings, db)

@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.cli.common import fail
-from core.config import Settings
+
+if TYPE_CHECKING:
+    from core.config import Settings
 
 
-def cmd_phi_scan(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_phi_scan(args: argparse.Namespace, settings: Settings | None) -> int:
     from core.phi.cli import scan_jsonl
 
     if not args.jsonl:
         return fail("phi scan reads JSON lines: pass --jsonl")
-    return scan_jsonl(sys.stdin, sys.stdout)
+    if args.jobs < 1:
+        return fail("--jobs must be at least 1")
+    return scan_jsonl(sys.stdin, sys.stdout, jobs=args.jobs)
 
 
-def cmd_phi_redact(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_phi_redact(args: argparse.Namespace, settings: Settings | None) -> int:
     from core.phi.cli import redact_stream
 
     return redact_stream(sys.stdin, sys.stdout, surrogate=args.surrogate)
@@ -36,7 +41,7 @@ ESTIMATE_EXAMPLE = """example (config/estimate.example.json):
   intelluxe billing estimate < config/estimate.example.json"""
 
 
-def cmd_billing_estimate(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_billing_estimate(args: argparse.Namespace, settings: Settings | None) -> int:
     from pydantic import ValidationError
 
     from core.claims.estimate import estimate_from_json
@@ -79,7 +84,7 @@ def _print_transactions(name: str, set_id: str, transactions: list[dict[str, Any
     return 0
 
 
-def cmd_x12_read_271(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_x12_read_271(args: argparse.Namespace, settings: Settings | None) -> int:
     """The patient's coverage of the first 271 (what /verify would answer); with --all, every person of every 271
     in the file (exit 1 when a transaction set could not be read: it is listed with its error)."""
     from core.x12 import X12ParseError, read_271, read_eligibility
@@ -105,7 +110,7 @@ def cmd_x12_read_271(args: argparse.Namespace, settings: Settings) -> int:
     return _print_transactions(args.file, "271", transactions, failed=sum(r.error is not None for r in reads))
 
 
-def cmd_x12_read_835(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_x12_read_835(args: argparse.Namespace, settings: Settings | None) -> int:
     """Every payment (835 transaction set) of the file; exit 1 when any could not be read (it is listed with its
     error and position, and the others are printed)."""
     from core.x12 import X12ParseError, read_remittances
@@ -125,19 +130,25 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     phi = sub.add_parser("phi", help="PHI detection and redaction").add_subparsers(dest="phi_command", required=True)
     p = phi.add_parser("scan", help='{"text": ...} lines on stdin -> {"spans": [[start, end, type], ...]} lines')
     p.add_argument("--jsonl", action="store_true", help="read and write JSON lines (the only format)")
-    p.set_defaults(func=cmd_phi_scan)
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="worker processes (default: the CPUs this process may use; 1 scans in this process)",
+    )
+    p.set_defaults(needs_settings=False, func=cmd_phi_scan)
     p = phi.add_parser("redact", help="text on stdin -> the same text with identifiers replaced")
     p.add_argument("--surrogate", action="store_true", help="consistent fake values instead of [TYPE]")
-    p.set_defaults(func=cmd_phi_redact)
+    p.set_defaults(needs_settings=False, func=cmd_phi_redact)
 
     x12 = sub.add_parser("x12", help="X12 tools").add_subparsers(dest="x12_command", required=True)
     p = x12.add_parser("read-271", help="print a 271's coverage as JSON (FILE or - for stdin)")
     p.add_argument("file", metavar="FILE", help="an X12 271 file, or - for stdin")
     p.add_argument("--all", action="store_true", help="every subscriber and dependent of every 271 in the file")
-    p.set_defaults(func=cmd_x12_read_271)
+    p.set_defaults(needs_settings=False, func=cmd_x12_read_271)
     p = x12.add_parser("read-835", help="print every payment of an 835 file as JSON (FILE or - for stdin)")
     p.add_argument("file", metavar="FILE", help="an X12 835 file (one payment or a batch), or - for stdin")
-    p.set_defaults(func=cmd_x12_read_835)
+    p.set_defaults(needs_settings=False, func=cmd_x12_read_835)
 
     billing = sub.add_parser("billing", help="claims tools").add_subparsers(dest="billing_command", required=True)
     p = billing.add_parser(
@@ -149,4 +160,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         epilog=ESTIMATE_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.set_defaults(func=cmd_billing_estimate)
+    p.set_defaults(needs_settings=False, func=cmd_billing_estimate)

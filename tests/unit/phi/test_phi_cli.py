@@ -67,3 +67,23 @@ def test_redact_stream_surrogates_are_consistent_across_paragraphs() -> None:
     first, _, second = out.getvalue().splitlines()
     assert first.removesuffix(" called.") == second.removesuffix(" called again.")
     assert "Smith" not in out.getvalue()
+
+
+def test_scan_jsonl_with_workers_answers_as_one_process_does() -> None:
+    lines = [
+        json.dumps({"text": f"Seen by Dr. Patel on 03/{day:02d}/2024, call 217-555-01{day:02d}"})
+        for day in range(1, 29)
+    ]
+    lines[5] = "not json"
+    lines[17] = json.dumps({"text": None})
+    answers = []
+    for jobs in (1, 2):
+        out = io.StringIO()
+        status = scan_jsonl(io.StringIO("".join(line + "\n" for line in lines)), out, jobs=jobs)
+        answers.append((status, out.getvalue()))
+    assert answers[0] == answers[1]
+    status, text = answers[1]
+    rows = [json.loads(line) for line in text.splitlines()]
+    assert status == 1 and len(rows) == 28
+    assert rows[5]["error"].startswith("line 6: ") and rows[17]["error"].startswith("line 18: ")
+    assert rows[27] == {"spans": [[12, 17, "name"], [21, 31, "date"], [38, 50, "phone"]]}

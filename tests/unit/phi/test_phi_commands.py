@@ -1,6 +1,7 @@
 """`intelluxe phi scan --jsonl` and `intelluxe phi redact` as a clinic's scripts call them."""
 
 import json
+import select
 import subprocess
 import sys
 
@@ -33,3 +34,34 @@ def test_redact() -> None:
     done = _run("redact", stdin="Jane Doe called from 217-555-0147.\n")
     assert done.returncode == 0
     assert done.stdout == "[NAME] called from [PHONE].\n"
+
+
+def test_scan_with_workers_answers_each_line_before_the_next_is_written() -> None:
+    """A caller that keeps the scanner open and waits for each answer (a co-process) must not stall."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "phi", "scan", "--jsonl", "--jobs", "2"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        for text, spans in (
+            ("SSN 219-09-9871", [[4, 15, "ssn"]]),
+            ("BP 142/88", []),
+            ("call 217-555-0147", [[5, 17, "phone"]]),
+        ):
+            proc.stdin.write(json.dumps({"text": text}) + "\n")
+            proc.stdin.flush()
+            ready, _, _ = select.select([proc.stdout], [], [], 30)
+            assert ready, "no answer within 30 s: the scanner waits for more input before answering"
+            assert json.loads(proc.stdout.readline()) == {"spans": spans}
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+
+
+def test_scan_refuses_fewer_than_one_job() -> None:
+    done = _run("scan", "--jsonl", "--jobs", "0", stdin="")
+    assert done.returncode == 1 and "--jobs" in done.stderr
