@@ -21,7 +21,7 @@ class NameLists:
     first: frozenset[str]  # upper case, apostrophes removed (O'BRIEN -> OBRIEN, as the census spells it)
     last: frozenset[str]
     ambiguous: frozenset[str]
-    any: frozenset[str]  # first | last
+    any: frozenset[str]  # first | last | given names of the SSA files (flag S): listed, but no first name for weak cues
     pool_first: tuple[str, ...]  # popular, unambiguous: where surrogate names come from
     pool_last: tuple[str, ...]
 
@@ -41,12 +41,13 @@ def names() -> NameLists:
     rows = [line.split("\t") for line in _read_lines("names.tsv.gz")]
     first = {name for name, flags in rows if "F" in flags} - NOT_NAMES
     last = {name for name, flags in rows if "L" in flags} - NOT_NAMES
+    given = {name for name, flags in rows if "S" in flags} - NOT_NAMES
     pooled = [(name, "F" in flags) for name, flags in rows if "P" in flags and name not in COMMON_WORDS]
     return NameLists(
         first=frozenset(first),
         last=frozenset(last),
         ambiguous=frozenset(name for name, flags in rows if "A" in flags) | COMMON_WORDS,
-        any=frozenset(first | last),
+        any=frozenset(first | last | given),
         pool_first=tuple(name for name, is_first in pooled if is_first),
         pool_last=tuple(name for name, is_first in pooled if not is_first),
     )

@@ -45,7 +45,9 @@ _MONTH_NEXT_DIGIT = re.compile(r"\.?,?[ \t-]*\d")
 
 _TOKEN = re.compile(r"(?<![A-Za-z0-9'’])[A-Z][A-Za-z]*(?:['’][A-Za-z]+)?(?:-[A-Za-z]+)*(?![A-Za-z0-9])")
 
-_ONE_LETTER = re.compile(r"\.?[ \t]+([A-Z])(?![A-Za-z0-9./&-]|\.[ \t]*[A-Z])")
+_ONE_LETTER = re.compile(r"\.?[ \t]+([A-Z]{1,2})(?![A-Za-z0-9./&-]|\.[ \t]*[A-Z])")
+# Two capitals after a title are initials ("Dr. JR") unless they are a credential or a unit ("Dr. ER" is no one).
+_NOT_INITIALS = frozenset({"ER", "ED", "OR", "IV", "PO", "IM", "GI", "OB", "ID", "PM", "AM", "US", "UK"})
 _AFTER_TITLE = re.compile(r"\.?[ \t]+((?:[A-Z][A-Za-z'’-]*\.?[ \t]+){0,2}[A-Z][A-Za-z'’-]+)")
 
 _BEFORE_CREDENTIAL = re.compile(r"((?:[A-Z][A-Za-z'’-]*\.?[ \t]+){0,2}[A-Z][A-Za-z'’-]+)[ \t]*,?[ \t]*$")
@@ -54,7 +56,8 @@ _CITY_BEFORE = re.compile(r"((?:[A-Z][A-Za-z.'’-]*[ \t]+){0,2}[A-Z][A-Za-z.'�
 
 _GAP_INITIAL = re.compile(r"[ \t]+(?:[A-Z]\.?[ \t]+)?")
 
-_MIXED_NAME = re.compile(r"(?:Mc|Mac|O'|D')?[A-Z][a-z'’-]+")
+# Title Case, or a surname with an inner capital after its particle ("McAllister", "DeLuca", "LaTonya", "VanDyke").
+_MIXED_NAME = re.compile(r"(?:Mc|Mac|O'|D'|De|Di|Da|Du|La|Le|Van|Von)?[A-Z][a-z'’-]+")
 
 _NORTH_SOUTH = re.compile(r"(north|south)[ \t]+$")
 
@@ -471,9 +474,12 @@ def _title(
 
 
 def _one_letter(text: str, end: int, found: list[tuple[float, int, int]], i: int) -> int:
-    """'Dr. X', "Ms. B's office", 'Dr. Y recommended': a title and one capital letter stand for a name (a placeholder
-    in de-identified text, or a person's initial)."""
+    """'Dr. X', "Ms. B's office", 'Dr. Y recommended', 'Dr. JR': a title and one or two capitals stand for a name (a
+    placeholder in de-identified text, or a person's initials)."""
     letter = _ONE_LETTER.match(text, end)
+    initials = letter.group(1) if letter else ""
+    if len(initials) == 2 and (initials in CREDENTIALS or initials in _NOT_INITIALS or initials in STATE_ABBRS):
+        return i + 1
     if letter:
         found.append((0.7, letter.start(1), letter.end(1)))
     return i + 1

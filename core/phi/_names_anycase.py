@@ -39,9 +39,17 @@ _CUES = {
     ),
     "role": "ho rabbi chaplain priest reverend rev resident intern fellow attending np rn nurse staff sw pcp md",
     "plural": "sons daughters dtrs children kids brothers sisters grandchildren",
-    "weak": "per with by to w/",
+    "weak": "per with by to w/ called paged",
 }
-_KIND = {word: kind for kind, words in _CUES.items() for word in words.split()}
+# Cues of more than one word: "significant other, Oluwaseun", "follow up with Diaz" (a listed name after it).
+_PHRASES = {
+    "significant other": "relation",
+    "follow up with": "role",
+    "follow-up with": "role",
+    "followup with": "role",
+    "f/u with": "role",
+}
+_KIND = {word: kind for kind, words in _CUES.items() for word in words.split()} | _PHRASES
 _STATES = frozenset(s.upper() for s in STATE_NAMES)
 _TITLE_KINDS = frozenset({"title", "titles"})  # any name-shaped word after them
 _LISTS = frozenset({"titles", "plural", "next"})  # a list of names after them
@@ -62,13 +70,19 @@ _EPONYM_AFTER = re.compile(
     r"(?:'s)?[ \t-]+(?:pratt|drain|drains|method|pouch|catheter|tube|test|sign|maneuver|disease|syndrome|score"
     r"|anesthesia|dilators?|sounds|osteotomy|clamp|forceps|retractor|valve)\b"
 )
+_PARTICLE = re.compile(
+    r"(?:(?:de|van|von)[ \t]+(?:la|las|los|der|den|het)|de|del|della|van|von|der|den|da|di|du|le|la|ter|ten|bin|ibn"
+    r"|dos|das)[ \t]+(?=[a-z])"
+)
 _NEXT_NAME_WORD = re.compile(r"[ \t]+(?:[a-z]\.?[ \t]+)?")
 _LIST_GAP = re.compile(r"[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?")
 # The dot first, so the engine skips in C to each "."; the initial is checked behind it.
 _INITIAL_SURNAME = re.compile(r"\.(?<=(?<![a-z0-9.])(?P<initial>[a-z])\.)[ \t]?([a-z][a-z'’]+(?:-[a-z]+)?)(?![a-z0-9])")
 # Credentials are found first (a literal-first trie), then the words right before one are read.
 _CREDENTIAL = re.compile(
-    r"(?<![a-z])(?:bsn/)?(?:" + trie_pattern("rn rrt md np lpn cna msw lcsw licsw crna pa-c".split()) + r")(?![a-z])"
+    r"(?<![a-z])(?:bsn/)?(?:"
+    + trie_pattern("rn rrt md np lpn cna msw lcsw licsw crna pa-c m.d. d.o. r.n. n.p. ph.d.".split())
+    + r")(?![a-z])"
 )
 _BEFORE_CREDENTIAL = re.compile(
     r"([a-z][a-z'’]+(?:-[a-z]+)?(?:[ \t]+[a-z]\.?)?(?:[ \t]+[a-z][a-z'’]+(?:-[a-z]+)?)?)(,?[ \t]+)(?:bsn/)?$"
@@ -183,6 +197,13 @@ def _name_words(low: str, pos: int, kind: str, *, labelled: bool = False) -> lis
             return words
         pos = nxt.end()
     while len(words) < 3:
+        particle = _PARTICLE.match(low, pos) if kind in _TITLE_KINDS else None
+        if particle:  # "dr. de la cruz", "mr. van der berg": the particles and the listed surname after them
+            m = _WORD.match(low, particle.end())
+            if not m or not _name_word(low, m, kind, first=False):
+                break
+            words.append((pos, m.end()))
+            break
         m = _WORD.match(low, pos)
         if not m or not _name_word(low, m, kind, first=not words, labelled=labelled):
             break
@@ -300,7 +321,11 @@ _RELATION_AFTER = re.compile(
     r"brother|mother|father|granddaughter|grandson|aunt|uncle|cousin|friend|partner)(?![a-z])"
 )
 _TWO_WORDS_BEFORE = re.compile(r"([a-z][a-z'’-]+)(?:[ \t]+([a-z][a-z'’-]+))?$")
-_OPENING = re.compile(r"[ \t\n]*([a-z][a-z'’-]+)[ \t]+([a-z][a-z'’-]+)[ \t]+(?:is|was)[ \t]+an?[ \t]+\d")
+# "Jane Roe is a 70 yr old", "HISTORY: Tomasz is a 60-year-old": at a line's start, or after a heading.
+_OPENING = re.compile(
+    r"(?:^|\n)[ \t]*(?:[a-z][a-z /]{1,40}:[ \t,]*)?([a-z][a-z'’-]+)(?:[ \t]+([a-z][a-z'’-]+))?"
+    r"[ \t]+(?:is|was)[ \t]+an?[ \t]+\d"
+)
 _LAST_LINE = re.compile(r"\n[ \t]*([a-z][a-z'’-]+(?:[ \t]+[a-z]\.?)?(?:[ \t]+[a-z][a-z'’-]+)?)[ \t]*\s*$")
 
 
@@ -313,17 +338,20 @@ def _framed(low: str, found: list[tuple[float, int, int]]) -> None:
         m = _TWO_WORDS_BEFORE.search(low, max(0, end - 40), end)
         if m:
             _person(low, m.start(1), m.end(), [g for g in m.groups() if g], found)
-    opening = _OPENING.match(low)
-    if opening:
-        _person(low, opening.start(1), opening.end(2), [opening.group(1), opening.group(2)], found)
+    for opening in _OPENING.finditer(low):
+        words = [w for w in opening.groups() if w]
+        _person(low, opening.start(1), opening.end(len(words)), words, found, alone=True)
     last = _LAST_LINE.search(low, max(0, len(low) - 80))
     if last:
         words = [w for w in last.group(1).split() if len(w.rstrip(".")) > 1]
         _person(low, last.start(1), last.end(1), words, found)
 
 
-def _person(low: str, start: int, end: int, words: list[str], found: list[tuple[float, int, int]]) -> None:
-    """A first name (listed and nothing else, or no English word) and surnames that are listed or no English word."""
+def _person(
+    low: str, start: int, end: int, words: list[str], found: list[tuple[float, int, int]], *, alone: bool = False
+) -> None:
+    """A first name (listed and nothing else, or no English word) and surnames that are listed or no English word.
+    With `alone` one word may stand for the name when the frame is strong ("Soren is a 45 year old")."""
     if not words or len(words) > 2:
         return
     nl = names()
@@ -331,7 +359,10 @@ def _person(low: str, start: int, end: int, words: list[str], found: list[tuple[
     if any(k in _stop_keys() for k in keys):
         return
     listed_first = keys[0] in nl.first and keys[0] not in nl.ambiguous
-    first_ok = listed_first or (len(words) > 1 and len(words[0]) >= 4 and _not_english(words[0]))
+    one_ok = alone and (
+        (_listed(keys[0]) and keys[0] not in nl.ambiguous) or (len(words[0]) >= 4 and _not_english(words[0]))
+    )
+    first_ok = listed_first or one_ok or (len(words) > 1 and len(words[0]) >= 4 and _not_english(words[0]))
     if first_ok and all(
         _listed(k) or (len(w) >= 4 and _not_english(w)) for k, w in zip(keys[1:], words[1:], strict=True)
     ):

@@ -103,7 +103,13 @@ def scan(text: str, low: str, cands: Cands) -> None:
             if tail:
                 _organization(text, tail.end(), cands)
         tag(cands, before, f"place:{kind}")
-    for rule, finder in (("ward", _named_wards), ("university", _universities), ("care-home", _care_houses)):
+    for rule, finder in (
+        ("ward", _named_wards),
+        ("university", _universities),
+        ("school", _schools),
+        ("care-home", _care_houses),
+        ("street", _named_streets),
+    ):
         before = len(cands)
         finder(text, low, cands)
         tag(cands, before, f"place:{rule}")
@@ -358,6 +364,35 @@ def _universities(text: str, low: str, cands: Cands) -> None:
     """'University of Maryland Medical', 'U Maryland ER', 'per U Maryland scale': a state's university hospital."""
     for m in _UNIVERSITY.finditer(low):
         cands.append((0.75, m.start(), m.end(), "facility"))
+
+
+# "Baylor College of Medicine", "Wayne State University School of Medicine": a school of the health professions,
+# named in Title Case (in lower case or capitals, "college of medicine" alone names nobody).
+_SCHOOL = re.compile(
+    r"(?<![A-Za-z])((?:[A-Z][a-z]+[ \t]+){1,3})(?:College|School|Institute)[ \t]+of[ \t]+"
+    r"(?:Medicine|Nursing|Pharmacy|Dentistry|Public[ \t]+Health|Osteopathic[ \t]+Medicine)(?![A-Za-z])"
+)
+
+
+def _schools(text: str, low: str, cands: Cands) -> None:
+    for m in _SCHOOL.finditer(text):
+        first = m.group(1).split()[0]
+        if not _is_stop(first.lower()) and first.lower() not in ("a", "an", "her", "his"):
+            cands.append((0.75, m.start(), m.end(), "facility"))
+
+
+# A street named without a number, in Title Case after a cue: "lives on Hickory Hollow Lane", "off Ridge Road".
+# Full suffix words only: "Dr" and "St" are as often a doctor or a saint.
+_NAMED_STREET = re.compile(
+    r"(?<![A-Za-z])(?:on|at|off|near|of)[ \t]+((?:[A-Z][a-z]+[ \t]+){1,3}"
+    r"(?:Street|Avenue|Road|Lane|Drive|Boulevard|Court|Place|Terrace|Circle|Way|Trail|Parkway|Highway|Pike))(?![A-Za-z])"
+)
+
+
+def _named_streets(text: str, low: str, cands: Cands) -> None:
+    for m in _NAMED_STREET.finditer(text):
+        if not _is_stop(m.group(1).split()[0].lower()):
+            cands.append((0.7, m.start(1), m.end(1), "street_address"))
 
 
 _CARE_HOUSE = re.compile(r"house[ \t]+(?:nh|nursing home|rehab|snf|ltc)(?![a-z])")

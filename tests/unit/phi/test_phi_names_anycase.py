@@ -111,3 +111,38 @@ def test_a_title_and_one_letter_stand_for_a_name(text: str, expected: list[str])
 @pytest.mark.parametrize("text", ["NEURO: MS A/O X3", "PA A-LINE DRAWN", "Dr. J. Smith saw her"])
 def test_one_letter_after_a_title_only_when_it_stands_alone(text: str) -> None:
     assert all(len(n) > 1 for n in _names(text)), _names(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # given names the 1990 census lists lack, from the SSA baby-name files (flag S)
+        ("Patient Olamide reports the pain is better.", ["Olamide"]),
+        ("Soren is a 45 year old man seen for a cough.", ["Soren"]),
+        ("HISTORY OF PRESENT ILLNESS: Tomasz is a 61-year-old engineer.", ["Tomasz"]),
+        ("Lives alone; significant other, Oluwaseun, helps with meals.", ["Oluwaseun"]),
+        ("Called Marguerite at home about the results.", ["Marguerite"]),
+        ("Will follow up with Diaz in two weeks.", ["Diaz"]),
+        ("SANJAY ROSSI, M.D.", ["SANJAY ROSSI"]),
+        ("Seen with Dr. De la Cruz and Dr. van der Berg today.", ["De la Cruz", "van der Berg"]),
+        ("Mrs. DeLuca and Mr. McAllister were updated.", ["DeLuca", "McAllister"]),
+        ("Discussed with Dr. JR this morning.", ["JR"]),
+    ],
+)
+def test_names_of_dictated_reports(text: str, expected: list[str]) -> None:
+    assert _names(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The patella was everted with an Allis clamp and the flap tented up with Allis clamps.",  # S names: no weak cue
+        "Closed with silk sutures as described by Rowland, et al.",
+        "Biopsy showed Gleason 6 cancer; the Midas Rex drill was used.",
+        "Pain is a 6 out of 10 today.",  # a heading-like opening word that is no name
+        "Seen in the ER by Dr. ER staff; Dr. MD orders followed.",
+        "Will follow up with cardiology and with PCP.",
+    ],
+)
+def test_no_names_in_dictated_clinical_words(text: str) -> None:
+    assert _names(text) == []

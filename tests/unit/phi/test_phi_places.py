@@ -157,3 +157,27 @@ def test_a_drug_and_its_dose_is_no_ward(text: str) -> None:
 def test_a_state_is_no_city() -> None:
     """Safe Harbor keeps states: 'lives in California' names no town (the cue pass read the town of that name)."""
     assert detect("Niece lives in California, phone on file") == []
+
+
+def _found(text: str) -> list[tuple[str, str]]:
+    return [(f.type, text[f.start : f.end]) for f in detect(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("She trained at Baylor College of Medicine.", [("facility", "Baylor College of Medicine")]),
+        ("Lives on Juniper Hollow Lane with her husband.", [("street_address", "Juniper Hollow Lane")]),
+        ("The farm is off Cutter Ridge Road.", [("street_address", "Cutter Ridge Road")]),
+    ],
+)
+def test_schools_and_streets_without_a_number(text: str, expected: list[tuple[str, str]]) -> None:
+    assert _found(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Taught at a college of medicine for years.", "Wound on the left side; drains to the Way station of the tube."],
+)
+def test_no_school_or_street_without_its_shape(text: str) -> None:
+    assert _found(text) == []
