@@ -253,7 +253,8 @@ PLACE_STOP = frozenset(
     simv cpap bipap ac ps prvc ra nc mask trach peg ngt ogt foley line lines aline a-line swan
     cardiac cardio cardiology heart pulmonary pulm lung chest renal kidney liver hepatic gi eye eyes ent derm
     pain diabetes diabetic coumadin anticoagulation anticoag lipid wound ortho orthopedic orthopedics neurology
-    neurosurgery oncology onc cancer breast infusion hiv id urology uro allergy sleep memory walk-in urgent
+    spine spinal pm&r pmr podiatry neurosurgery oncology onc cancer breast infusion hiv id urology uro allergy sleep
+    memory walk-in urgent
     primary care family women's womens children's childrens pediatric pediatrics peds prenatal ob obgyn gyn
     fertility transplant vascular vein surgical medical medicine internal mental behavioral psych psychiatric
     psychiatry methadone addiction detox drug alcohol substance inpatient outpatient inpt outpt acute subacute

@@ -132,6 +132,10 @@ _EPONYM_OBJECTS = frozenset(
         "needle",
         "speculum",
         "valve",
+        "bur",
+        "burr",
+        "blade",
+        "drill",
     }
 )
 _ET_AL = re.compile(r",?[ \t]*et\.?[ \t]+al\b", re.IGNORECASE)

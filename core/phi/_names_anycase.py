@@ -68,7 +68,7 @@ _OPENING_INITIAL = re.compile(r"[a-z]\.[ \t]*(?=[a-z]{2})")
 _CREDENTIAL_OR_AWARE = re.compile(r"[ \t,]+(?:rn|rrt|md|np|pa|pa-c|lpn|aware|notified|made aware)(?![a-z])")
 _EPONYM_AFTER = re.compile(
     r"(?:'s)?[ \t-]+(?:pratt|drain|drains|method|pouch|catheter|tube|test|sign|maneuver|disease|syndrome|score"
-    r"|anesthesia|dilators?|sounds|osteotomy|clamp|forceps|retractor|valve)\b"
+    r"|anesthesia|dilators?|sounds|osteotomy|clamp|forceps|retractor|valve|burr?|blade|drill)\b"
 )
 _PARTICLE = re.compile(
     r"(?:(?:de|van|von)[ \t]+(?:la|las|los|der|den|het)|de|del|della|van|von|der|den|da|di|du|le|la|ter|ten|bin|ibn"

@@ -142,6 +142,7 @@ def test_names_of_dictated_reports(text: str, expected: list[str]) -> None:
         "Pain is a 6 out of 10 today.",  # a heading-like opening word that is no name
         "Seen in the ER by Dr. ER staff; Dr. MD orders followed.",
         "Will follow up with cardiology and with PCP.",
+        "The cortex was thinned with a diamond bur.",  # a tool after a name-like word
     ],
 )
 def test_no_names_in_dictated_clinical_words(text: str) -> None:

@@ -177,7 +177,11 @@ def test_schools_and_streets_without_a_number(text: str, expected: list[tuple[st
 
 @pytest.mark.parametrize(
     "text",
-    ["Taught at a college of medicine for years.", "Wound on the left side; drains to the Way station of the tube."],
+    [
+        "Taught at a college of medicine for years.",
+        "Wound on the left side; drains to the Way station of the tube.",
+        "An appointment was made at PM&R Spine Clinic.",  # a department, named by its specialty
+    ],
 )
 def test_no_school_or_street_without_its_shape(text: str) -> None:
     assert _found(text) == []
