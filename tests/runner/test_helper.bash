@@ -38,7 +38,8 @@ write_conf() {
 }
 
 # A fake docker that records each call's argv, one argument per line, in $SANDBOX/docker.calls; `docker info`
-# fails unless DOCKER_STUB_INFO=ok.
+# fails unless DOCKER_STUB_INFO=ok. No container exists unless DOCKER_STUB_HASH is set: then one runs (state
+# DOCKER_STUB_STATE, default running) made from the argv of that sha256. Health asks answer "healthy".
 stub_docker() {
   cat >"$STUB_BIN/docker" <<'STUB'
 #!/usr/bin/env bash
@@ -48,7 +49,17 @@ stub_docker() {
 } >>"${SANDBOX}/docker.calls"
 if [ "${1:-}" = info ]; then [ "${DOCKER_STUB_INFO:-}" = ok ]; exit; fi
 if [ "${1:-}" = network ] && [ "${2:-}" = inspect ]; then exit 1; fi
-if [ "${1:-}" = inspect ]; then echo "running healthy"; fi
+if [ "${1:-}" = inspect ]; then
+  case "${3:-}" in
+    *argv-sha256*)
+      [ -n "${DOCKER_STUB_HASH:-}" ] || exit 1
+      echo "$DOCKER_STUB_HASH ${DOCKER_STUB_STATE:-running}"
+      ;;
+    *intelluxe.service*) exit 1 ;;
+    *RestartCount*) echo "running healthy 0" ;;
+    *) echo "running healthy" ;;
+  esac
+fi
 exit 0
 STUB
   chmod +x "$STUB_BIN/docker"
@@ -58,6 +69,11 @@ STUB
 # The argv of the recorded `docker run` call, one argument per line.
 docker_run_argv() {
   awk '/^--- call$/{keep=0; next} $0=="run" && !started {keep=1; started=1} keep' "$SANDBOX/docker.calls"
+}
+
+# The argv of the recorded `docker build` call, one argument per line.
+docker_build_argv() {
+  awk '/^--- call$/{keep=0; next} $0=="build" && !started {keep=1; started=1} keep' "$SANDBOX/docker.calls"
 }
 
 # shellcheck disable=SC2034 # used by the .bats files
