@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Summary: Run every check: ruff, shellcheck, the Python tests (unit + integration) and the runner's bats tests
+# (tests/runner; the container tests of tests/docker run in CI through scripts/ci-docker.sh)
 # Usage: scripts/test.sh [pytest arguments]
 #
 # Integration tests use POSTGRES_URL / REDIS_URL when set, else embedded servers they start themselves.
@@ -36,8 +37,9 @@ echo "== ruff"
 "$venv/ruff" format --check core services tests scripts clients
 
 echo "== shellcheck"
-"$venv/shellcheck" -x universal-service-runner.sh libexec/usr-* scripts/*.sh scripts/bench/*.sh .ci/run
-"$venv/shellcheck" -s bash tests/runner/*.bash
+"$venv/shellcheck" -x universal-service-runner.sh libexec/usr-* scripts/*.sh scripts/bench/*.sh .ci/run \
+  docker/*/entrypoint.sh
+"$venv/shellcheck" -s bash tests/runner/*.bash tests/docker/*.bash
 
 echo "== pytest"
 status=0
