@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from core.claims.codes import ProcedureCodes
+from core.claims.estimate import CoverageTerms
 from core.claims.money import MoneyOut, RateOut
 from core.x12 import Dependent, Subscriber
 
@@ -99,6 +100,17 @@ class VerifyResponse(BaseModel):
         description="the patient, when the payer answered for a dependent of the subscriber (2100D); relationship "
         "is the X12 code (01 spouse, 19 child, 21 unknown, …)",
     )
+
+    def coverage_terms(self) -> CoverageTerms:
+        """The patient-responsibility estimate's inputs (core.claims.estimate) from this answer."""
+        details = self.coverage_details
+        return CoverageTerms(
+            deductible_remaining=details.deductible_remaining,
+            coinsurance_rate=self.coinsurance_rate,
+            copay_amount=details.copay_amount,
+            out_of_pocket_remaining=self.out_of_pocket_remaining,
+            family_deductible_remaining=details.family_deductible_remaining,
+        )
 
     def answer_json(self) -> dict[str, object]:
         """The answer as insurance-verify sends it: the fields set (reject and subscriber only when present),

@@ -24,6 +24,8 @@ from core.db import SERVICE_ROLE, Database, as_role, migrate
 Output = Callable[[str], None]
 # Services that speak only TLS on their port (the clinic CA signs their certificates).
 TLS_SERVICES = frozenset({"audio-receiver"})
+# Where clients talk to a service, when that is not its root (the status table shows it).
+ENDPOINT_PATHS = {"agentcare-mcp": "/mcp"}
 SERVICE_TOKEN_NAME = "intelluxe-services"  # noqa: S105 - a token name, not a secret
 
 
@@ -102,6 +104,11 @@ class ServiceStatus:
         if self.backend == "local" or self.name in TLS_SERVICES:
             return f"https://localhost:{host_port}"  # host processes all serve HTTPS (core.tls)
         return f"http://127.0.0.1:{host_port}"
+
+    @property
+    def endpoint(self) -> str:
+        """What a client connects to: the URL and the service's path (the MCP server's /mcp)."""
+        return self.url if self.url == "-" else self.url + ENDPOINT_PATHS.get(self.name, "")
 
 
 class Runner:

@@ -261,6 +261,7 @@ STACK_PORTS = {
     "billing": 8004,
     "compliance": 8005,
     "audio-receiver": 8443,
+    "agentcare-mcp": 8006,
 }
 
 

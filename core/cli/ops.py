@@ -21,9 +21,9 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     if args.dry_run:
         return 0
     print()
-    print(f"{'SERVICE':<18} {'STATUS':<10} {'URL':<24} LOG")
+    print(f"{'SERVICE':<18} {'STATUS':<10} {'URL':<30} LOG")
     for service in result.services:
-        print(f"{service.name:<18} {service.health:<10} {service.url:<24} {service.log}")
+        print(f"{service.name:<18} {service.health:<10} {service.endpoint:<30} {service.log}")
     if result.embedded:
         print(f"\nembedded PostgreSQL and Redis data: {settings.home}  (stop everything: intelluxe down)")
     return 0
@@ -40,9 +40,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from core import stack  # the stack and its health checks load only for the commands that run it
 
     services, emb = stack.status(settings)
-    print(f"{'SERVICE':<18} {'STATE':<9} {'HEALTH':<10} {'URL':<24} LOG")
+    print(f"{'SERVICE':<18} {'STATE':<9} {'HEALTH':<10} {'URL':<30} LOG")
     for s in services:
-        print(f"{s.name:<18} {s.state:<9} {s.health:<10} {s.url:<24} {s.log}")
+        print(f"{s.name:<18} {s.state:<9} {s.health:<10} {s.endpoint:<30} {s.log}")
     pg = "configured (POSTGRES_URL)" if settings.postgres_url else ("running" if emb.postgres_url else "stopped")
     rd = "configured (REDIS_URL)" if settings.redis_url else ("running" if emb.redis_running else "stopped")
     print(f"\npostgres: {pg}    redis: {rd}")
@@ -121,6 +121,15 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if ok else 1
 
 
+def cmd_mcp_stdio(args: argparse.Namespace, settings: Settings | None) -> int:
+    """The MCP tools over stdin/stdout for a desktop assistant: this process becomes `python -m agentcare_mcp stdio`
+    (core does not import a service), running as the caller whose token INTELLUXE_TOKEN holds."""
+    import os
+
+    os.execv(sys.executable, [sys.executable, "-m", "agentcare_mcp", "stdio"])  # noqa: S606 - our own module
+    return 1  # not reached
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("up", help="start the whole stack and wait until each service is healthy")
     p.add_argument(
@@ -141,6 +150,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
     p = sub.add_parser("migrate", help="apply postgres/init/*.sql not yet applied")
     p.set_defaults(func=cmd_migrate)
+
+    mcp = sub.add_parser("mcp", help="the MCP payer tools").add_subparsers(dest="mcp_command", required=True)
+    p = mcp.add_parser(
+        "stdio",
+        help="serve the MCP tools on stdin/stdout for a desktop assistant (as the caller whose token INTELLUXE_TOKEN "
+        "holds)",
+    )
+    p.set_defaults(needs_settings=False, func=cmd_mcp_stdio)
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
     p = token.add_parser("issue", help="create a token and print it once")

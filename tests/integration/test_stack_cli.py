@@ -141,9 +141,10 @@ def test_docker_dry_run_lists_infrastructure_then_services(tmp_path: Path, intel
         "billing",
         "compliance",
         "audio-receiver",
+        "agentcare-mcp",
     ]
     assert all(line.startswith("docker run -d --name ") for line in lines)
-    receiver = lines[-1]
+    receiver = lines[-2]
     # The seed's keys: the TLS port, certificates read-only, a tmpfs, the bundled model (no WHISPER_MODEL=large).
     for part in (
         "-p 8443:8443",

@@ -19,7 +19,7 @@ from flask import Flask, current_app
 from ulid import ULID
 
 from core.audit import RequestTrail
-from core.claims.estimate import CoverageTerms, Estimate, LineInput, estimate
+from core.claims.estimate import Estimate, LineInput, estimate
 from core.clinic import Clinic
 from core.db import Database
 from core.eligibility import VerifyRequest, VerifyResponse
@@ -125,18 +125,6 @@ def new_claim_id() -> str:
     return f"CLM-{ULID()}"
 
 
-def coverage_terms(eligibility: VerifyResponse) -> CoverageTerms:
-    """The estimate's inputs from insurance-verify's answer."""
-    details = eligibility.coverage_details
-    return CoverageTerms(
-        deductible_remaining=details.deductible_remaining,
-        coinsurance_rate=eligibility.coinsurance_rate,
-        copay_amount=details.copay_amount,
-        out_of_pocket_remaining=eligibility.out_of_pocket_remaining,
-        family_deductible_remaining=details.family_deductible_remaining,
-    )
-
-
 def build_claim(
     body: CreateClaim,
     *,
@@ -151,7 +139,7 @@ def build_claim(
         LineInput(code=s.code, billed=s.amount, allowed=a, covered=True)
         for s, (a, _) in zip(body.services, allowed, strict=True)
     ]
-    est = estimate(coverage_terms(eligibility), lines_in)
+    est = estimate(eligibility.coverage_terms(), lines_in)
     created = datetime.now(UTC)
     response = ClaimResponse(
         claim_id=new_claim_id(),

@@ -1,0 +1,247 @@
+"""The tools each configured payer gets (config/payers/*.yml): `<payer>_check_eligibility` (X12 270/271 through
+insurance-verify, which carries it to the payer's clearinghouse, caches and audits it),
+`<payer>_prior_authorization_required` (the payer's medical-policy list, no patient data needed) and
+`<payer>_submit_claim` (billing's claim: eligibility, estimate, storage, the 837P ready for the payer).
+
+A tool name is the payer id in snake_case and the capability: anthem-bcbs → `anthem_bcbs_check_eligibility`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.auth import Role
+from core.claims.codes import ProcedureCodes
+from core.eligibility import PayerDate, VerifyResponse
+from core.payers import PayerConfig
+
+from .tool_base import InsuranceTool, ToolCall
+
+
+def tool_prefix(payer_id: str) -> str:
+    return payer_id.replace("-", "_").lower()
+
+
+# ------------------------------------------------------------------------------------------------- eligibility
+
+
+class MemberArgs(BaseModel):
+    """What a payer needs to find the member: nothing else is accepted (no SSN, no full-name field)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9-]+$", description="the card's member id")
+    provider_id: str = Field(min_length=1, max_length=80, description="a configured provider id or an NPI")
+    service_date: PayerDate | None = Field(default=None, description="default: today (UTC)")
+    member_first_name: str | None = Field(default=None, max_length=60)
+    member_last_name: str | None = Field(default=None, max_length=60)
+    member_birth_date: PayerDate | None = None
+
+
+class EligibilityArgs(MemberArgs):
+    service_codes: Annotated[ProcedureCodes, Field(min_length=1, max_length=50, description="CPT/HCPCS codes")]
+
+
+class CheckEligibility(InsuranceTool):
+    capability = "check_eligibility"
+    roles = frozenset({Role.CLINICIAN, Role.BILLING, Role.SERVICE})
+    input_model = EligibilityArgs
+    output_model = VerifyResponse
+    code_fields = ("service_codes",)
+
+    def __init__(self, payer: PayerConfig) -> None:
+        self.payer_id = payer.payer_id
+        self.name = f"{tool_prefix(payer.payer_id)}_check_eligibility"
+        self.title = f"{payer.name}: eligibility"
+        self.description = (
+            f"Is the member covered by {payer.name} for these services with this provider? An X12 270 to the "
+            "payer's clearinghouse, its 271 read into coverage: status, deductible and out-of-pocket remaining, "
+            "copay, coinsurance, plan dates, and the procedure codes that need prior authorization."
+        )
+
+    async def run(self, args: EligibilityArgs, call: ToolCall) -> VerifyResponse:
+        body = {**args.model_dump(mode="json", exclude_none=True), "payer_id": self.payer_id}
+        answer = await call.suite_json("insurance-verify", "POST", "/verify", json=body)
+        return VerifyResponse.model_validate(answer)
+
+    def summary(self, result: VerifyResponse) -> str:
+        text = f"{result.eligibility_status} with {self.payer_id}"
+        if result.plan_name:
+            text += f" ({result.plan_name})"
+        if result.reject_reason:
+            text += f"; payer rejected the inquiry: {result.reject_reason}"
+        if result.authorization_required_codes:
+            text += f"; prior authorization for {', '.join(result.authorization_required_codes)}"
+        return text + f" [{result.source}]"
+
+
+# ------------------------------------------------------------------------------------------ prior authorization
+
+
+class PriorAuthArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    procedure_codes: Annotated[ProcedureCodes, Field(min_length=1, max_length=50, description="CPT/HCPCS codes")]
+
+
+class PriorAuthCode(BaseModel):
+    code: str
+    required: bool
+    reason: str
+
+
+class PriorAuthAnswer(BaseModel):
+    payer_id: str
+    required_codes: list[str]
+    codes: list[PriorAuthCode]
+
+
+class PriorAuthorizationRequired(InsuranceTool):
+    """From the payer's medical-policy list in config/payers (no patient data leaves). A member's 271 may add codes
+    for that member's plan: `<payer>_check_eligibility` reports those."""
+
+    capability = "prior_authorization_required"
+    roles = frozenset({Role.CLINICIAN, Role.BILLING, Role.SERVICE})
+    input_model = PriorAuthArgs
+    output_model = PriorAuthAnswer
+    code_fields = ("procedure_codes",)
+
+    def __init__(self, payer: PayerConfig) -> None:
+        self.payer = payer
+        self.payer_id = payer.payer_id
+        self.name = f"{tool_prefix(payer.payer_id)}_prior_authorization_required"
+        self.title = f"{payer.name}: prior authorization required?"
+        self.description = (
+            f"Which of these procedure codes {payer.name}'s medical policy sends to prior authorization (the "
+            "payer rules configured for the clinic; the member's own plan may add more — see check_eligibility)."
+        )
+
+    async def run(self, args: PriorAuthArgs, call: ToolCall) -> PriorAuthAnswer:
+        listed = set(self.payer.prior_auth_codes)
+        codes = [
+            PriorAuthCode(
+                code=code,
+                required=code in listed,
+                reason="on the payer's prior-authorization list" if code in listed else "not on the payer's list",
+            )
+            for code in args.procedure_codes
+        ]
+        return PriorAuthAnswer(
+            payer_id=self.payer_id, required_codes=[c.code for c in codes if c.required], codes=codes
+        )
+
+    def summary(self, result: PriorAuthAnswer) -> str:
+        if not result.required_codes:
+            return f"{result.payer_id}: no prior authorization needed for these codes"
+        return f"{result.payer_id}: prior authorization needed for {', '.join(result.required_codes)}"
+
+
+# ------------------------------------------------------------------------------------------------------ claims
+
+
+class ClaimPatient(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    patient_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._-]+$")
+    provider_id: str = Field(min_length=1, max_length=80)
+    member_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9-]+$")
+    first_name: str | None = Field(default=None, min_length=1, max_length=60)
+    last_name: str | None = Field(default=None, min_length=1, max_length=60)
+    birth_date: PayerDate | None = None
+
+
+class ClaimService(BaseModel):
+    """A service line as billing takes it (billing validates codes, amounts and diagnoses in full)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=16)
+    amount: str | float = Field(description='billed amount, e.g. "150.00"')
+    allowed_amount: str | float | None = None
+    units: str | float | None = None
+    modifiers: list[str] = Field(default_factory=list, max_length=4)
+    diagnosis_codes: list[str] = Field(default_factory=list, max_length=4)
+    place_of_service: str | None = None
+    service_date: date | None = None
+
+
+class SubmitClaimArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    patient_data: ClaimPatient
+    services: list[ClaimService] = Field(min_length=1, max_length=50)
+    provider_npi: str | None = Field(default=None, pattern=r"^\d{10}$")
+    service_date: date | None = None
+    idempotency_key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        pattern=r"^[!-~]([ -~]{0,253}[!-~])?$",
+        description="the same key and claim again return the first claim and write nothing (a safe retry)",
+    )
+
+
+class ClaimAnswer(BaseModel):
+    """billing's answer for the claim; `x12_837p_path` is where the 837P for the payer is fetched (billing role)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    claim_id: str
+    status: str
+    payer_id: str | None = None
+    estimated_patient_responsibility: Any = None
+    x12_837p_path: str
+
+
+class SubmitClaim(InsuranceTool):
+    capability = "submit_claim"
+    roles = frozenset({Role.BILLING})
+    input_model = SubmitClaimArgs
+    output_model = ClaimAnswer
+    read_only = False
+
+    def __init__(self, payer: PayerConfig) -> None:
+        self.payer_id = payer.payer_id
+        self.name = f"{tool_prefix(payer.payer_id)}_submit_claim"
+        self.title = f"{payer.name}: submit a claim"
+        self.description = (
+            f"Create a professional claim for {payer.name} in billing: eligibility checked with the payer, the "
+            "patient's share estimated, the claim stored, its 837P ready for the clearinghouse. Refused when the "
+            "member is not covered."
+        )
+
+    def service_codes(self, args: SubmitClaimArgs) -> list[str]:
+        return [line.code for line in args.services]
+
+    async def run(self, args: SubmitClaimArgs, call: ToolCall) -> ClaimAnswer:
+        body = args.model_dump(mode="json", exclude_none=True, exclude={"idempotency_key"})
+        body["payer_id"] = self.payer_id
+        for line in body["services"]:
+            for money in ("amount", "allowed_amount", "units"):
+                if money in line:
+                    line[money] = str(line[money])
+        headers_key = args.idempotency_key
+        reply = await call.suite.call(
+            "billing",
+            "POST",
+            "/create_claim",
+            token=call.caller.token,
+            request_id=call.request_id,
+            json=body,
+            extra_headers={"Idempotency-Key": headers_key} if headers_key else None,
+        )
+        claim = reply.json()
+        return ClaimAnswer.model_validate({**claim, "x12_837p_path": f"/claims/{claim['claim_id']}/837"})
+
+    def summary(self, result: ClaimAnswer) -> str:
+        return f"claim {result.claim_id} {result.status} for {self.payer_id}"
+
+
+def payer_tools(payers: dict[str, PayerConfig]) -> list[InsuranceTool]:
+    tools: list[InsuranceTool] = []
+    for payer in payers.values():
+        tools += [CheckEligibility(payer), PriorAuthorizationRequired(payer), SubmitClaim(payer)]
+    return tools
