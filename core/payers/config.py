@@ -50,6 +50,16 @@ class _PriorAuth(BaseModel):
     procedure_codes: ProcedureCodes = []
 
 
+class _Formulary(BaseModel):
+    """Where the payer publishes its drug list in the CMS QHP format (`drugs.json`): public, no credential."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    cache_ttl_seconds: int = Field(default=86400, ge=0)
+    timeout_seconds: float = Field(default=30, gt=0, le=300)
+
+
 class _PayerFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -59,6 +69,7 @@ class _PayerFile(BaseModel):
     clearinghouse: _Clearinghouse
     cache_ttl_seconds: int = Field(default=3600, ge=0)
     prior_authorization: _PriorAuth = _PriorAuth()
+    formulary: _Formulary | None = None
 
 
 @dataclass(frozen=True)
@@ -75,20 +86,26 @@ class PayerConfig:
     receiver_id: str
     cache_ttl_seconds: int
     prior_auth_codes: frozenset[str]
+    formulary_url: str | None = None  # the QHP drugs.json, `{NAME}` placeholders as in url_template
+    formulary_ttl_seconds: int = 86400
+    formulary_timeout_seconds: float = 30
 
     def endpoint(self, environ: Mapping[str, str]) -> str:
         """The clearinghouse URL with `{NAME}` placeholders filled from the environment (Settings.environ)."""
-        env = environ
+        return self._filled(self.url_template, "clearinghouse url", environ)
 
+    def formulary_endpoint(self, environ: Mapping[str, str]) -> str | None:
+        """The drugs.json URL, placeholders filled; None when the payer publishes none here."""
+        return self._filled(self.formulary_url, "formulary url", environ) if self.formulary_url else None
+
+    def _filled(self, template: str, what: str, environ: Mapping[str, str]) -> str:
         def fill(match: re.Match[str]) -> str:
-            value = env.get(match.group(1))
+            value = environ.get(match.group(1))
             if not value:
-                raise PayerConfigError(
-                    f"payer {self.payer_id}: clearinghouse url needs {match.group(1)}, which is not set"
-                )
+                raise PayerConfigError(f"payer {self.payer_id}: {what} needs {match.group(1)}, which is not set")
             return value.rstrip("/")
 
-        return _PLACEHOLDER.sub(fill, self.url_template)
+        return _PLACEHOLDER.sub(fill, template)
 
     def credential(self, environ: Mapping[str, str]) -> str | None:
         """The secret from the variable the payer file names (Settings.environ); never stored in the file."""
@@ -141,6 +158,15 @@ def load_payers(directory: Path | None = None) -> dict[str, PayerConfig]:
             receiver_id=ch.receiver_id,
             cache_ttl_seconds=parsed.cache_ttl_seconds,
             prior_auth_codes=frozenset(parsed.prior_authorization.procedure_codes),
+            **(
+                {
+                    "formulary_url": parsed.formulary.url,
+                    "formulary_ttl_seconds": parsed.formulary.cache_ttl_seconds,
+                    "formulary_timeout_seconds": parsed.formulary.timeout_seconds,
+                }
+                if parsed.formulary
+                else {}
+            ),
         )
     if not payers:
         raise PayerConfigError(f"no payer files (*.yml) in {directory}")

@@ -225,6 +225,21 @@ def test_claim_submitted_then_its_status(session) -> None:  # type: ignore[no-un
     assert session(Role.CLINICIAN, "anthem_bcbs_submit_claim", claim).is_error  # billing's role only
 
 
+def test_formulary_from_the_payers_published_drug_list(session) -> None:  # type: ignore[no-untyped-def]
+    found = session(Role.CLINICIAN, "unitedhealthcare_formulary_lookup", {"drug_name": "specialty injection"})
+    assert not found.is_error, found.text
+    answer = found.structured_content
+    assert answer["on_formulary"] and answer["prior_authorization"] and answer["entries_skipped"] == 1
+    assert [d["rxnorm_id"] for d in answer["drugs"]] == ["0000000"]
+    assert found.text == "unitedhealthcare: on the formulary (SPECIALTY); prior authorization required"
+    plan = session(
+        Role.CLINICIAN, "unitedhealthcare_formulary_lookup", {"rxnorm_id": "248656", "plan_id": "12345XX9876541"}
+    )
+    assert plan.structured_content["on_formulary"] is False  # that plan does not list it
+    neither = session(Role.CLINICIAN, "unitedhealthcare_formulary_lookup", {"plan_id": "12345XX9876541"})
+    assert neither.is_error and "rxnorm_id or drug_name" in neither.text
+
+
 def test_phi_scan_gives_spans_only(session) -> None:  # type: ignore[no-untyped-def]
     text = "Seen by Dr. Patel, call 217-555-0147"
     result = session(Role.CLINICIAN, "phi_scan", {"text": text})

@@ -53,7 +53,7 @@ def create_server(
         timeout_seconds=settings.tool_timeout_seconds,
     )
     runtime = ToolRuntime(settings=settings, db=db, suite=suite, stdio_caller=stdio_caller)
-    builtin: list[InsuranceTool] = [*payer_tools(load_payers(settings.payers_dir)), *suite_tools()]
+    builtin: list[InsuranceTool] = [*payer_tools(load_payers(settings.payers_dir), settings), *suite_tools()]
     generated, report = load_generated(settings.generated_tools_dir(), {tool.name for tool in builtin})
     if report.loaded or report.skipped:
         log.info("generated tools: %d loaded, %d skipped", len(report.loaded), len(report.skipped))

@@ -1,7 +1,8 @@
 """The tools each configured payer gets (config/payers/*.yml): `<payer>_check_eligibility` (X12 270/271 through
 insurance-verify, which carries it to the payer's clearinghouse, caches and audits it),
 `<payer>_prior_authorization_required` (the payer's medical-policy list, no patient data needed) and
-`<payer>_submit_claim` (billing's claim: eligibility, estimate, storage, the 837P ready for the payer).
+`<payer>_submit_claim` (billing's claim: eligibility, estimate, storage, the 837P ready for the payer) and, for a
+payer that publishes a drug list, `<payer>_formulary_lookup` (its CMS QHP drugs.json).
 
 A tool name is the payer id in snake_case and the capability: anthem-bcbs → `anthem_bcbs_check_eligibility`.
 """
@@ -11,14 +12,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+import anyio.to_thread
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.auth import Role
 from core.claims.codes import ProcedureCodes
+from core.config import Settings
 from core.eligibility import PayerDate, VerifyResponse
 from core.payers import PayerConfig
+from core.payers.formulary import Drug, FormularyError, FormularySource
+from core.tls import trust
 
 from .tool_base import InsuranceTool, ToolCall
+from .tool_errors import ToolFailure
 
 
 def tool_prefix(payer_id: str) -> str:
@@ -240,8 +246,86 @@ class SubmitClaim(InsuranceTool):
         return f"claim {result.claim_id} {result.status} for {self.payer_id}"
 
 
-def payer_tools(payers: dict[str, PayerConfig]) -> list[InsuranceTool]:
+# ---------------------------------------------------------------------------------------------------- formulary
+
+
+class FormularyArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rxnorm_id: str | None = Field(default=None, pattern=r"^[0-9]{1,10}$", description="the drug's RxCUI")
+    drug_name: str | None = Field(default=None, min_length=3, max_length=120, description="part of the drug's name")
+    plan_id: str | None = Field(
+        default=None, pattern=r"^[0-9]{5}[A-Z]{2}[0-9]{7}$", description="the member's HIOS plan id (14 characters)"
+    )
+
+    @model_validator(mode="after")
+    def _one_key(self) -> FormularyArgs:
+        if not self.rxnorm_id and not self.drug_name:
+            raise ValueError("give rxnorm_id or drug_name")
+        return self
+
+
+class FormularyAnswer(BaseModel):
+    payer_id: str
+    drugs: list[Drug] = Field(description="matching drugs and the plans that list them (tier, PA, step, quantity)")
+    on_formulary: bool = Field(description="some matching drug is listed (by the plan asked about, if one was)")
+    prior_authorization: bool = Field(description="some listing of a matching drug needs prior authorization")
+    list_age_seconds: int = Field(description="how long ago the payer's drug list was fetched")
+    entries_skipped: int = Field(description="entries of the payer's file that did not read")
+
+
+class FormularyLookup(InsuranceTool):
+    """The payer's published QHP drug list (public: nothing about a patient is sent to look a drug up)."""
+
+    capability = "formulary_lookup"
+    roles = frozenset({Role.CLINICIAN, Role.BILLING, Role.SERVICE})
+    input_model = FormularyArgs
+    output_model = FormularyAnswer
+
+    def __init__(self, payer: PayerConfig, source: FormularySource) -> None:
+        self.payer_id = payer.payer_id
+        self.source = source
+        self.name = f"{tool_prefix(payer.payer_id)}_formulary_lookup"
+        self.title = f"{payer.name}: formulary"
+        self.description = (
+            f"Is a drug on {payer.name}'s formulary: by RxCUI or name, optionally for one plan (HIOS id) — tier, "
+            "prior authorization, step therapy, quantity limit, from the payer's published drugs.json (CMS QHP)."
+        )
+
+    async def run(self, args: FormularyArgs, call: ToolCall) -> FormularyAnswer:
+        try:
+            formulary, age = await anyio.to_thread.run_sync(self.source.get, abandon_on_cancel=True)
+        except FormularyError as exc:
+            raise ToolFailure(f"{self.payer_id}: {exc}", kind="payer_unavailable") from None
+        drugs = formulary.lookup(rxnorm_id=args.rxnorm_id, drug_name=args.drug_name, plan_id=args.plan_id)
+        return FormularyAnswer(
+            payer_id=self.payer_id,
+            drugs=drugs,
+            on_formulary=bool(drugs),
+            prior_authorization=any(plan.prior_authorization for drug in drugs for plan in drug.plans),
+            list_age_seconds=round(age),
+            entries_skipped=formulary.skipped,
+        )
+
+    def summary(self, result: FormularyAnswer) -> str:
+        if not result.on_formulary:
+            return f"{result.payer_id}: not on the formulary"
+        tiers = sorted({plan.drug_tier for drug in result.drugs for plan in drug.plans})
+        text = f"{result.payer_id}: on the formulary ({', '.join(tiers)})"
+        return text + ("; prior authorization required" if result.prior_authorization else "")
+
+
+def payer_tools(payers: dict[str, PayerConfig], settings: Settings) -> list[InsuranceTool]:
     tools: list[InsuranceTool] = []
     for payer in payers.values():
         tools += [CheckEligibility(payer), PriorAuthorizationRequired(payer), SubmitClaim(payer)]
+        url = payer.formulary_endpoint(settings.environ)
+        if url:
+            source = FormularySource(
+                url,
+                ttl_seconds=payer.formulary_ttl_seconds,
+                timeout_seconds=payer.formulary_timeout_seconds,
+                verify=trust(settings),
+            )
+            tools.append(FormularyLookup(payer, source))
     return tools
