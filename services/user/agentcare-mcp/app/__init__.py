@@ -93,7 +93,12 @@ def create_app(settings: McpSettings | None = None, *, db: Database | None = Non
     """The ASGI app for uvicorn: /mcp (streamable HTTP, bearer tokens) and /health."""
     settings = settings or McpSettings.from_env()
     server, runtime, _ = create_server(settings, db=db)
-    app = server.streamable_http_app(host=settings.host)
+    # Stateless, plain-JSON answers: every request stands alone (its bearer token checked, its tool run), so any
+    # replica can answer any request behind a load balancer (Swarm, Kubernetes) with no sticky sessions; the tools
+    # stream nothing, so SSE would only add framing.
+    app = server.streamable_http_app(host=settings.host, stateless_http=True, json_response=True)
+    # The SDK logs every stateless request's end at INFO ("Terminating session: None"); the audit row is the record.
+    logging.getLogger("mcp.server.streamable_http").setLevel(logging.WARNING)
     sessions = app.router.lifespan_context  # the SDK's: runs the streamable-HTTP session manager
 
     @asynccontextmanager
