@@ -1,4 +1,5 @@
-"""Payer adapters: how an eligibility question reaches a payer and its answer comes back.
+"""Payer adapters: how an eligibility question (270/271) or a prior-authorization request (278) reaches a payer and
+its answer comes back.
 
 `PayerAdapter` is the interface services call. `X12HttpAdapter` is the one real clearinghouses and the payer sandbox
 speak: an X12 270 POSTed as `application/edi-x12`, the 271 in the response body. Other transports (a payer's REST
@@ -14,7 +15,7 @@ import logging
 import secrets
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -23,8 +24,11 @@ import requests
 from core.errors import ApiError
 from core.payers.config import PayerConfig
 from core.x12 import Coverage, EligibilityRequest, X12ParseError, build_270, read_271
+from core.x12.x278 import ReviewRequest, ReviewResponse, ServiceRequest, build_278, read_278_response
 
 log = logging.getLogger(__name__)
+
+ExchangeMaker = Callable[..., "Exchange"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,29 @@ class EligibilityResult:
     exchange: Exchange
 
 
+@dataclass(frozen=True)
+class ReviewInquiry:
+    """A prior-authorization request: who, for which services and diagnoses, when and where."""
+
+    member_id: str
+    provider_npi: str
+    provider_name: str
+    service_date: date
+    diagnosis_codes: tuple[str, ...]
+    services: tuple[ServiceRequest, ...]
+    service_end: date | None = None
+    place_of_service: str = "11"
+    member_first_name: str | None = None
+    member_last_name: str | None = None
+    member_birth_date: date | None = None
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    response: ReviewResponse
+    exchange: Exchange
+
+
 class PayerError(ApiError):
     """The payer gave no usable answer. Carries the exchange so it can still be stored."""
 
@@ -88,6 +115,10 @@ class PayerAdapter(ABC):
     @abstractmethod
     def eligibility(self, inquiry: EligibilityInquiry) -> EligibilityResult:
         """Ask the payer; raise PayerUnavailable or PayerResponseError when there is no usable answer."""
+
+    def prior_authorization(self, inquiry: ReviewInquiry) -> ReviewResult:
+        """Ask the payer to review services (a 278); PayerUnavailable when this payer takes none here."""
+        raise NotImplementedError(f"payer {self.config.payer_id} takes no prior-authorization requests")
 
 
 class X12HttpAdapter(PayerAdapter):
@@ -142,13 +173,75 @@ class X12HttpAdapter(PayerAdapter):
 
     def eligibility(self, inquiry: EligibilityInquiry) -> EligibilityResult:
         body, trace = self.build_request(inquiry)
-        url = self.config.endpoint(self._environ)
+        text, status, exchange = self._exchange(self.config.endpoint(self._environ), body, trace, "270/271")
+        try:
+            coverage = read_271(text, asked=inquiry)
+        except X12ParseError as exc:
+            raise PayerResponseError(
+                f"payer {self.config.payer_id} answered with an unreadable 271: {exc}",
+                exchange("unreadable", text, status),
+            ) from None
+        result = EligibilityResult(coverage, exchange("ok", text, status))
+        log.info(
+            "payer %s answered trace %s in %d ms (%s)",
+            self.config.payer_id,
+            trace,
+            result.exchange.duration_ms,
+            coverage.eligibility_status,
+        )
+        return result
+
+    def prior_authorization(self, inquiry: ReviewInquiry) -> ReviewResult:
+        url = self.config.review_endpoint(self._environ)
+        if url is None:
+            raise NotImplementedError(f"payer {self.config.payer_id} takes no prior-authorization requests here")
+        trace = secrets.token_hex(8).upper()
+        request = ReviewRequest(
+            payer_id=self.config.x12_payer_id,
+            payer_name=self.config.name,
+            provider_npi=inquiry.provider_npi,
+            provider_name=inquiry.provider_name,
+            member_id=inquiry.member_id,
+            member_first_name=inquiry.member_first_name,
+            member_last_name=inquiry.member_last_name,
+            member_birth_date=inquiry.member_birth_date,
+            diagnosis_codes=inquiry.diagnosis_codes,
+            services=inquiry.services,
+            service_date=inquiry.service_date,
+            service_end=inquiry.service_end,
+            place_of_service=inquiry.place_of_service,
+            trace_number=trace,
+            sender_id=self.config.submitter_id,
+            receiver_id=self.config.receiver_id,
+        )
+        body = build_278(request, control_number=secrets.randbelow(999_999_999) + 1, now=datetime.now(UTC))
+        text, status, exchange = self._exchange(url, body, trace, "278")
+        try:
+            response = read_278_response(text)
+        except X12ParseError as exc:
+            raise PayerResponseError(
+                f"payer {self.config.payer_id} answered with an unreadable 278: {exc}",
+                exchange("unreadable", text, status),
+            ) from None
+        result = ReviewResult(response, exchange("ok", text, status))
+        log.info(
+            "payer %s reviewed trace %s in %d ms (%s)",
+            self.config.payer_id,
+            trace,
+            result.exchange.duration_ms,
+            response.decision,
+        )
+        return result
+
+    def _exchange(self, url: str, body: str, trace: str, kind: str) -> tuple[str, int, ExchangeMaker]:
+        """POST `body` (with retries on connection errors only): the answer's text and status, and how to record
+        the exchange. PayerUnavailable / PayerResponseError for no answer, a 5xx or a 4xx."""
         started = time.perf_counter()
 
         def exchange(outcome: str, response: str | None = None, status: int | None = None) -> Exchange:
             return Exchange(
                 payer_id=self.config.payer_id,
-                kind="270/271",
+                kind=kind,
                 trace_number=trace,
                 request=body,
                 response=response,
@@ -192,22 +285,7 @@ class X12HttpAdapter(PayerAdapter):
                 f"payer {self.config.payer_id} refused the request with HTTP {reply.status_code}",
                 exchange("http_error", text, reply.status_code),
             )
-        try:
-            coverage = read_271(text, asked=inquiry)
-        except X12ParseError as exc:
-            raise PayerResponseError(
-                f"payer {self.config.payer_id} answered with an unreadable 271: {exc}",
-                exchange("unreadable", text, reply.status_code),
-            ) from None
-        result = EligibilityResult(coverage, exchange("ok", text, reply.status_code))
-        log.info(
-            "payer %s answered trace %s in %d ms (%s)",
-            self.config.payer_id,
-            trace,
-            result.exchange.duration_ms,
-            coverage.eligibility_status,
-        )
-        return result
+        return text, reply.status_code, exchange
 
 
 def record_exchange(cur, exchange: Exchange) -> str:  # type: ignore[no-untyped-def]

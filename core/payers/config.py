@@ -48,6 +48,9 @@ class _PriorAuth(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     procedure_codes: ProcedureCodes = []
+    # Where the payer takes X12 278 review requests (`{NAME}` placeholders as in the clearinghouse url); unset: this
+    # payer is asked no prior authorization from here.
+    x12_278_url: str | None = None
 
 
 class _Formulary(BaseModel):
@@ -87,6 +90,7 @@ class PayerConfig:
     cache_ttl_seconds: int
     prior_auth_codes: frozenset[str]
     formulary_url: str | None = None  # the QHP drugs.json, `{NAME}` placeholders as in url_template
+    review_url: str | None = None  # where X12 278 prior-authorization requests go
     formulary_ttl_seconds: int = 86400
     formulary_timeout_seconds: float = 30
 
@@ -97,6 +101,10 @@ class PayerConfig:
     def formulary_endpoint(self, environ: Mapping[str, str]) -> str | None:
         """The drugs.json URL, placeholders filled; None when the payer publishes none here."""
         return self._filled(self.formulary_url, "formulary url", environ) if self.formulary_url else None
+
+    def review_endpoint(self, environ: Mapping[str, str]) -> str | None:
+        """The 278 URL, placeholders filled; None when this payer takes no review requests from here."""
+        return self._filled(self.review_url, "x12_278_url", environ) if self.review_url else None
 
     def _filled(self, template: str, what: str, environ: Mapping[str, str]) -> str:
         def fill(match: re.Match[str]) -> str:
@@ -158,6 +166,7 @@ def load_payers(directory: Path | None = None) -> dict[str, PayerConfig]:
             receiver_id=ch.receiver_id,
             cache_ttl_seconds=parsed.cache_ttl_seconds,
             prior_auth_codes=frozenset(parsed.prior_authorization.procedure_codes),
+            review_url=parsed.prior_authorization.x12_278_url,
             **(
                 {
                     "formulary_url": parsed.formulary.url,

@@ -20,7 +20,7 @@ _FORBIDDEN = frozenset("*:~^\r\n")
 # Qualifiers of a product/service id (270 EQ02, 271 EB13): CPT/HCPCS (HC), ADA, CDT, ICD, NDC, … and mutually
 # defined (ZZ) — the procedure a question or a benefit is about.
 PROCEDURE_QUALIFIERS = frozenset({"HC", "AD", "CJ", "ID", "IV", "N4", "ZZ"})
-_GS01 = {"270": "HS", "271": "HB", "835": "HP", "837": "HC"}
+_GS01 = {"270": "HS", "271": "HB", "278": "HI", "835": "HP", "837": "HC"}
 
 Element = str | tuple[str, ...]
 

@@ -240,6 +240,66 @@ def test_formulary_from_the_payers_published_drug_list(session) -> None:  # type
     assert neither.is_error and "rxnorm_id or drug_name" in neither.text
 
 
+def _review(**overrides: Any) -> dict[str, Any]:
+    return {
+        "member_id": "CIG300000001",
+        "provider_id": "dr-smith",
+        "diagnosis_codes": ["M54.50"],
+        "services": [{"procedure_code": "99213"}],
+        "service_date": "2026-12-10",
+        **overrides,
+    }
+
+
+def test_prior_authorization_as_an_x12_278(session, db) -> None:  # type: ignore[no-untyped-def]
+    certified = session(Role.CLINICIAN, "cigna_prior_authorization", _review())
+    assert not certified.is_error, certified.text
+    answer = certified.structured_content
+    assert answer["decision"] == "certified" and answer["certification_number"].startswith("SBX")
+    assert (answer["effective"], answer["expires"]) == ("2026-12-10", "2027-03-09")
+    assert certified.text == f"cigna: certified, number {answer['certification_number']}, valid to 2027-03-09"
+    stored = db.fetchone(
+        "SELECT kind, outcome, request_x12, response_x12 FROM payer_exchanges WHERE trace_number = %s",
+        (answer["trace_number"],),
+    )
+    assert stored["kind"] == "278" and stored["outcome"] == "ok"
+    assert "BHT*0007*13*" in stored["request_x12"] and "HCR*A1*" in stored["response_x12"]
+    (row,) = [r for r in _audit_rows(db, certified.caller) if r["action"] == "tool:cigna_prior_authorization"]
+    assert row["details"]["service_codes"] == ["99213"] and "CIG300000001" not in json.dumps(row, default=str)
+
+    mixed = session(
+        Role.CLINICIAN,
+        "cigna_prior_authorization",
+        _review(
+            services=[{"procedure_code": "99213"}, {"procedure_code": "97110", "quantity": 6, "modifiers": ["GP"]}]
+        ),
+    )
+    assert mixed.structured_content["decision"] == "partially_certified"
+    assert [(s["procedure_code"], s["decision"], s["reason_code"]) for s in mixed.structured_content["services"]] == [
+        ("99213", "certified", None),
+        ("97110", "not_certified", "0B"),
+    ]
+    pended = session(Role.CLINICIAN, "cigna_prior_authorization", _review(services=[{"procedure_code": "72148"}]))
+    assert pended.structured_content["decision"] == "pended" and pended.text == "cigna: pended"
+
+
+def test_prior_authorization_refusals(session) -> None:  # type: ignore[no-untyped-def]
+    unknown = session(Role.CLINICIAN, "cigna_prior_authorization", _review(member_id="NOSUCHMEMBER1"))
+    assert not unknown.is_error and unknown.structured_content["decision"] == "rejected"
+    assert unknown.text == "cigna refused the request: subscriber not found (75)"
+    bad = session(Role.CLINICIAN, "cigna_prior_authorization", _review(diagnosis_codes=["E11"]))
+    assert bad.is_error and "diagnosis_codes[0] is a category, not a billable code" in bad.text
+    backwards = session(Role.CLINICIAN, "cigna_prior_authorization", _review(service_end="2026-12-01"))
+    assert backwards.is_error and "service_end is before service_date" in backwards.text
+    nobody = session(Role.CLINICIAN, "cigna_prior_authorization", _review(provider_id="not-a-provider"))
+    assert nobody.is_error and "provider_id: neither a provider" in nobody.text
+
+
+def test_prior_authorization_with_the_payer_down(session, dead_url) -> None:  # type: ignore[no-untyped-def]
+    down = session(Role.CLINICIAN, "cigna_prior_authorization", _review(), PAYER_SANDBOX_URL=dead_url)
+    assert down.is_error and down.text.startswith("cigna: payer cigna unreachable after")
+
+
 def test_phi_scan_gives_spans_only(session) -> None:  # type: ignore[no-untyped-def]
     text = "Seen by Dr. Patel, call 217-555-0147"
     result = session(Role.CLINICIAN, "phi_scan", {"text": text})

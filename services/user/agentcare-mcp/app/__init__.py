@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from core.clinic import load_clinic
 from core.db import Database
 from core.payers import load_payers
 from core.tls import trust
@@ -53,7 +54,10 @@ def create_server(
         timeout_seconds=settings.tool_timeout_seconds,
     )
     runtime = ToolRuntime(settings=settings, db=db, suite=suite, stdio_caller=stdio_caller)
-    builtin: list[InsuranceTool] = [*payer_tools(load_payers(settings.payers_dir), settings), *suite_tools()]
+    builtin: list[InsuranceTool] = [
+        *payer_tools(load_payers(settings.payers_dir), settings, db, load_clinic(settings.clinic_file)),
+        *suite_tools(),
+    ]
     generated, report = load_generated(settings.generated_tools_dir(), {tool.name for tool in builtin})
     if report.loaded or report.skipped:
         log.info("generated tools: %d loaded, %d skipped", len(report.loaded), len(report.skipped))

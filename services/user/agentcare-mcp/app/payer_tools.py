@@ -2,7 +2,8 @@
 insurance-verify, which carries it to the payer's clearinghouse, caches and audits it),
 `<payer>_prior_authorization_required` (the payer's medical-policy list, no patient data needed) and
 `<payer>_submit_claim` (billing's claim: eligibility, estimate, storage, the 837P ready for the payer) and, for a
-payer that publishes a drug list, `<payer>_formulary_lookup` (its CMS QHP drugs.json).
+payer that publishes a drug list, `<payer>_formulary_lookup` (its CMS QHP drugs.json); for a payer that takes
+278s, `<payer>_prior_authorization` (an X12 278 request through core.payers, the payer's decision per service).
 
 A tool name is the payer id in snake_case and the capability: anthem-bcbs → `anthem_bcbs_check_eligibility`.
 """
@@ -16,12 +17,16 @@ import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.auth import Role
-from core.claims.codes import ProcedureCodes
+from core.claims.codes import ICD10_SCHEMA, ProcedureCode, ProcedureCodes, icd10_problem, icd10_undotted
+from core.clinic import Clinic
 from core.config import Settings
+from core.db import Database
 from core.eligibility import PayerDate, VerifyResponse
-from core.payers import PayerConfig
+from core.payers import PayerAdapter, PayerConfig, PayerError, PayerUnavailable, adapters_for, record_exchange
+from core.payers.adapter import Exchange, ReviewInquiry, ReviewResult
 from core.payers.formulary import Drug, FormularyError, FormularySource
 from core.tls import trust
+from core.x12.x278 import ServiceRequest
 
 from .tool_base import InsuranceTool, ToolCall
 from .tool_errors import ToolFailure
@@ -315,10 +320,170 @@ class FormularyLookup(InsuranceTool):
         return text + ("; prior authorization required" if result.prior_authorization else "")
 
 
-def payer_tools(payers: dict[str, PayerConfig], settings: Settings) -> list[InsuranceTool]:
+# ------------------------------------------------------------------------------- prior authorization (X12 278)
+
+
+class ReviewService(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    procedure_code: ProcedureCode
+    quantity: int = Field(default=1, ge=1, le=999)
+    modifiers: list[Annotated[str, Field(pattern=r"^[A-Z0-9]{2}$")]] = Field(default_factory=list, max_length=4)
+
+
+class PriorAuthRequestArgs(MemberArgs):
+    diagnosis_codes: list[Annotated[str, Field(pattern=ICD10_SCHEMA["pattern"])]] = Field(
+        min_length=1, max_length=12, description="ICD-10-CM codes; the first is the principal diagnosis"
+    )
+    services: list[ReviewService] = Field(min_length=1, max_length=20)
+    service_date: PayerDate = Field(description="the (first) day of the services")
+    service_end: PayerDate | None = Field(default=None, description="the last day, for a range")
+    place_of_service: str = Field(default="11", pattern=r"^\d{2}$", description="CMS place of service (11 office)")
+
+    @model_validator(mode="after")
+    def _billable(self) -> PriorAuthRequestArgs:
+        for n, code in enumerate(self.diagnosis_codes):
+            problem = icd10_problem(code)
+            if problem:
+                raise ValueError(f"diagnosis_codes[{n}] {problem}")
+        if self.service_end is not None and self.service_end < self.service_date:
+            raise ValueError("service_end is before service_date")
+        return self
+
+
+class ReviewRejectOut(BaseModel):
+    loop: str
+    reason_code: str
+    reason: str
+    follow_up: str = Field(description="C correct and resubmit, N do not resubmit, R may resubmit, Y wait")
+
+
+class ServiceDecisionOut(BaseModel):
+    procedure_code: str
+    decision: str
+    action_code: str
+    certification_number: str | None
+    reason_code: str | None
+
+
+class PriorAuthDecision(BaseModel):
+    payer_id: str
+    decision: str = Field(
+        description="certified, partially_certified, not_certified, pended, modified, cancelled, contact_payer, "
+        "no_action_required, or rejected (the request itself was refused: see rejects)"
+    )
+    action_code: str | None = Field(description="HCR01 as the payer sent it")
+    certification_number: str | None
+    reason_code: str | None = Field(description="HCR03: the payer's reason for its decision")
+    effective: date | None
+    expires: date | None
+    services: list[ServiceDecisionOut]
+    rejects: list[ReviewRejectOut]
+    trace_number: str
+
+
+class PriorAuthorization(InsuranceTool):
+    """A 278 request through core.payers to the payer's clearinghouse; the exchange is stored as insurance-verify
+    stores its 270/271 (payer_exchanges), the tool's audit row names codes only."""
+
+    capability = "prior_authorization"
+    roles = frozenset({Role.CLINICIAN, Role.BILLING, Role.SERVICE})
+    input_model = PriorAuthRequestArgs
+    output_model = PriorAuthDecision
+    read_only = False
+    timeout_seconds = 60.0
+
+    def __init__(self, payer: PayerConfig, adapter: PayerAdapter, clinic: Clinic, db: Database) -> None:
+        self.payer_id = payer.payer_id
+        self.adapter, self.clinic, self.db = adapter, clinic, db
+        self.name = f"{tool_prefix(payer.payer_id)}_prior_authorization"
+        self.title = f"{payer.name}: prior authorization request"
+        self.description = (
+            f"Ask {payer.name} to authorize services (X12 278, 005010X217): the member, diagnoses and procedure "
+            "codes go to the payer's clearinghouse; the answer is certified, partially certified, not certified "
+            "or pended, with the certification number and period, per service."
+        )
+
+    def service_codes(self, args: PriorAuthRequestArgs) -> list[str]:
+        return [service.procedure_code for service in args.services]
+
+    async def run(self, args: PriorAuthRequestArgs, call: ToolCall) -> PriorAuthDecision:
+        provider = self.clinic.provider(args.provider_id)
+        if provider is None:
+            raise ToolFailure(
+                "invalid arguments",
+                kind="invalid_arguments",
+                fields={"provider_id": "neither a provider in config/clinic.yml nor a valid NPI"},
+            )
+        inquiry = ReviewInquiry(
+            member_id=args.member_id,
+            provider_npi=provider[0],
+            provider_name=provider[1],
+            service_date=args.service_date,
+            service_end=args.service_end,
+            diagnosis_codes=tuple(icd10_undotted(code) for code in args.diagnosis_codes),
+            services=tuple(
+                ServiceRequest(s.procedure_code, quantity=s.quantity, modifiers=tuple(s.modifiers))
+                for s in args.services
+            ),
+            place_of_service=args.place_of_service,
+            member_first_name=args.member_first_name,
+            member_last_name=args.member_last_name,
+            member_birth_date=args.member_birth_date,
+        )
+        try:
+            result = await anyio.to_thread.run_sync(self._ask, inquiry, abandon_on_cancel=True)
+        except PayerError as exc:
+            kind = "payer_unavailable" if isinstance(exc, PayerUnavailable) else "payer_error"
+            raise ToolFailure(f"{self.payer_id}: {exc.message}", kind=kind) from None
+        answer = result.response
+        return PriorAuthDecision(
+            payer_id=self.payer_id,
+            decision=answer.decision,
+            action_code=answer.action_code,
+            certification_number=answer.certification_number,
+            reason_code=answer.reason_code,
+            effective=answer.effective,
+            expires=answer.expires,
+            services=[ServiceDecisionOut(**vars(s)) for s in answer.services],
+            rejects=[ReviewRejectOut(**vars(r)) for r in answer.rejects],
+            trace_number=result.exchange.trace_number,
+        )
+
+    def _ask(self, inquiry: ReviewInquiry) -> ReviewResult:
+        """The exchange is stored whatever its outcome (PHI: in the database, never in a log)."""
+        try:
+            result = self.adapter.prior_authorization(inquiry)
+        except PayerError as exc:
+            self._store(exc.exchange)
+            raise
+        self._store(result.exchange)
+        return result
+
+    def _store(self, exchange: Exchange) -> None:
+        self.db.run(lambda cur: record_exchange(cur, exchange))
+
+    def summary(self, result: PriorAuthDecision) -> str:
+        if result.decision == "rejected":
+            reasons = "; ".join(f"{r.reason} ({r.reason_code})" for r in result.rejects)
+            return f"{result.payer_id} refused the request: {reasons}"
+        text = f"{result.payer_id}: {result.decision.replace('_', ' ')}"
+        if result.certification_number:
+            text += f", number {result.certification_number}"
+        if result.expires:
+            text += f", valid to {result.expires.isoformat()}"
+        return text
+
+
+def payer_tools(
+    payers: dict[str, PayerConfig], settings: Settings, db: Database, clinic: Clinic
+) -> list[InsuranceTool]:
     tools: list[InsuranceTool] = []
+    adapters = adapters_for(payers, settings.environ, verify=trust(settings))
     for payer in payers.values():
         tools += [CheckEligibility(payer), PriorAuthorizationRequired(payer), SubmitClaim(payer)]
+        if payer.review_url:
+            tools.append(PriorAuthorization(payer, adapters[payer.payer_id], clinic, db))
         url = payer.formulary_endpoint(settings.environ)
         if url:
             source = FormularySource(

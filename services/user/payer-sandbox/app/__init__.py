@@ -11,7 +11,7 @@ from flask import Flask
 
 from core import web
 
-from . import qhp_formulary, x12_270
+from . import qhp_formulary, x12_270, x12_278
 from .settings import SandboxSettings
 
 
@@ -20,10 +20,12 @@ def create_app(settings: SandboxSettings | None = None) -> Flask:
     app = web.new_app(
         "payer-sandbox",
         settings,
-        description="A payer/clearinghouse stand-in for development and tests: X12 270 in, 271 out; a QHP drug list.",
+        description="A payer stand-in for development and tests: X12 270/271, 278 reviews, a QHP drug list.",
     )
     x12_270.init_app(app, x12_270.load_members(settings.sandbox_members), settings.sandbox_token)
+    x12_278.init_app(app, x12_278.load_reviews(settings.sandbox_members))
     app.register_blueprint(x12_270.bp)
+    app.register_blueprint(x12_278.bp)
     app.register_blueprint(qhp_formulary.bp)
     return app
 

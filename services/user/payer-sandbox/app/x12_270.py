@@ -18,7 +18,7 @@ from core.errors import api_error
 from core.web import documented
 from core.x12 import CoverageAnswer, Dependent, EligibilityRequest, Subscriber, X12ParseError, build_271, read_270
 
-_MEMBER_ID = re.compile(r"^[A-Za-z0-9]{6,20}$")
+MEMBER_ID = re.compile(r"^[A-Za-z0-9]{6,20}$")
 _MONEY = (
     "deductible",
     "deductible_remaining",
@@ -44,7 +44,7 @@ def load_members(path: Path) -> dict[str, dict[str, Any]]:
 
 def answer_for(req: EligibilityRequest, members: dict[str, dict[str, Any]]) -> CoverageAnswer:
     """What the payer says to this request: a rejection (AAA) or the member's plan for the service date's year."""
-    if not _MEMBER_ID.match(req.member_id):
+    if not MEMBER_ID.match(req.member_id):
         return CoverageAnswer(reject_reason_code="72")
     member = members.get(req.member_id)
     if member is None or str(member.get("payer")) != req.payer_id:
@@ -102,11 +102,7 @@ bp = Blueprint("sandbox", __name__)
 )
 def eligibility_270() -> Response:
     """Answer an X12 270 (005010X279A1) with a 271. Not part of Intelluxe's API: a payer stand-in."""
-    expected = current_app.extensions["payer_sandbox.token"]
-    if expected:
-        presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(presented.encode(), expected.encode()):
-            raise api_error("unauthorized", "the payer sandbox's token is wrong or missing")
+    check_token()
     try:
         req = read_270(request.get_data(as_text=True))
     except X12ParseError as exc:
@@ -114,6 +110,15 @@ def eligibility_270() -> Response:
     answer = answer_for(req, current_app.extensions["payer_sandbox.members"])
     body = build_271(req, answer, control_number=secrets.randbelow(999_999_999) + 1, now=datetime.now(UTC))
     return Response(body, mimetype=EDI)
+
+
+def check_token() -> None:
+    """With SANDBOX_TOKEN set, a request must carry it as its bearer token (as a clearinghouse asks for its own)."""
+    expected = current_app.extensions["payer_sandbox.token"]
+    if expected:
+        presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(presented.encode(), expected.encode()):
+            raise api_error("unauthorized", "the payer sandbox's token is wrong or missing")
 
 
 def init_app(app: Flask, members: dict[str, dict[str, Any]], token: str | None) -> None:
