@@ -8,6 +8,8 @@ import asyncio
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -422,3 +424,33 @@ def test_http_with_a_suite_token(http_server: str, token_of, db: Database) -> No
     assert not answer.is_error and answer.structured_content["required_codes"] == ["70551"]
     (row,) = [r for r in _audit_rows(db, name) if r["service"] == "agentcare-mcp"]
     assert row["actor_role"] == "clinician" and row["outcome"] == "success"
+
+
+# ------------------------------------------------------------------------------------------------ stdio transport
+
+
+def test_stdio_session_runs_as_the_verified_token(suite: dict[str, str], token_of, db: Database) -> None:  # type: ignore[no-untyped-def]
+    from mcp.client.stdio import StdioServerParameters
+
+    name, token = token_of(Role.BILLING)
+    env = {k: v for k, v in suite.items() if k in ("POSTGRES_URL", "PAYER_SANDBOX_URL", "MCP_TOOLS_DIR", "PATH")}
+    intelluxe = str(Path(sys.executable).parent / "intelluxe")
+
+    async def go() -> Any:
+        params = StdioServerParameters(command=intelluxe, args=["mcp", "stdio"], env={**env, "INTELLUXE_TOKEN": token})
+        async with mcp.Client(params) as client:
+            return await client.call_tool("cigna_prior_authorization_required", {"procedure_codes": ["72148"]})
+
+    answer = asyncio.run(go())
+    assert not answer.is_error and answer.structured_content["required_codes"] == ["72148"]
+    (row,) = [r for r in _audit_rows(db, name) if r["service"] == "agentcare-mcp"]
+    assert row["actor_role"] == "billing"
+    refused = subprocess.run(
+        [intelluxe, "mcp", "stdio"],
+        env={**env, "INTELLUXE_TOKEN": "ilx_0000000000000000_" + "A" * 43},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert refused.returncode == 1 and "INTELLUXE_TOKEN refused: invalid token" in refused.stderr
