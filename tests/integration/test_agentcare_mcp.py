@@ -354,6 +354,56 @@ TOOLS = [Measure(), Slow()]
 """
 
 
+NOTE_TOOL = """
+from pydantic import BaseModel, ConfigDict
+from core.auth import Role
+from agentcare_mcp.tool_base import InsuranceTool
+
+
+class Args(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str
+    code: str
+
+
+class Sent(BaseModel):
+    reason: str
+
+
+class Appeal(InsuranceTool):
+    name = "acme_appeal"
+    title = "Appeal"
+    description = "what an outside API would be sent"
+    capability = "appeal"
+    roles = frozenset({Role.BILLING})
+    input_model = Args
+    output_model = Sent
+    free_text_fields = ("reason",)
+
+    async def run(self, args, call):
+        return Sent(reason=args.reason)
+
+    def summary(self, result):
+        return "sent"
+
+
+TOOLS = [Appeal()]
+"""
+
+
+def test_free_text_leaves_with_its_identifiers_redacted(tmp_path: Path, session, db) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "appeal.py").write_text(NOTE_TOOL)
+    text = "Patient Jane Roe (DOB 03/14/1962) was seen by Dr. Patel for knee pain; call 217-555-0147."
+    result = session(Role.BILLING, "acme_appeal", {"reason": text, "code": "J1745"}, MCP_TOOLS_DIR=str(tmp_path))
+    assert not result.is_error, result.text
+    sent = result.structured_content["reason"]
+    for identifier in ("Jane Roe", "03/14/1962", "Patel", "217-555-0147"):
+        assert identifier not in sent
+    assert "knee pain" in sent and "[NAME]" in sent
+    (row,) = [r for r in _audit_rows(db, result.caller) if r["action"] == "tool:acme_appeal"]
+    assert row["details"]["free_text_identifiers_redacted"] == 4
+
+
 def test_the_loader_serves_good_generated_tools_and_skips_broken_ones(tmp_path: Path, session, suite) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "a_good.py").write_text(GOOD)
     (tmp_path / "b_syntax.py").write_text("def broken(:\n")

@@ -32,7 +32,7 @@ from core.web.money_json import MoneyJSONProvider
 
 from .settings import McpSettings
 from .suite_client import SuiteClient
-from .tool_base import Caller, InsuranceTool, ToolCall
+from .tool_base import Caller, InsuranceTool, ToolCall, redacted_free_text
 from .tool_errors import ToolFailure
 
 log = logging.getLogger("agentcare_mcp")
@@ -52,6 +52,7 @@ class ToolRuntime:
         request_id = uuid.uuid4().hex
         caller = self._caller()
         args: BaseModel | None = None
+        redacted = 0
         try:
             if caller is None:
                 raise ToolFailure("no authenticated caller", kind="unauthenticated", outcome="denied")
@@ -62,7 +63,7 @@ class ToolRuntime:
                     kind="forbidden",
                     outcome="denied",
                 )
-            args = _validated(tool, arguments)
+            args, redacted = _redacted(tool, _validated(tool, arguments))
             ceiling = self.settings.tool_timeout_seconds
             deadline = min(tool.timeout_seconds or ceiling, ceiling)
             try:
@@ -79,7 +80,7 @@ class ToolRuntime:
             log.exception("tool %s crashed (request %s)", tool.name, request_id)  # the traceback names no argument
             await self._audit(tool, caller, args, request_id, started, "error", error="crash")
             return _error_result(f"{tool.name} failed unexpectedly (request {request_id}); the error is logged")
-        if not await self._audit(tool, caller, args, request_id, started, "success"):
+        if not await self._audit(tool, caller, args, request_id, started, "success", redacted=redacted):
             return _error_result("the call could not be written to the audit log, so its answer is withheld")
         return CallToolResult(
             content=[TextContent(type="text", text=tool.summary(result))],
@@ -104,6 +105,7 @@ class ToolRuntime:
         outcome: str,
         *,
         error: str | None = None,
+        redacted: int = 0,
     ) -> bool:
         details: dict[str, Any] = {
             "capability": tool.capability,
@@ -115,6 +117,8 @@ class ToolRuntime:
             details["service_codes"] = codes[:50]
         if error:
             details["error"] = error
+        if redacted:
+            details["free_text_identifiers_redacted"] = redacted
         event = audit.AuditEvent(
             service=SERVICE,
             user_id=caller.name if caller else "anonymous",
@@ -155,6 +159,18 @@ def _as_json(result: BaseModel) -> dict[str, Any]:
     """The answer as the REST services write it (core.web.money_json): money a JSON number, as the output schema
     says, dates ISO 8601."""
     return json.loads(json.dumps(result.model_dump(), default=MoneyJSONProvider.default))
+
+
+def _redacted(tool: InsuranceTool, args: BaseModel) -> tuple[BaseModel, int]:
+    """The arguments with identifiers in the tool's free-text fields replaced, and how many were."""
+    changes: dict[str, str] = {}
+    found = 0
+    for name in tool.free_text_fields:
+        value = getattr(args, name, None)
+        if isinstance(value, str) and value:
+            changes[name], count = redacted_free_text(value)
+            found += count
+    return (args.model_copy(update=changes) if found else args), found
 
 
 def _error_result(text: str) -> CallToolResult:

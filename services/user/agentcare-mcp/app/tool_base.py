@@ -8,8 +8,8 @@ fields and never echo values, the deadline, the one audit row, the one-line text
 
 What leaves for a payer is the input model itself: models forbid extra fields, so an `ssn` or `full_name` the
 caller adds is refused by name instead of being carried along (the plan deletes such keys; an allow-list cannot
-forget one). Free text a payer must get (a prior-authorization note) is scanned with core.phi first
-(`redacted_free_text`).
+forget one). Free text (`free_text_fields`: a note, a reason) is scanned with core.phi and redacted by the runtime
+before the tool sees it (`redacted_free_text`).
 """
 
 from __future__ import annotations
@@ -70,6 +70,9 @@ class InsuranceTool(ABC):
     read_only: bool = True
     # The argument fields whose values are procedure codes (CPT/HCPCS): counted and listed in the audit row.
     code_fields: ClassVar[tuple[str, ...]] = ()
+    # Top-level string arguments that are free text bound for a payer or an outside API (a note, a reason): the
+    # runtime replaces every identifier core.phi finds in them with its [TYPE] placeholder before `run` sees them.
+    free_text_fields: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     async def run(self, args: Any, call: ToolCall) -> BaseModel:
