@@ -67,7 +67,7 @@ class Scheme:
     variable: str  # the environment variable's stem: ENV_PREFIX + the scheme's name
     location: str = ""
     parameter: str = ""
-    token_url: str = ""
+    grant_url: str = ""  # oauth2 client credentials: where access tokens are granted
 
 
 @dataclass(frozen=True)
@@ -250,7 +250,7 @@ class ApiClient:
             cached = self._tokens.get((scheme.key, scopes))
             if cached and cached[1] > time.monotonic():
                 return cached[0]
-            token_url = os.environ.get(f"{scheme.variable}_TOKEN_URL") or scheme.token_url
+            token_url = os.environ.get(f"{scheme.variable}_TOKEN_URL") or scheme.grant_url
             if not token_url.startswith(("http://", "https://")):
                 token_url = urljoin(self._base_url(operation).rstrip("/") + "/", token_url.lstrip("/"))
             client = self._setting(operation, f"{scheme.variable}_CLIENT_ID")

@@ -289,7 +289,7 @@ def _schemes_source(doc: Document, env_prefix: str, tools: list[_Tool]) -> str:
         if scheme.parameter:
             args.append(f"parameter={pystr(scheme.parameter)}")
         if scheme.token_url:
-            args.append(f"token_url={pystr(scheme.token_url)}")
+            args.append(f"grant_url={pystr(scheme.token_url)}")
         head = f"{INDENT}{pystr(scheme.key)}: "
         items.append(head.strip() + " " + call("Scheme", args, 1, used=len(head), trailer=","))
     body = sequence("{", "}", items, 0, used=len("SCHEMES: dict[str, Scheme] = "))

@@ -29,9 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-ROUTES: list[dict[str, Any]] = json.loads(
-    Path(__file__).with_name("mock___MODULE__.json").read_text(encoding="utf-8")
-)
+ROUTES: list[dict[str, Any]] = json.loads(Path(__file__).with_suffix(".json").read_text(encoding="utf-8"))
 TOKEN_PATH = "/__mock__/oauth2/token"  # noqa: S105 - a path, not a secret
 
 
