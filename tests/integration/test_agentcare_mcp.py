@@ -404,6 +404,22 @@ def test_free_text_leaves_with_its_identifiers_redacted(tmp_path: Path, session,
     assert row["details"]["free_text_identifiers_redacted"] == 4
 
 
+CRASH_TOOL = NOTE_TOOL.replace('"acme_appeal"', '"acme_crash"').replace(
+    "return Sent(reason=args.reason)", "return Sent.model_validate({'reason': 7, 'member': args.reason})"
+)
+
+
+def test_a_crash_is_a_tool_error_and_its_log_line_quotes_nothing(tmp_path: Path, session, caplog) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "crash.py").write_text(CRASH_TOOL)
+    result = session(
+        Role.BILLING, "acme_crash", {"reason": "MEMBER-XYZ-77", "code": "J1745"}, MCP_TOOLS_DIR=str(tmp_path)
+    )
+    assert result.is_error and result.text.startswith("acme_crash failed unexpectedly (request ")
+    crash = [r.getMessage() for r in caplog.records if "crashed" in r.getMessage()]
+    assert crash and "ValidationError at " in crash[0]
+    assert "MEMBER-XYZ-77" not in caplog.text and "MEMBER-XYZ-77" not in result.text
+
+
 def test_the_loader_serves_good_generated_tools_and_skips_broken_ones(tmp_path: Path, session, suite) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "a_good.py").write_text(GOOD)
     (tmp_path / "b_syntax.py").write_text("def broken(:\n")

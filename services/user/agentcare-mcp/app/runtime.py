@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -76,8 +77,8 @@ class ToolRuntime:
         except ToolFailure as failure:
             await self._audit(tool, caller, args, request_id, started, failure.outcome, error=failure.kind)
             return _error_result(failure.text())
-        except Exception:
-            log.exception("tool %s crashed (request %s)", tool.name, request_id)  # the traceback names no argument
+        except Exception as exc:  # noqa: BLE001 - any crash is a tool error for the caller and a log line here
+            log.error("tool %s crashed (request %s): %s", tool.name, request_id, _where(exc))
             await self._audit(tool, caller, args, request_id, started, "error", error="crash")
             return _error_result(f"{tool.name} failed unexpectedly (request {request_id}); the error is logged")
         if not await self._audit(tool, caller, args, request_id, started, "success", redacted=redacted):
@@ -155,10 +156,21 @@ def _validated(tool: InsuranceTool, arguments: dict[str, Any]) -> BaseModel:
         raise ToolFailure(f"invalid arguments for {tool.name}", kind="invalid_arguments", fields=fields) from None
 
 
+def _where(exc: BaseException) -> str:
+    """The exception's type and where it was raised, frame by frame — never its message: a validation error or a
+    KeyError quotes the values it met, and those are a member's data."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return (
+        type(exc).__name__
+        + " at "
+        + " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
+    )
+
+
 def _as_json(result: BaseModel) -> dict[str, Any]:
     """The answer as the REST services write it (core.web.money_json): money a JSON number, as the output schema
     says, dates ISO 8601."""
-    return json.loads(json.dumps(result.model_dump(), default=MoneyJSONProvider.default))
+    return json.loads(json.dumps(result.model_dump(by_alias=True), default=MoneyJSONProvider.default))
 
 
 def _redacted(tool: InsuranceTool, args: BaseModel) -> tuple[BaseModel, int]:
