@@ -33,7 +33,7 @@ import anyio.to_thread
 import requests
 __PYDANTIC__
 
-from agentcare_mcp.tool_base import InsuranceTool, ToolCall
+from agentcare_mcp.tool_base import InsuranceTool, ToolCall, free_text_fields_of
 from agentcare_mcp.tool_errors import ToolFailure
 from core.auth import Role
 
@@ -338,6 +338,8 @@ class GeneratedTool(InsuranceTool):
         self.input_model = input_model
         self.output_model = operation.output
         self.read_only = read_only
+        # prose bound for the API (a note, a reason) leaves with its identifiers redacted by the runtime
+        self.free_text_fields = free_text_fields_of(input_model)
 
     async def run(self, args: Any, call: ToolCall) -> BaseModel:
         return await CLIENT.call(self.operation, args)

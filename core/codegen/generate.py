@@ -24,7 +24,7 @@ from typing import Any
 from core.codegen import client_template, test_templates
 from core.codegen.openapi import READ_ONLY_METHODS, Document, Operation, SecurityScheme, load
 from core.codegen.pysource import INDENT, WIDTH, call, field_name, pascal, pystr, sequence, snake, string_value, unique
-from core.codegen.schemas import IN, OUT, ModelWriter, Sampler, conforms, field_line
+from core.codegen.schemas import IN, OUT, ModelWriter, Sampler, conforms, constraints, field_line
 
 DEFAULT_READ_ROLES = ("billing", "clinician", "service")
 DEFAULT_WRITE_ROLES = ("billing", "service")
@@ -192,7 +192,18 @@ def _input_model(
         python = field_name(param.name, taken)
         kind = writer.type_of(param.schema, IN, f"{stem}{pascal(param.name)}")
         description = param.description.strip() or f"{param.location} parameter {param.name}"
-        lines.append(field_line(python, python, kind, optional=not param.required, description=description, indent=1))
+        limits = constraints(writer.raw, param.schema)
+        lines.append(
+            field_line(
+                python,
+                python,
+                kind,
+                optional=not param.required,
+                description=description,
+                indent=1,
+                constraints=limits,
+            )
+        )
         params.append((python, param))
     body_field = None
     if op.body is not None:

@@ -171,7 +171,10 @@ class ModelWriter:
             kind = self.type_of(prop, direction, f"{name}{pascal(wire)}")
             optional = direction == OUT or wire not in required
             description = _describe(prop) if direction == IN else ""
-            lines.append(field_line(python, wire, kind, optional=optional, description=description, indent=1))
+            limits = constraints(self.raw, prop) if direction == IN else []
+            lines.append(
+                field_line(python, wire, kind, optional=optional, description=description, indent=1, constraints=limits)
+            )
         base = "_In" if direction == IN else "_Out"
         self.classes.append((name, f"class {name}({base}):\n" + "\n".join(lines) + "\n"))
         return name
@@ -187,14 +190,24 @@ class ModelWriter:
         return "\n\n".join(text for _, text in self.classes)
 
 
-def field_line(python: str, wire: str, kind: str, *, optional: bool, description: str, indent: int) -> str:
-    """`name: Type = Field(...)` as ruff formats it."""
+def field_line(
+    python: str,
+    wire: str,
+    kind: str,
+    *,
+    optional: bool,
+    description: str,
+    indent: int,
+    constraints: list[str] | None = None,
+) -> str:
+    """`name: Type = Field(...)` as ruff formats it; `constraints` are Field keywords (`max_length=10`)."""
     annotation = kind if not optional or kind == "Any" or kind.endswith("| None") else f"{kind} | None"
     args: list[str] = []
     if optional:
         args.append("default=None")
     if wire != python:
         args.append(f"alias={pystr(wire)}")
+    args.extend(constraints or [])
     pad = INDENT * indent
     head = f"{pad}{python}: {annotation}"
     if not args and not description:
@@ -205,6 +218,100 @@ def field_line(python: str, wire: str, kind: str, *, optional: bool, description
     if not description and args == ["default=None"]:
         return head + " = None"
     return head + " = " + call("Field", args, indent, used=len(head) + 3)
+
+
+def constraints(raw: dict[str, Any], schema: Any) -> list[str]:
+    """The Field keywords that hold a primitive to its schema: lengths, bounds, and a pattern when a value that
+    matches it can be made for the tests (else the pattern is left to the API, and the generator says so)."""
+    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        schema = pointer(raw, schema["$ref"])
+    if not isinstance(schema, dict) or schema.get("enum") is not None or "const" in schema:
+        return []
+    names, _ = types_of(schema)
+    if len(names) != 1:
+        return []
+    found: list[str] = []
+    if names[0] == "string":
+        for key, keyword in (("minLength", "min_length"), ("maxLength", "max_length")):
+            if isinstance(schema.get(key), int) and not isinstance(schema.get(key), bool):
+                found.append(f"{keyword}={schema[key]}")
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str) and pattern_sample(pattern) is not None:
+            found.append(f"pattern={pystr(pattern)}")
+    elif names[0] in ("integer", "number"):
+        for key, keyword, strict in (("minimum", "ge", "gt"), ("maximum", "le", "lt")):
+            bound = schema.get(key)
+            exclusive = schema.get("exclusiveM" + key[1:])
+            if isinstance(exclusive, int | float) and not isinstance(exclusive, bool):
+                found.append(f"{strict}={exclusive!r}")  # 3.1: the exclusive bound is a number
+            elif isinstance(bound, int | float) and not isinstance(bound, bool):
+                found.append(f"{strict if exclusive is True else keyword}={bound!r}")  # 3.0: a flag beside it
+    return found
+
+
+def pattern_sample(pattern: str) -> str | None:
+    """A string that `pattern` matches (searched, as JSON Schema patterns are), made from the pattern itself, or
+    None when it uses what this does not follow (backreferences, lookarounds) or Python cannot compile it."""
+    import re
+
+    try:
+        parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
+        text = _sample_of(parsed)
+    except (re.error, _CannotSample, RecursionError):
+        return None
+    return text if re.search(pattern, text) else None
+
+
+class _CannotSample(Exception):
+    pass
+
+
+def _sample_of(items: Any) -> str:  # noqa: C901 - one branch per node kind of Python's regex parse tree
+    import re
+
+    c = re._constants  # type: ignore[attr-defined]
+    out = []
+    for op, arg in items:
+        if op is c.LITERAL:
+            out.append(chr(arg))
+        elif op is c.NOT_LITERAL:
+            out.append("a" if chr(arg) != "a" else "b")
+        elif op is c.ANY:
+            out.append("a")
+        elif op is c.IN:
+            out.append(_class_sample(arg, c))
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            low, _high, item = arg
+            out.append(_sample_of(item) * low)
+        elif op is c.SUBPATTERN:
+            out.append(_sample_of(arg[-1]))
+        elif op is c.BRANCH:
+            out.append(_sample_of(arg[1][0]))
+        elif op is c.AT:
+            continue
+        else:
+            raise _CannotSample(str(op))
+    return "".join(out)
+
+
+def _class_sample(items: Any, c: Any) -> str:
+    if any(op is c.NEGATE for op, _ in items):
+        for candidate in "abcxyzABCXYZ019_-. ":
+            point = ord(candidate)
+            excluded = any(
+                (op is c.LITERAL and arg == point) or (op is c.RANGE and arg[0] <= point <= arg[1]) for op, arg in items
+            ) or any(op is c.CATEGORY for op, _ in items)
+            if not excluded:
+                return candidate
+        raise _CannotSample("negated class")
+    op, arg = items[0]
+    if op is c.LITERAL:
+        return chr(arg)
+    if op is c.RANGE:
+        return chr(arg[0])
+    if op is c.CATEGORY:
+        return {c.CATEGORY_DIGIT: "1", c.CATEGORY_WORD: "a", c.CATEGORY_SPACE: " "}.get(arg, "a")
+    raise _CannotSample(str(op))
 
 
 def _describe(schema: Any) -> str:
@@ -383,6 +490,10 @@ def _string_sample(schema: dict[str, Any]) -> str:
         "byte": "U3dhZ2dlciByb2Nrcw==",
     }
     text = formats.get(str(schema.get("format", "")), "string")
+    pattern = schema.get("pattern")
+    made = pattern_sample(pattern) if isinstance(pattern, str) else None
+    if made is not None:
+        text = made
     low = schema.get("minLength")
     if isinstance(low, int) and len(text) < low:
         text = text + "x" * (low - len(text))

@@ -75,6 +75,49 @@ def test_self_referring_schemas_and_3_1_null_types_load(tmp_path: Path) -> None:
         check.input_model.model_validate({"body": {"memberId": "M1"}, "ssn": "1"})
 
 
+def test_prose_in_a_generated_tools_arguments_is_marked_for_redaction(tmp_path: Path) -> None:
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "Appeals", "version": "1"},
+        "servers": [{"url": "https://appeals.example"}],
+        "paths": {
+            "/appeals": {
+                "post": {
+                    "operationId": "fileAppeal",
+                    "parameters": [{"name": "comment", "in": "query", "schema": {"type": "string"}}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "claimNumber": {"type": "string", "pattern": "^[A-Z0-9]+$"},
+                                        "appeal_reason": {"type": "string"},
+                                        "status": {"type": "string", "enum": ["new", "reopened"]},
+                                        "description": {"type": "string", "pattern": "^[a-z]+$"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {"201": {"description": "filed"}},
+                }
+            }
+        },
+    }
+    generate(document, "appeals").write(tmp_path)
+    from agentcare_mcp.loader import load_generated
+
+    (tool,), report = load_generated(tmp_path, set())
+    # prose by its name; a field held to a pattern or to fixed values is no prose
+    assert tool.free_text_fields == ("comment", "body.appeal_reason")
+    # the schema's pattern holds the argument as the API would
+    tool.input_model.model_validate({"body": {"claimNumber": "C123"}})
+    with pytest.raises(ValueError, match="claimNumber"):
+        tool.input_model.model_validate({"body": {"claimNumber": "c-1"}})
+
+
 @pytest.mark.parametrize(
     ("document", "message"),
     [

@@ -174,15 +174,25 @@ def _as_json(result: BaseModel) -> dict[str, Any]:
 
 
 def _redacted(tool: InsuranceTool, args: BaseModel) -> tuple[BaseModel, int]:
-    """The arguments with identifiers in the tool's free-text fields replaced, and how many were."""
-    changes: dict[str, str] = {}
+    """The arguments with identifiers in the tool's free-text fields (dotted paths) replaced, and how many were."""
     found = 0
-    for name in tool.free_text_fields:
-        value = getattr(args, name, None)
-        if isinstance(value, str) and value:
-            changes[name], count = redacted_free_text(value)
-            found += count
-    return (args.model_copy(update=changes) if found else args), found
+    for path in tool.free_text_fields:
+        args, count = _redact_path(args, path.split("."))
+        found += count
+    return args, found
+
+
+def _redact_path(model: BaseModel, path: list[str]) -> tuple[BaseModel, int]:
+    value = getattr(model, path[0], None)
+    if len(path) > 1:
+        if not isinstance(value, BaseModel):
+            return model, 0
+        inner, count = _redact_path(value, path[1:])
+    elif isinstance(value, str) and value:
+        inner, count = redacted_free_text(value)
+    else:
+        return model, 0
+    return (model.model_copy(update={path[0]: inner}) if count else model), count
 
 
 def _error_result(text: str) -> CallToolResult:

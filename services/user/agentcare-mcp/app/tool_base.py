@@ -15,9 +15,10 @@ before the tool sees it (`redacted_free_text`).
 from __future__ import annotations
 
 import re
+import typing
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel
 
@@ -70,8 +71,9 @@ class InsuranceTool(ABC):
     read_only: bool = True
     # The argument fields whose values are procedure codes (CPT/HCPCS): counted and listed in the audit row.
     code_fields: ClassVar[tuple[str, ...]] = ()
-    # Top-level string arguments that are free text bound for a payer or an outside API (a note, a reason): the
-    # runtime replaces every identifier core.phi finds in them with its [TYPE] placeholder before `run` sees them.
+    # Arguments that are free text bound for a payer or an outside API (a note, a reason), as dotted paths into the
+    # input model: the runtime replaces every identifier core.phi finds in them with its [TYPE] placeholder before
+    # `run` sees them. Generated tools find theirs by name (free_text_fields_of).
     free_text_fields: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
@@ -105,6 +107,41 @@ class InsuranceTool(ABC):
             raise ValueError(f"tool {self.name}: roles must be a non-empty set of core.auth.Role")
         self.input_model.model_json_schema()  # raises when the schema cannot be written
         self.output_model.model_json_schema()
+
+
+# The last word of a field name that says it holds prose (a generated tool's `clinical_notes`, `appeal_reason`).
+FREE_TEXT_WORDS = frozenset(
+    "note notes comment comments description reason reasons narrative text message remarks summary instructions "
+    "history justification details explanation".split()
+)
+
+
+def free_text_fields_of(model: type[BaseModel], prefix: str = "", depth: int = 0) -> tuple[str, ...]:
+    """Dotted paths of the string fields of `model` (and its nested models) that hold prose by their name and are
+    not constrained to a shape (no pattern, no fixed values): what the runtime redacts for a generated tool, whose
+    author never listed them."""
+    found: list[str] = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        nested = _model_in(annotation)
+        if nested is not None and depth < 3:
+            found += free_text_fields_of(nested, f"{prefix}{name}.", depth + 1)
+            continue
+        if not _is_text(annotation) or any(getattr(m, "pattern", None) for m in info.metadata):
+            continue
+        word = (info.alias or name).replace("-", "_").lower().rsplit("_", 1)[-1]
+        if word in FREE_TEXT_WORDS:
+            found.append(prefix + name)
+    return tuple(found)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    candidates = typing.get_args(annotation) or (annotation,)
+    return next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+
+
+def _is_text(annotation: Any) -> bool:
+    return annotation is str or (str in typing.get_args(annotation) and typing.get_origin(annotation) is not Literal)
 
 
 def redacted_free_text(text: str) -> tuple[str, int]:
