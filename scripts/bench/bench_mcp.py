@@ -122,7 +122,8 @@ async def measure(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # the MCP client logs every request at INFO
+    for name in ("httpx", "httpx2"):  # the MCP client logs every request at INFO
+        logging.getLogger(name).setLevel(logging.WARNING)
     benchlib.require_python_module("mcp", "pip install -e . (from the repository root)")
     print("bench_mcp: an MCP tool call in process and over HTTP vs the REST endpoint it wraps, same run")
     with contextlib.ExitStack() as stack:
