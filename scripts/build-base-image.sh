@@ -62,6 +62,7 @@ command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get instal
 
 rootfs="$(mktemp -d "${TMPDIR:-/tmp}/intelluxe-base.XXXXXX")"
 trap 'rm -rf "$rootfs"' EXIT
+chmod 0755 "$rootfs" # it becomes the image's /: mktemp's 0700 would lock every other user out of the tree
 started=$SECONDS
 debootstrap --variant=minbase "--include=$packages" bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 || {
   tail -n 20 "$rootfs.log" >&2
