@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import requests
 
@@ -154,19 +155,9 @@ class X12HttpAdapter(PayerAdapter):
         """The 270 for `inquiry` and its trace number."""
         trace = secrets.token_hex(8).upper()
         request = EligibilityRequest(
-            payer_id=self.config.x12_payer_id,
-            payer_name=self.config.name,
-            provider_npi=inquiry.provider_npi,
-            provider_name=inquiry.provider_name,
-            member_id=inquiry.member_id,
-            member_first_name=inquiry.member_first_name,
-            member_last_name=inquiry.member_last_name,
-            member_birth_date=inquiry.member_birth_date,
+            **self._parties(inquiry, trace),
             service_date=inquiry.service_date,
             procedure_codes=tuple(inquiry.procedure_codes),
-            trace_number=trace,
-            sender_id=self.config.submitter_id,
-            receiver_id=self.config.receiver_id,
         )
         control = secrets.randbelow(999_999_999) + 1
         return build_270(request, control_number=control, now=datetime.now(UTC)), trace
@@ -197,22 +188,12 @@ class X12HttpAdapter(PayerAdapter):
             raise NotImplementedError(f"payer {self.config.payer_id} takes no prior-authorization requests here")
         trace = secrets.token_hex(8).upper()
         request = ReviewRequest(
-            payer_id=self.config.x12_payer_id,
-            payer_name=self.config.name,
-            provider_npi=inquiry.provider_npi,
-            provider_name=inquiry.provider_name,
-            member_id=inquiry.member_id,
-            member_first_name=inquiry.member_first_name,
-            member_last_name=inquiry.member_last_name,
-            member_birth_date=inquiry.member_birth_date,
+            **self._parties(inquiry, trace),
             diagnosis_codes=inquiry.diagnosis_codes,
             services=inquiry.services,
             service_date=inquiry.service_date,
             service_end=inquiry.service_end,
             place_of_service=inquiry.place_of_service,
-            trace_number=trace,
-            sender_id=self.config.submitter_id,
-            receiver_id=self.config.receiver_id,
         )
         body = build_278(request, control_number=secrets.randbelow(999_999_999) + 1, now=datetime.now(UTC))
         text, status, exchange = self._exchange(url, body, trace, "278")
@@ -232,6 +213,22 @@ class X12HttpAdapter(PayerAdapter):
             response.decision,
         )
         return result
+
+    def _parties(self, inquiry: EligibilityInquiry | ReviewInquiry, trace: str) -> dict[str, Any]:
+        """What a 270 and a 278 both say of payer, provider, member and envelope."""
+        return {
+            "payer_id": self.config.x12_payer_id,
+            "payer_name": self.config.name,
+            "provider_npi": inquiry.provider_npi,
+            "provider_name": inquiry.provider_name,
+            "member_id": inquiry.member_id,
+            "member_first_name": inquiry.member_first_name,
+            "member_last_name": inquiry.member_last_name,
+            "member_birth_date": inquiry.member_birth_date,
+            "trace_number": trace,
+            "sender_id": self.config.submitter_id,
+            "receiver_id": self.config.receiver_id,
+        }
 
     def _exchange(self, url: str, body: str, trace: str, kind: str) -> tuple[str, int, ExchangeMaker]:
         """POST `body` (with retries on connection errors only): the answer's text and status, and how to record

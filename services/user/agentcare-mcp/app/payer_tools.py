@@ -17,6 +17,7 @@ import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.auth import Role
+from core.claims.claim_request import CreateClaim
 from core.claims.codes import ICD10_SCHEMA, ProcedureCode, ProcedureCodes, icd10_problem, icd10_undotted
 from core.clinic import Clinic
 from core.config import Settings
@@ -34,6 +35,16 @@ from .tool_errors import ToolFailure
 
 def tool_prefix(payer_id: str) -> str:
     return payer_id.replace("-", "_").lower()
+
+
+class PayerTool(InsuranceTool):
+    """A tool one payer gets: named `<payer>_<capability>`, titled and described with the payer's name."""
+
+    def named_for(self, payer: PayerConfig, title: str, description: str) -> None:
+        self.payer_id = payer.payer_id
+        self.name = f"{tool_prefix(payer.payer_id)}_{self.capability}"
+        self.title = f"{payer.name}: {title}"
+        self.description = description
 
 
 # ------------------------------------------------------------------------------------------------- eligibility
@@ -56,7 +67,7 @@ class EligibilityArgs(MemberArgs):
     service_codes: Annotated[ProcedureCodes, Field(min_length=1, max_length=50, description="CPT/HCPCS codes")]
 
 
-class CheckEligibility(InsuranceTool):
+class CheckEligibility(PayerTool):
     capability = "check_eligibility"
     roles = frozenset({Role.CLINICIAN, Role.BILLING, Role.SERVICE})
     input_model = EligibilityArgs
@@ -64,13 +75,14 @@ class CheckEligibility(InsuranceTool):
     code_fields = ("service_codes",)
 
     def __init__(self, payer: PayerConfig) -> None:
-        self.payer_id = payer.payer_id
-        self.name = f"{tool_prefix(payer.payer_id)}_check_eligibility"
-        self.title = f"{payer.name}: eligibility"
-        self.description = (
-            f"Is the member covered by {payer.name} for these services with this provider? An X12 270 to the "
-            "payer's clearinghouse, its 271 read into coverage: status, deductible and out-of-pocket remaining, "
-            "copay, coinsurance, plan dates, and the procedure codes that need prior authorization."
+        self.named_for(
+            payer,
+            "eligibility",
+            (
+                f"Is the member covered by {payer.name} for these services with this provider? An X12 270 to the "
+                "payer's clearinghouse, its 271 read into coverage: status, deductible and out-of-pocket remaining, "
+                "copay, coinsurance, plan dates, and the procedure codes that need prior authorization."
+            ),
         )
 
     async def run(self, args: EligibilityArgs, call: ToolCall) -> VerifyResponse:
@@ -110,7 +122,7 @@ class PriorAuthAnswer(BaseModel):
     codes: list[PriorAuthCode]
 
 
-class PriorAuthorizationRequired(InsuranceTool):
+class PriorAuthorizationRequired(PayerTool):
     """From the payer's medical-policy list in config/payers (no patient data leaves). A member's 271 may add codes
     for that member's plan: `<payer>_check_eligibility` reports those."""
 
@@ -122,12 +134,13 @@ class PriorAuthorizationRequired(InsuranceTool):
 
     def __init__(self, payer: PayerConfig) -> None:
         self.payer = payer
-        self.payer_id = payer.payer_id
-        self.name = f"{tool_prefix(payer.payer_id)}_prior_authorization_required"
-        self.title = f"{payer.name}: prior authorization required?"
-        self.description = (
-            f"Which of these procedure codes {payer.name}'s medical policy sends to prior authorization (the "
-            "payer rules configured for the clinic; the member's own plan may add more — see check_eligibility)."
+        self.named_for(
+            payer,
+            "prior authorization required?",
+            (
+                f"Which of these procedure codes {payer.name}'s medical policy sends to prior authorization (the "
+                "payer rules configured for the clinic; the member's own plan may add more — see check_eligibility)."
+            ),
         )
 
     async def run(self, args: PriorAuthArgs, call: ToolCall) -> PriorAuthAnswer:
@@ -153,39 +166,9 @@ class PriorAuthorizationRequired(InsuranceTool):
 # ------------------------------------------------------------------------------------------------------ claims
 
 
-class ClaimPatient(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SubmitClaimArgs(CreateClaim):
+    """billing's claim request (core.claims.claim_request, the same checks), for this tool's payer."""
 
-    patient_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._-]+$")
-    provider_id: str = Field(min_length=1, max_length=80)
-    member_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9-]+$")
-    first_name: str | None = Field(default=None, min_length=1, max_length=60)
-    last_name: str | None = Field(default=None, min_length=1, max_length=60)
-    birth_date: PayerDate | None = None
-
-
-class ClaimService(BaseModel):
-    """A service line as billing takes it (billing validates codes, amounts and diagnoses in full)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(min_length=1, max_length=16)
-    amount: str | float = Field(description='billed amount, e.g. "150.00"')
-    allowed_amount: str | float | None = None
-    units: str | float | None = None
-    modifiers: list[str] = Field(default_factory=list, max_length=4)
-    diagnosis_codes: list[str] = Field(default_factory=list, max_length=4)
-    place_of_service: str | None = None
-    service_date: date | None = None
-
-
-class SubmitClaimArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    patient_data: ClaimPatient
-    services: list[ClaimService] = Field(min_length=1, max_length=50)
-    provider_npi: str | None = Field(default=None, pattern=r"^\d{10}$")
-    service_date: date | None = None
     idempotency_key: str | None = Field(
         default=None,
         min_length=1,
@@ -207,7 +190,7 @@ class ClaimAnswer(BaseModel):
     x12_837p_path: str
 
 
-class SubmitClaim(InsuranceTool):
+class SubmitClaim(PayerTool):
     capability = "submit_claim"
     roles = frozenset({Role.BILLING})
     input_model = SubmitClaimArgs
@@ -215,26 +198,29 @@ class SubmitClaim(InsuranceTool):
     read_only = False
 
     def __init__(self, payer: PayerConfig) -> None:
-        self.payer_id = payer.payer_id
-        self.name = f"{tool_prefix(payer.payer_id)}_submit_claim"
-        self.title = f"{payer.name}: submit a claim"
-        self.description = (
-            f"Create a professional claim for {payer.name} in billing: eligibility checked with the payer, the "
-            "patient's share estimated, the claim stored, its 837P ready for the clearinghouse. Refused when the "
-            "member is not covered."
+        self.named_for(
+            payer,
+            "submit a claim",
+            (
+                f"Create a professional claim for {payer.name} in billing: eligibility checked with the payer, the "
+                "patient's share estimated, the claim stored, its 837P ready for the clearinghouse. Refused when the "
+                "member is not covered."
+            ),
         )
 
     def service_codes(self, args: SubmitClaimArgs) -> list[str]:
         return [line.code for line in args.services]
 
     async def run(self, args: SubmitClaimArgs, call: ToolCall) -> ClaimAnswer:
+        if args.payer_id not in (None, self.payer_id):
+            raise ToolFailure(
+                "invalid arguments",
+                kind="invalid_arguments",
+                fields={"payer_id": f"this tool submits to {self.payer_id}; leave payer_id out"},
+            )
         body = args.model_dump(mode="json", exclude_none=True, exclude={"idempotency_key"})
         body["payer_id"] = self.payer_id
-        for line in body["services"]:
-            for money in ("amount", "allowed_amount", "units"):
-                if money in line:
-                    line[money] = str(line[money])
-        headers_key = args.idempotency_key
+        key = args.idempotency_key
         reply = await call.suite.call(
             "billing",
             "POST",
@@ -242,7 +228,7 @@ class SubmitClaim(InsuranceTool):
             token=call.caller.token,
             request_id=call.request_id,
             json=body,
-            extra_headers={"Idempotency-Key": headers_key} if headers_key else None,
+            extra_headers={"Idempotency-Key": key} if key else None,
         )
         claim = reply.json()
         return ClaimAnswer.model_validate({**claim, "x12_837p_path": f"/claims/{claim['claim_id']}/837"})
@@ -279,7 +265,7 @@ class FormularyAnswer(BaseModel):
     entries_skipped: int = Field(description="entries of the payer's file that did not read")
 
 
-class FormularyLookup(InsuranceTool):
+class FormularyLookup(PayerTool):
     """The payer's published QHP drug list (public: nothing about a patient is sent to look a drug up)."""
 
     capability = "formulary_lookup"
@@ -288,13 +274,14 @@ class FormularyLookup(InsuranceTool):
     output_model = FormularyAnswer
 
     def __init__(self, payer: PayerConfig, source: FormularySource) -> None:
-        self.payer_id = payer.payer_id
         self.source = source
-        self.name = f"{tool_prefix(payer.payer_id)}_formulary_lookup"
-        self.title = f"{payer.name}: formulary"
-        self.description = (
-            f"Is a drug on {payer.name}'s formulary: by RxCUI or name, optionally for one plan (HIOS id) — tier, "
-            "prior authorization, step therapy, quantity limit, from the payer's published drugs.json (CMS QHP)."
+        self.named_for(
+            payer,
+            "formulary",
+            (
+                f"Is a drug on {payer.name}'s formulary: by RxCUI or name, optionally for one plan (HIOS id) — tier, "
+                "prior authorization, step therapy, quantity limit, from the payer's published drugs.json (CMS QHP)."
+            ),
         )
 
     async def run(self, args: FormularyArgs, call: ToolCall) -> FormularyAnswer:
@@ -382,7 +369,7 @@ class PriorAuthDecision(BaseModel):
     trace_number: str
 
 
-class PriorAuthorization(InsuranceTool):
+class PriorAuthorization(PayerTool):
     """A 278 request through core.payers to the payer's clearinghouse; the exchange is stored as insurance-verify
     stores its 270/271 (payer_exchanges), the tool's audit row names codes only."""
 
@@ -394,14 +381,15 @@ class PriorAuthorization(InsuranceTool):
     timeout_seconds = 60.0
 
     def __init__(self, payer: PayerConfig, adapter: PayerAdapter, clinic: Clinic, db: Database) -> None:
-        self.payer_id = payer.payer_id
         self.adapter, self.clinic, self.db = adapter, clinic, db
-        self.name = f"{tool_prefix(payer.payer_id)}_prior_authorization"
-        self.title = f"{payer.name}: prior authorization request"
-        self.description = (
-            f"Ask {payer.name} to authorize services (X12 278, 005010X217): the member, diagnoses and procedure "
-            "codes go to the payer's clearinghouse; the answer is certified, partially certified, not certified "
-            "or pended, with the certification number and period, per service."
+        self.named_for(
+            payer,
+            "prior authorization request",
+            (
+                f"Ask {payer.name} to authorize services (X12 278, 005010X217): the member, diagnoses and procedure "
+                "codes go to the payer's clearinghouse; the answer is certified, partially certified, not certified "
+                "or pended, with the certification number and period, per service."
+            ),
         )
 
     def service_codes(self, args: PriorAuthRequestArgs) -> list[str]:

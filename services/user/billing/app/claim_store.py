@@ -14,10 +14,11 @@ from typing import Any
 import psycopg2.extensions
 from psycopg2.extras import Json
 
+from core.claims.claim_request import CreateClaim
 from core.db import Database
 from core.errors import ApiError
 
-from .models import ClaimResponse, CreateClaim, StoredClaim
+from .models import ClaimResponse, StoredClaim
 
 Cursor = psycopg2.extensions.cursor
 

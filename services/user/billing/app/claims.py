@@ -7,6 +7,7 @@ import re
 from flask import Blueprint, Response, jsonify, request
 
 from core.auth import Role
+from core.claims.claim_request import CreateClaim
 from core.errors import api_error
 from core.web import (
     audit_resource,
@@ -28,7 +29,7 @@ from core.x12.x837p import FREQUENCIES
 
 from .claim_store import list_claims, load_claim, load_stored, payer_claim_numbers
 from .export_837 import export_837p, payer_claim_control_number
-from .models import STATUSES, ClaimResponse, CreateClaim
+from .models import STATUSES, ClaimResponse
 from .workflow import ClaimRequest, current_workflow
 
 EDI = "application/edi-x12"

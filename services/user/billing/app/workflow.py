@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from ulid import ULID
 
 from core.audit import RequestTrail
+from core.claims.claim_request import CreateClaim
 from core.claims.estimate import Estimate, LineInput, estimate
 from core.clinic import Clinic
 from core.db import Database
@@ -28,7 +29,7 @@ from core.payers import PayerConfig, require_payer
 
 from .claim_store import allowed_amounts, find_idempotent, store_claim
 from .eligibility_client import EligibilityClient
-from .models import ClaimLine, ClaimResponse, CreateClaim, EligibilitySnapshot, ServiceEcho, StoredClaim
+from .models import ClaimLine, ClaimResponse, EligibilitySnapshot, ServiceEcho, StoredClaim
 
 
 class ClaimNotEligible(ApiError):
