@@ -8,9 +8,10 @@ Theory of operation:
   "plan", "assessment and plan"): it is taken off the text, because the section's title now says it. A
   *sub-heading* ("history of present illness", "medications", "on exam", "vital signs", "diagnosis") stays in the
   text — it carries meaning inside the section — and only moves the text to its section.
-- Headings may go to any section, in any order. A sub-heading without a colon after it moves only forward (S, O,
-  A, P): doctors dictate in that order, and a word such as "medications" or "exam" inside the plan ("medications
-  reviewed", "exam in six weeks") is not a heading.
+- Headings, and sub-headings no other sentence begins with ("history of present illness", "physical exam",
+  "review of systems"), may go to any section, in any order. The other sub-headings ("medications", "labs",
+  "history", "diagnosis") move the text only forward (S, O, A, P) unless a colon follows them: doctors dictate in
+  that order, and "medications reviewed" or "labs in three months" inside the plan is not a heading.
 - Nothing is dropped. `split_soap` returns parts that cover the text exactly (the test rebuilds the dictation from
   them); text before the first cue is the leading "Unplaced" part, and text after a cue belongs to that cue's
   section until the next cue. `MedicalFormatter` then writes each section's text through the basic formatter.
@@ -37,10 +38,11 @@ class _Cue:
     pattern: re.Pattern[str]
     heading: bool  # the section's own name: taken off the text
     anywhere: bool = False  # also in the middle of a sentence
+    any_order: bool = False  # a sub-heading that may also move the text back to an earlier section
 
 
-def _cue(section: str, pattern: str, *, heading: bool, anywhere: bool = False) -> _Cue:
-    return _Cue(section, re.compile(pattern, re.IGNORECASE), heading, anywhere)
+def _cue(section: str, pattern: str, *, heading: bool, anywhere: bool = False, any_order: bool = False) -> _Cue:
+    return _Cue(section, re.compile(pattern, re.IGNORECASE), heading, anywhere, any_order or heading or anywhere)
 
 
 # Longest first where one cue begins another ("assessment and plan" before "assessment").
@@ -61,22 +63,37 @@ CUES: tuple[_Cue, ...] = (
     ),
     _cue("Plan", rf"(?:the|my|our)\s+plan\s+(?:is|will\s+be)\b(?:\s+to\b)?{_END}", heading=True, anywhere=True),
     _cue("Subjective", r"history\s+of\s+(?:the\s+)?present\s+illness\b", heading=False, anywhere=True),
+    # Sub-headings no other sentence begins with: they move the text in any order.
     _cue(
         "Subjective",
-        r"(?:chief\s+complaint|hpi|interval\s+history|review\s+of\s+systems|past\s+medical\s+history"
-        r"|past\s+surgical\s+history|social\s+history|family\s+history|(?:current\s+)?medications|allergies)\b",
+        r"(?:chief\s+complaint|reason\s+for\s+(?:the\s+)?(?:visit|consultation|referral)|review\s+of\s+systems"
+        r"|past\s+(?:medical|surgical)\s+history|social\s+history|family\s+history)\b",
+        heading=False,
+        any_order=True,
+    ),
+    _cue(
+        "Objective",
+        r"(?:on\s+(?:physical\s+)?exam(?:ination)?|physical\s+exam(?:ination)?|vital\s+signs)\b",
+        heading=False,
+        any_order=True,
+    ),
+    _cue("Assessment", r"differential\s+diagnos[ie]s\b", heading=False, any_order=True),
+    # Words a sentence of another section may begin with ("medications reviewed", "labs in three months"): they
+    # move the text forward only, or with a colon after them.
+    _cue(
+        "Subjective",
+        r"(?:hpi|interval\s+history|(?:brief\s+)?history|(?:current\s+)?medications|allergies)\b",
         heading=False,
     ),
     _cue(
         "Objective",
-        r"(?:on\s+(?:physical\s+)?exam(?:ination)?|physical\s+exam(?:ination)?|exam(?:ination)?\s+(?:shows|reveals)"
-        r"|vital\s+signs|vitals|labs|laboratory|imaging)\b",
+        r"(?:exam(?:ination)?\s+(?:shows|showed|reveals|revealed)|vitals|labs|laboratory|imaging)\b",
         heading=False,
     ),
-    _cue("Assessment", r"(?:differential\s+)?diagnos[ie]s\b", heading=False),
+    _cue("Assessment", r"diagnos[ie]s\b", heading=False),
     _cue("Plan", r"(?:recommendations|disposition)\b", heading=False),
 )
-_SENTENCE_START = re.compile(r"(?:^|[.?!]+[\"')\]]*\s+|\n\s*)")
+_SENTENCE_START = re.compile(r"(?:^|[.?!]+[\"')\]]*\s+|\n)\s*")
 
 
 @dataclass(frozen=True)
@@ -115,8 +132,13 @@ def _candidates(text: str) -> list[tuple[int, int, _Cue]]:
 
 
 def _moves(cue: _Cue, current: str, text: str, end: int) -> bool:
-    """Whether the cue starts a new part: a heading always; a sub-heading when it goes forward, or with a colon."""
+    """Whether the cue starts a new part: a heading always; a sub-heading when it changes the section and goes
+    forward, or may go in any order, or has a colon after it."""
     if cue.heading:
+        return True
+    if cue.section == current:
+        return False
+    if cue.any_order:
         return True
     if current == UNPLACED or _ORDER[cue.section] > _ORDER[current]:
         return True

@@ -15,7 +15,8 @@ Theory of operation:
   a unit after it  "five hundred milligrams"             -> "500 mg",  "two to three tablets" -> "2 to 3 tablets"
   a vital before   "pulse of seventy two", "weight one eighty" -> "pulse of 72", "weight 180"
   a decimal        "ninety eight point six"              -> "98.6"     (spoken "point" between numbers is a number)
-  a pain score     "pain is seven out of ten"            -> "pain is 7/10"
+  a score          "pain is seven out of ten"            -> "pain is 7/10", "strength five out of five" -> "5/5"
+                   (only with "pain" or "strength" in the words just before)
   a date           "march third twenty twenty six"       -> "March 3, 2026"
   The colloquial hundreds are read only after a vital sign's name or around "over"; elsewhere "one twenty" is
   two numbers, so "take one twenty milligram tablet" becomes "take one 20 mg tablet" (one tablet of 20 mg).
@@ -407,7 +408,7 @@ class SpokenNumbers:
 
     def _quantity(self, i: int, *, unit_required: bool = True) -> int | None:
         """A number with a clinical unit after it (or, after a vital's name, without), a range "two to three
-        tablets", a decimal anywhere, or a pain score "seven out of ten"."""
+        tablets", a decimal anywhere, or a score "seven out of ten"."""
         first = self.p.number(i, colloquial=not unit_required)
         if first is None:
             return None
@@ -426,15 +427,21 @@ class SpokenNumbers:
             if written == "%":
                 suffix = "%"
             return self._edit(i, end, " ".join(parts) + suffix)
-        score = _match_words(self.tokens, first.end, ("out", "of", "ten"))
-        if score is not None and first.value <= 10 and self._pain_before(i):
-            return self._edit(i, score, f"{first.written}/10")
+        score = self._score(i, first)
+        if score is not None:
+            return score
         if not unit_required or "." in first.written and not self.p.digits(i):
             return self._edit(i, first.end, first.written)
         return None
 
-    def _pain_before(self, i: int) -> bool:
-        return any(t.low == "pain" for t in self.tokens[max(0, i - 8) : i])
+    def _score(self, i: int, first: _Num) -> int | None:
+        """A pain score out of ten or a strength grade out of five, when the words just before name which."""
+        for out_of, scale, names in (("ten", 10, {"pain"}), ("five", 5, {"strength", "motor"})):
+            end = _match_words(self.tokens, first.end, ("out", "of", out_of))
+            before = {t.low for t in self.tokens[max(0, i - 8) : i]}
+            if end is not None and first.value <= scale and before & names:
+                return self._edit(i, end, f"{first.written}/{scale}")
+        return None
 
 
 def write_numbers(text: str) -> str:
