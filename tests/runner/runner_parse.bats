@@ -6,7 +6,7 @@ load test_helper
 @test "help lists the usage and every command" {
   run "$RUNNER" help
   assert_success
-  assert_output --partial "Usage: universal-service-runner.sh [--dry-run] [--backend docker|local] SERVICE CONF"
+  assert_output --partial "Usage: universal-service-runner.sh [--dry-run] [--backend docker|local] [--timeout SECONDS] SERVICE CONF"
   assert_output --partial "stop"
   assert_output --partial "status"
   assert_output --partial "logs"
