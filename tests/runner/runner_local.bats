@@ -209,3 +209,47 @@ EOF2
   assert_success
   assert_output "ghost: not running"
 }
+
+@test "\${NAME} references: expanded for the host process from secrets.env, as written in the dry run; the caller's variable wins unexpanded" {
+  write_app
+  port="$(free_port)"
+  mkdir -p "$INTELLUXE_HOME"
+  (umask 077 && printf 'API_SECRET=s3cret-from-file\n' >"$INTELLUXE_HOME/secrets.env")
+  conf="$(write_conf web <<EOF2
+image="img"
+port="$port:8000"
+volumes="./app:/app:rw"
+env="FROM_CONF=key:\${API_SECRET} BOTH=\${NEVER_SET}"
+working_dir="/app"
+health_cmd="python3 /app/check.py"
+command="python3 /app/serve.py"
+EOF2
+)"
+  export BOTH=caller
+  run "$RUNNER" --dry-run --backend local web "$conf"
+  assert_success
+  assert_output --partial 'FROM_CONF=key:\$\{API_SECRET\}'
+  refute_output --partial "s3cret-from-file"
+  run "$RUNNER" --backend local web "$conf"
+  assert_success
+  wait_healthy web
+  run curl -s "http://127.0.0.1:$port/env"
+  assert_output "{\"cwd\": \"$SANDBOX/svc/app\", \"FROM_CONF\": \"key:s3cret-from-file\", \"BOTH\": \"caller\"}"
+  "$RUNNER" stop web
+}
+
+@test "\${NAME} references: one without a value stops a local start, naming it" {
+  write_app
+  conf="$(write_conf web <<'EOF2'
+image="img"
+volumes="./app:/app:rw"
+env="TOKEN=${CLINIC_TOKEN}"
+working_dir="/app"
+command="python3 /app/serve.py"
+EOF2
+)"
+  run "$RUNNER" --backend local web "$conf"
+  assert_failure
+  assert_output "universal-service-runner: $conf: env TOKEN names \${CLINIC_TOKEN}, which has no value: export CLINIC_TOKEN or add CLINIC_TOKEN=... to $INTELLUXE_HOME/secrets.env (mode 600)"
+  [ ! -e "$INTELLUXE_HOME/run/web.pid" ]
+}
