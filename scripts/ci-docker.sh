@@ -97,4 +97,8 @@ if [ -x .tools/node_modules/bats/bin/bats ] && ! command -v bats >/dev/null; the
 fi
 INTELLUXE_DOCKER_TESTS=required "${bats[@]}" tests/docker
 say_lap "container tests"
+
+# Images a rebuild left untagged, once a day old (under vfs each is a full copy of ~1 GB). A younger build stage still
+# holds the dependency layer, so the next build keeps its cache.
+docker image prune -f --filter until=24h >/dev/null
 echo "== ci-docker: $((SECONDS - started)) s in all"
