@@ -229,8 +229,18 @@ def load_registry(
     (default: the configured plugins folder); problems are collected, never raised."""
     registry = PluginRegistry()
     if use_entry_points:
-        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP) if eps is None else eps, key=_entry_point_order):
+        found = list(entry_points(group=ENTRY_POINT_GROUP) if eps is None else eps)
+        for ep in sorted(found, key=_entry_point_order):
             _load_entry_point(registry, ep)
+        if eps is None and not any(ep.value.startswith("core.") for ep in found):
+            # Entry points are install metadata: a checkout installed before they were declared has none.
+            registry.problems.append(
+                PluginProblem(
+                    f"entry points {ENTRY_POINT_GROUP}",
+                    "the suite's own plugins (whisper_local, basic_formatter, medical_formatter) are not installed: "
+                    "re-run `pip install -e .` (or `pip install .`) so the package's entry points are written",
+                )
+            )
     if folder is None:
         folder = PluginSettings.from_env().plugin_folder()
     _load_folder(registry, folder)

@@ -183,6 +183,17 @@ def test_the_builtins_come_from_the_entry_points_pyproject_declares(tmp_path: Pa
     assert registry.names("processor") == ["basic_formatter", "medical_formatter"]
 
 
+def test_an_install_without_the_builtin_entry_points_says_how_to_fix_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import core.plugins
+
+    monkeypatch.setattr(core.plugins, "entry_points", lambda group: [])
+    registry = load_registry(folder=tmp_path / "none")
+    (problem,) = registry.problems
+    assert problem.source == "entry points intelluxe.plugins" and "re-run `pip install -e .`" in problem.reason
+
+
 def test_an_entry_point_whose_plugin_has_another_name_is_refused(tmp_path: Path) -> None:
     ep = EntryPoint(name="formatter", value="core.plugins.builtin:BASIC_FORMATTER", group=ENTRY_POINT_GROUP)
     missing = EntryPoint(name="gone", value="intelluxe_no_such_module:PLUGIN", group=ENTRY_POINT_GROUP)
