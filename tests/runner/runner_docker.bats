@@ -151,6 +151,16 @@ run_hash() {
   [ "$SECONDS" -lt 10 ]
 }
 
+@test "a container that keeps restarting fails the start before the timeout" {
+  stub_docker
+  # Each health ask sees one more restart.
+  sed -i 's/\*RestartCount\*) echo "running healthy 0"/*RestartCount*) n=$(($(cat "$SANDBOX\/restarts" 2>\/dev\/null || echo 0) + 1)); echo "$n" >"$SANDBOX\/restarts"; echo "restarting starting $n"/' "$STUB_BIN/docker"
+  conf="$(write_conf demo <<<"$FULL_CONF")"
+  run "$RUNNER" --backend docker --timeout 60 billing "$conf"
+  assert_failure
+  assert_line --index 0 "universal-service-runner: billing: it keeps exiting (restarted 3 times while starting)"
+}
+
 @test "secrets: a dry run prints \${NAME} as written and touches no secrets file" {
   conf="$(write_conf db <<<'image="${PG_IMAGE:-postgres:15}"
 env="POSTGRES_PASSWORD=${POSTGRES_PASSWORD} POSTGRES_URL=postgresql://u:${POSTGRES_PASSWORD}@db/x PLAIN=1"')"
