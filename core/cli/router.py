@@ -36,7 +36,7 @@ def cmd_router_check(args: argparse.Namespace, settings: Settings | None) -> int
         for problem in exc.problems:
             print(f"intelluxe: {exc.source}: {problem}", file=sys.stderr)
         return 1
-    counts = ", ".join(f"{len(registry.names(kind))} {kind}s" for kind in KINDS)
+    counts = ", ".join(f"{kind}s {len(registry.names(kind))}" for kind in KINDS)
     skipped = f", {len(registry.problems)} skipped" if registry.problems else ""
     print(f"{path}: valid; {router.summary()}; plugins: {counts}{skipped}")
     return 0

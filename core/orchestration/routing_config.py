@@ -191,10 +191,26 @@ def validate_routing(raw: Any, registry: PluginRegistry, source: str = "agent_ro
     return config
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping is an error: PyYAML would keep the last
+    one silently, so `voting_enabled: false` further down would hide a `true` above it (or the reverse)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice in one section", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_routing(path: Path, registry: PluginRegistry) -> RoutingConfig:
     """The routing file at `path`, validated against `registry`; RoutingConfigError naming the file otherwise."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
     except OSError as exc:
         raise RoutingConfigError(str(path), [exc.strerror or str(exc)]) from None
     except yaml.YAMLError as exc:

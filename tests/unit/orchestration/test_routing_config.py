@@ -138,6 +138,13 @@ def test_an_empty_file_means_the_defaults_and_a_list_is_refused(tmp_path: Path) 
         load_routing(tmp_path / "absent.yml", _registry())
 
 
+def test_a_key_given_twice_is_refused_not_overridden(tmp_path: Path) -> None:
+    twice = tmp_path / "twice.yml"
+    twice.write_text("transcription:\n  voting_enabled: true\n  voting_enabled: false\n")
+    with pytest.raises(RoutingConfigError, match="key 'voting_enabled' is given twice in one section"):
+        load_routing(twice, _registry())
+
+
 def test_router_check_exits_0_with_one_line_for_a_valid_file(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
