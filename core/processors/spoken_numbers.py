@@ -27,6 +27,7 @@ Theory of operation:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _UNITS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine".split())}
@@ -191,33 +192,26 @@ class _Parser:
         return None
 
     def under_1000(self, i: int) -> tuple[int, int] | None:
-        if self.low(i) == "a" and self.low(i + 1) == "hundred":
-            first: tuple[int, int] | None = (1, i + 1)
-        else:
-            first = self.below_100(i)
-        if first is None:
-            return None
-        value, j = first
-        if self.low(j) == "hundred" and 1 <= value <= 9:
-            value, j = value * 100, j + 1
-            k = j + 1 if self.low(j) == "and" else j
-            rest = self.below_100(k)
-            if rest is not None and rest[0] > 0:
-                value, j = value + rest[0], rest[1]
-        return value, j
+        return self._scaled(i, "hundred", 100, 9, self.below_100)
 
     def cardinal(self, i: int) -> tuple[int, int] | None:
-        if self.low(i) == "a" and self.low(i + 1) == "thousand":
+        return self._scaled(i, "thousand", 1000, 999, self.under_1000)
+
+    def _scaled(
+        self, i: int, word: str, scale: int, most: int, lower: Callable[[int], tuple[int, int] | None]
+    ) -> tuple[int, int] | None:
+        """`lower` numbers, or one of them times `word` plus ("and") another: "two hundred and five", "a thousand"."""
+        if self.low(i) == "a" and self.low(i + 1) == word:
             first: tuple[int, int] | None = (1, i + 1)
         else:
-            first = self.under_1000(i)
+            first = lower(i)
         if first is None:
             return None
         value, j = first
-        if self.low(j) == "thousand" and 1 <= value <= 999:
-            value, j = value * 1000, j + 1
+        if self.low(j) == word and 1 <= value <= most:
+            value, j = value * scale, j + 1
             k = j + 1 if self.low(j) == "and" else j
-            rest = self.under_1000(k)
+            rest = lower(k)
             if rest is not None and rest[0] > 0:
                 value, j = value + rest[0], rest[1]
         return value, j
