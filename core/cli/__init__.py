@@ -12,14 +12,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from core.cli import codegen, dictation, ops, router, tools
+from core.cli import codegen, dictation, export, ops, router, tools
 from core.cli.common import fail
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="intelluxe", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for topic in (ops, dictation, tools, codegen, router):
+    for topic in (ops, dictation, tools, codegen, router, export):
         topic.add_commands(sub)
     return parser
 
