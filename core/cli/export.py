@@ -96,7 +96,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--out", help="file to write (default: stdout)")
     p.set_defaults(func=cmd_export_compose)
     p = export.add_parser("k8s", help="Kubernetes manifests, validated offline")
-    p.add_argument("--namespace", default="intelluxe")
+    p.add_argument("--namespace", default="intelluxe", help="the namespace of every object (default intelluxe)")
     p.add_argument("--replicas", type=int, default=2, help="replicas of the stateless services (default 2)")
     p.add_argument("--external-databases", action="store_true", help="a managed PostgreSQL and Redis: no pods for them")
     p.add_argument("--k8s-version", default=K8S_VERSION, help=f"validate against this version (default {K8S_VERSION})")
