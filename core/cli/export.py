@@ -33,7 +33,8 @@ def cmd_export_compose(args: argparse.Namespace, settings: Settings) -> int:
     from core.stack import runner_root
 
     try:
-        document = compose_document(runner_root(settings), swarm=args.swarm, replicas=args.replicas)
+        only = set(args.services.split(",")) if args.services else None
+        document = compose_document(runner_root(settings), swarm=args.swarm, replicas=args.replicas, only=only)
     except (ConfError, ValueError) as exc:
         return fail(str(exc))
     header = (
@@ -93,6 +94,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p = export.add_parser("compose", help="a Compose file (docker compose; --swarm for docker stack deploy)")
     p.add_argument("--swarm", action="store_true", help="for docker stack deploy: overlay network, host-mode ports")
     p.add_argument("--replicas", type=int, default=1, help="replicas of the stateless services (default 1)")
+    p.add_argument("--services", help="only these services (comma-separated) and what they need; default: all")
     p.add_argument("--out", help="file to write (default: stdout)")
     p.set_defaults(func=cmd_export_compose)
     p = export.add_parser("k8s", help="Kubernetes manifests, validated offline")

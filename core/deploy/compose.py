@@ -12,8 +12,9 @@ receiver's certificates) stay bind mounts of this checkout — on a multi-node S
 
 On a Swarm (`swarm=True`): PostgreSQL and Redis publish no port (the services reach them on the overlay network);
 service ports are published in host mode (the ingress routing mesh may be missing, as on these machines); a service
-given more than one replica publishes no port (two tasks on one node cannot share a host port) and is resolved by
-DNS round robin (`endpoint_mode: dnsrr`), so every replica answers its peers.
+given more than one replica publishes no port (two tasks on one node cannot share a host port); every service is
+resolved by DNS round robin (`endpoint_mode: dnsrr`: a name gives the tasks' own addresses, so it needs no virtual
+IP and no mesh), so every replica answers its peers.
 """
 
 from __future__ import annotations
@@ -37,11 +38,21 @@ def stack_confs(root: Path) -> tuple[list[ServiceConf], dict[str, tuple[str, ...
 
 
 def compose_document(
-    root: Path, *, swarm: bool = False, replicas: int = 1, project: str = "intelluxe"
+    root: Path, *, swarm: bool = False, replicas: int = 1, only: set[str] | None = None
 ) -> dict[str, Any]:
+    """The stack as a Compose document; with `only`, those services and what they need (the databases always)."""
     if replicas < 1:
         raise ValueError("replicas must be at least 1")
     confs, needs = stack_confs(root)
+    if only is not None:
+        unknown = only - needs.keys()
+        if unknown:
+            raise ValueError(f"no such service in config/stack.yml: {', '.join(sorted(unknown))}")
+        wanted = set(only) | {e.name for e in Stack.load(root).infrastructure}
+        for conf in reversed(confs):  # stack.yml lists what a service needs before it
+            if conf.name in wanted:
+                wanted |= set(needs[conf.name])
+        confs = [c for c in confs if c.name in wanted]
     infrastructure = {e.name for e in Stack.load(root).infrastructure}
     services: dict[str, Any] = {}
     volumes: dict[str, Any] = {}
@@ -102,7 +113,9 @@ def _service(conf: ServiceConf, needs: tuple[str, ...], *, swarm: bool, replicas
         deploy["resources"] = {"limits": {"memory": conf.memory_limit.upper() if swarm else conf.memory_limit}}
     if conf.restart:
         deploy["restart_policy"] = {"condition": _RESTART_POLICY.get(conf.restart, "any")}
-    if swarm and replicas > 1:
+    if swarm:
+        # Names resolve to the tasks themselves: a virtual IP needs the routing mesh's IPVS/iptables rules, which an
+        # engine without iptables (these machines) does not have ("no route to host").
         deploy["endpoint_mode"] = "dnsrr"
     service["deploy"] = deploy
     return service

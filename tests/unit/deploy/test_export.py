@@ -84,10 +84,17 @@ def test_compose_for_a_swarm_with_replicas() -> None:
         assert services[name]["deploy"]["replicas"] == 2 and services[name]["deploy"]["endpoint_mode"] == "dnsrr"
         assert "ports" not in services[name]
     receiver = services["audio-receiver"]
-    assert receiver["deploy"]["replicas"] == 1
+    assert receiver["deploy"]["replicas"] == 1 and receiver["deploy"]["endpoint_mode"] == "dnsrr"
     assert receiver["ports"] == [{"target": 8443, "published": 8443, "protocol": "tcp", "mode": "host"}]
     assert doc["networks"]["clinical-net"] == {"driver": "overlay", "attachable": True}
     assert services["billing"]["depends_on"] == ["postgres", "insurance-verify"]
+
+
+def test_compose_for_some_services_brings_what_they_need() -> None:
+    doc = compose_document(ROOT, only={"billing"})
+    assert list(doc["services"]) == ["postgres", "redis", "payer-sandbox", "insurance-verify", "billing"]
+    with pytest.raises(ValueError, match="no such service in config/stack.yml: biling"):
+        compose_document(ROOT, only={"biling"})
 
 
 @pytest.mark.parametrize("swarm", [False, True])
