@@ -28,7 +28,6 @@ _LINE = re.compile(r'^\s*([a-z_]+)="([^"]*)"\s*$')
 _SKIP = re.compile(r"^\s*(#.*)?$")
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _PORT = re.compile(r"^(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d{1,5}):(\d{1,5})(?:/(tcp|udp|sctp))?$")
-_MEMORY = re.compile(r"^(\d+)([bkmg]?)$", re.IGNORECASE)
 
 
 class ConfError(ValueError):
@@ -69,19 +68,6 @@ class ServiceConf:
     working_dir: str | None = None
     command: tuple[str, ...] = ()
     tmpfs: tuple[str, ...] = ()
-
-    def memory_bytes(self) -> int | None:
-        if not self.memory_limit:
-            return None
-        m = _MEMORY.match(self.memory_limit)
-        if m is None:
-            raise ConfError(f"{self.path}: memory_limit {self.memory_limit!r} is not a number with b, k, m or g")
-        return int(m.group(1)) * {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[m.group(2).lower()]
-
-    def references(self) -> set[str]:
-        """The ${NAME}s the file names (in any value)."""
-        values = [self.image, *self.env.values(), *(self.command or ())]
-        return {m.group(1) for v in values for m in REFERENCE.finditer(v)}
 
 
 def read_conf(name: str, path: Path) -> ServiceConf:
