@@ -71,6 +71,8 @@ class Settings(BaseModel):
     cache_prefix: str = Field(default="intelluxe:", alias="INTELLUXE_CACHE_PREFIX")
     clinic_file: Path = Field(default=None, alias="INTELLUXE_CLINIC_FILE")  # type: ignore[assignment]
     payers_dir: Path = Field(default=None, alias="INTELLUXE_PAYERS_DIR")  # type: ignore[assignment]
+    # The stack `intelluxe up | down | status` runs (a test or a site may run a variant of the committed one).
+    stack_file: Path = Field(default=None, alias="INTELLUXE_STACK_FILE")  # type: ignore[assignment]
     # The HTTP server: gunicorn's bind (core.gunicorn_conf) and the container health command's port.
     host: str = Field(default="0.0.0.0", alias="HOST")  # noqa: S104 - a container port; .conf files publish it
     port: int = Field(default=8000, ge=0, le=65535, alias="PORT")
@@ -94,6 +96,7 @@ class Settings(BaseModel):
     _PROJECT_FILES: ClassVar[dict[str, tuple[str, ...]]] = {
         "clinic_file": ("config", "clinic.yml"),
         "payers_dir": ("config", "payers"),
+        "stack_file": ("config", "stack.yml"),
     }
 
     @classmethod
@@ -105,6 +108,9 @@ class Settings(BaseModel):
             for field in cls.model_fields.values()
             if field.alias and env.get(field.alias, "") != ""
         }
+        for field in cls.model_fields.values():
+            if field.alias and not field.repr and field.alias not in values and env.get(field.alias + "_FILE"):
+                values[field.alias] = _read_secret_file(field.alias + "_FILE", env[field.alias + "_FILE"])
         try:
             return cls.model_validate({**values, "environ": env})
         except ValidationError as exc:
@@ -152,6 +158,18 @@ class Settings(BaseModel):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, self.root.joinpath(*parts))  # frozen: set once, while validating
         return self
+
+
+def _read_secret_file(variable: str, path: str) -> str:
+    """A secret given as a file (NAME_FILE, the convention of Docker and Kubernetes secrets): containers get the
+    service token and the master key mounted read-only, so they never show in `docker inspect` or the environment."""
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{variable}: cannot read {path}: {exc.strerror}") from None
+    if not text:
+        raise ConfigError(f"{variable}: {path} is empty")
+    return text
 
 
 def _describe(exc: ValidationError, env: Mapping[str, str]) -> str:

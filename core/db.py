@@ -172,6 +172,15 @@ class Database:
                 self._pool = None
 
 
+def set_service_password(db: Database, password: str) -> None:
+    """Let the services' role log in over the network with `password` (a server with password authentication,
+    such as the postgres container, where the role has none until this runs). Idempotent: `intelluxe up --backend
+    docker` runs it after the migrations on every start, so the password in secrets.env is always the one that works."""
+    if len(password) < 16:
+        raise ValueError("the services' database password must have at least 16 characters")
+    db.execute(f"ALTER ROLE {SERVICE_ROLE} WITH LOGIN PASSWORD %s", (password,))
+
+
 def as_role(url: str, role: str = SERVICE_ROLE) -> str:
     """`url` (a URL or a key=value DSN) logging in as `role`, without a password (for trust- or peer-authenticated
     servers such as the embedded one): same server, database and options, as a key=value DSN."""

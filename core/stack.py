@@ -20,10 +20,13 @@ import yaml
 from core import embedded, healthcheck
 from core.config import Settings
 from core.db import SERVICE_ROLE, Database, as_role, migrate
+from core.keys import master_key_file, master_key_text
 
 Output = Callable[[str], None]
 # Services that speak only TLS on their port (the clinic CA signs their certificates).
 TLS_SERVICES = frozenset({"audio-receiver"})
+# The database containers of the docker backend, shown by the scheme their clients use.
+DATABASE_SCHEMES = {"postgres": "postgresql", "redis": "redis"}
 # Where clients talk to a service, when that is not its root (the status table shows it).
 ENDPOINT_PATHS = {"agentcare-mcp": "/mcp"}
 SERVICE_TOKEN_NAME = "intelluxe-services"  # noqa: S105 - a token name, not a secret
@@ -54,8 +57,9 @@ class Stack:
     services: tuple[StackEntry, ...]
 
     @classmethod
-    def load(cls, root: Path) -> Stack:
-        path = root / "config" / "stack.yml"
+    def load(cls, root: Path, path: Path | None = None) -> Stack:
+        """config/stack.yml (or `path`); each entry's conf is taken relative to the project root."""
+        path = path or root / "config" / "stack.yml"
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
@@ -101,6 +105,8 @@ class ServiceStatus:
         if first in ("", "-"):
             return "-"
         host_port = first.split("/")[0].rsplit(":", 1)[0].split(":")[-1]
+        if self.name in DATABASE_SCHEMES:
+            return f"{DATABASE_SCHEMES[self.name]}://127.0.0.1:{host_port}"
         if self.backend == "local" or self.name in TLS_SERVICES:
             return f"https://localhost:{host_port}"  # host processes all serve HTTPS (core.tls)
         return f"http://127.0.0.1:{host_port}"
@@ -159,6 +165,9 @@ def runner_env(settings: Settings, postgres_url: str | None, redis_url: str | No
         env["REDIS_URL"] = redis_url
     # The audio-receiver's certificates (a .conf names the container's folder; host processes use this one).
     env.setdefault("TLS_CERT_DIR", str(settings.home / "certs"))
+    # Secrets as files, as in the containers: a .conf names the container's path, which host processes do not have.
+    env.setdefault("INTELLUXE_SERVICE_TOKEN_FILE", str(service_token_file(settings)))
+    env.setdefault("INTELLUXE_MASTER_KEY_FILE", str(master_key_file(settings)))
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     return env
@@ -212,11 +221,15 @@ def up(
 ) -> UpResult:
     """Bring the stack up; a second call finds everything healthy and changes nothing."""
     root = runner_root(settings)
-    stack = Stack.load(root)
+    stack = Stack.load(root, settings.stack_file)
     result = UpResult()
     if backend == "docker":
         runner = Runner(root, runner_env(settings, None, None))
-        entries = [*stack.infrastructure, *stack.services]
+        if not dry_run:
+            for entry in stack.infrastructure:
+                result.services.append(_start(runner, entry, backend, timeout, out))
+            _prepare_docker(settings, stack, root, result, out)
+        entries = list(stack.services) if not dry_run else [*stack.infrastructure, *stack.services]
     else:
         runner = _local_runner(settings, stack, root, result, dry_run=dry_run, out=out)
         entries = list(stack.services)
@@ -234,6 +247,25 @@ def up(
 
 def _url_variable(service: str) -> str:
     return service.upper().replace("-", "_") + "_URL"
+
+
+def _prepare_docker(settings: Settings, stack: Stack, root: Path, result: UpResult, out: Output) -> None:
+    """Between the database containers and the services: migrations, the services' login, the mounted secrets."""
+    from core import stack_docker
+
+    postgres = next((e for e in stack.infrastructure if e.name == "postgres"), None)
+    if postgres is None:
+        raise StackError("the docker backend needs a 'postgres' entry under infrastructure in the stack file")
+    try:
+        owner = stack_docker.owner_database(postgres.conf, settings.home, settings.environ)
+        stack_docker.prepare_database(settings, owner, out)
+        token = ensure_service_token(settings, owner.url())
+        cert_dir = settings.home / "certs"
+        ensure_certificates(root, cert_dir, out)
+        stack_docker.write_container_secrets(settings, cert_dir, token)
+    except stack_docker.DockerStackError as exc:
+        raise StackError(str(exc)) from None
+    result.postgres_url = owner.shown()
 
 
 def _local_runner(
@@ -266,12 +298,10 @@ def _local_runner(
         )
     runner = Runner(root, runner_env(settings, services_url, redis_url))
     if not dry_run and not settings.service_token:
-        runner.env["INTELLUXE_SERVICE_TOKEN"] = ensure_service_token(settings, postgres_url)
+        ensure_service_token(settings, postgres_url)
     if not dry_run:
         ensure_certificates(root, Path(runner.env["TLS_CERT_DIR"]), out)
     if not dry_run and any(e.name == "audio-receiver" for e in stack.services):
-        from core.keys import master_key_text
-
         master_key_text(settings, create=True)  # seals doctors' keys; the receiver reads it and never makes one
     return runner
 
@@ -298,12 +328,16 @@ def _start(runner: Runner, entry: StackEntry, backend: str, timeout: float, out:
     return status
 
 
+def service_token_file(settings: Settings) -> Path:
+    return settings.home / "run" / "service-token"
+
+
 def ensure_service_token(settings: Settings, postgres_url: str) -> str:
     """The token services use to call each other, kept in $INTELLUXE_HOME/run/service-token (mode 0600);
     reused while it verifies, else the old one is revoked and a new one issued."""
     from core import auth
 
-    path = settings.home / "run" / "service-token"
+    path = service_token_file(settings)
     db = Database(postgres_url, minconn=1, maxconn=1)
     try:
         if path.exists():
@@ -342,10 +376,10 @@ def ensure_certificates(root: Path, cert_dir: Path, out: Output) -> None:
 def down(settings: Settings, *, out: Output = print) -> None:
     """Stop every service of the stack that runs, newest first, then the embedded servers."""
     root = runner_root(settings)
-    stack = Stack.load(root)
+    stack = Stack.load(root, settings.stack_file)
     runner = Runner(root, runner_env(settings, None, None))
     for entry in reversed([*stack.infrastructure, *stack.services]):
-        if (settings.home / "run" / f"{entry.name}.conf-path").exists():
+        if _runner_knows(settings, entry.name):
             out(runner.stop(entry.name))
     if embedded.stop_redis(settings.home):
         out("redis: embedded server stopped")
@@ -353,17 +387,24 @@ def down(settings: Settings, *, out: Output = print) -> None:
         out("postgres: embedded server stopped")
 
 
+def _runner_knows(settings: Settings, name: str) -> bool:
+    """Whether the runner started NAME from this home (it keeps the conf's path in its run folder)."""
+    return (settings.home / "run" / f"{name}.conf-path").exists()
+
+
 def status(settings: Settings) -> tuple[list[ServiceStatus], embedded.EmbeddedStatus]:
     """Each service as the runner sees it, with a healthy one's own word for itself: "degraded" when /health says
     an optional dependency (the cache) is down, although its health command passes."""
     root = runner_root(settings)
-    stack = Stack.load(root)
+    stack = Stack.load(root, settings.stack_file)
     runner = Runner(root, runner_env(settings, None, None))
     checks = healthcheck.HealthcheckSettings.from_env(settings.environ)
     found = []
-    for entry in stack.services:
+    # The database containers when the runner started them (the docker backend); embedded servers are listed apart.
+    infrastructure = [e for e in stack.infrastructure if _runner_knows(settings, e.name)]
+    for entry in [*infrastructure, *stack.services]:
         service = runner.status(entry.name)
-        if service.health == "healthy" and service.url != "-":
+        if service.health == "healthy" and service.url.startswith("http"):
             word = healthcheck.reported_status(service.url, checks)
             service = replace(service, health=word) if word == "degraded" else service
         found.append(service)

@@ -26,6 +26,12 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{service.name:<18} {service.health:<10} {service.endpoint:<30} {service.log}")
     if result.embedded:
         print(f"\nembedded PostgreSQL and Redis data: {settings.home}  (stop everything: intelluxe down)")
+    if args.backend == "docker" and result.postgres_url:
+        print(
+            f"\nops commands (intelluxe token, audit verify) reach the database at {result.postgres_url}: "
+            f"POSTGRES_URL with the password POSTGRES_PASSWORD of {settings.home / 'secrets.env'}, or PGPASSWORD. "
+            "The data stays in its volumes after intelluxe down."
+        )
     return 0
 
 
@@ -45,7 +51,10 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{s.name:<18} {s.state:<9} {s.health:<10} {s.endpoint:<30} {s.log}")
     pg = "configured (POSTGRES_URL)" if settings.postgres_url else ("running" if emb.postgres_url else "stopped")
     rd = "configured (REDIS_URL)" if settings.redis_url else ("running" if emb.redis_running else "stopped")
-    print(f"\npostgres: {pg}    redis: {rd}")
+    shown = {s.name for s in services}  # the docker backend lists its database containers above
+    servers = [f"{name}: {state}" for name, state in (("postgres", pg), ("redis", rd)) if name not in shown]
+    if servers:
+        print("\n" + "    ".join(servers))
     return 0 if all(s.ok for s in services) else 1
 
 

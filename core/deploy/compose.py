@@ -38,9 +38,10 @@ def stack_confs(root: Path) -> tuple[list[ServiceConf], dict[str, tuple[str, ...
 
 
 def compose_document(
-    root: Path, *, swarm: bool = False, replicas: int = 1, only: set[str] | None = None
+    root: Path, *, swarm: bool = False, replicas: int = 1, only: set[str] | None = None, home: Path | None = None
 ) -> dict[str, Any]:
-    """The stack as a Compose document; with `only`, those services and what they need (the databases always)."""
+    """The stack as a Compose document; with `only`, those services and what they need (the databases always).
+    `home`: the $INTELLUXE_HOME whose container-secrets the file names (None: left for Compose to interpolate)."""
     if replicas < 1:
         raise ValueError("replicas must be at least 1")
     confs, needs = stack_confs(root)
@@ -57,15 +58,25 @@ def compose_document(
     services: dict[str, Any] = {}
     volumes: dict[str, Any] = {}
     networks: dict[str, Any] = {}
+    secrets: dict[str, Any] = {}
+    home_text = str(home) if home is not None else "${INTELLUXE_HOME}"
     for conf in confs:
         count = replicas if conf.name in STATELESS else 1
         services[conf.name] = _service(
-            conf, needs[conf.name], swarm=swarm, replicas=count, publish=not (swarm and conf.name in infrastructure)
+            conf,
+            needs[conf.name],
+            swarm=swarm,
+            replicas=count,
+            publish=not (swarm and conf.name in infrastructure),
+            home_text=home_text,
         )
         for volume in conf.volumes:
             named = _named_volume(conf, volume)
             if named:
                 volumes[named] = {}
+            secret = _secret_name(volume)
+            if secret:
+                secrets[secret] = {"file": f"{home_text}/container-secrets/{volume.container_secret}"}
         if conf.network:
             networks[conf.network] = {"driver": "overlay", "attachable": True} if swarm else {}
     document: dict[str, Any] = {"services": services}
@@ -73,10 +84,14 @@ def compose_document(
         document["networks"] = networks
     if volumes:
         document["volumes"] = volumes
+    if secrets:
+        document["secrets"] = secrets
     return document
 
 
-def _service(conf: ServiceConf, needs: tuple[str, ...], *, swarm: bool, replicas: int, publish: bool) -> dict[str, Any]:
+def _service(
+    conf: ServiceConf, needs: tuple[str, ...], *, swarm: bool, replicas: int, publish: bool, home_text: str
+) -> dict[str, Any]:
     service: dict[str, Any] = {"image": conf.image}
     if conf.command:
         service["command"] = list(conf.command)
@@ -87,9 +102,12 @@ def _service(conf: ServiceConf, needs: tuple[str, ...], *, swarm: bool, replicas
     ports = [_port(p, swarm) for p in conf.ports] if publish and replicas == 1 else []
     if ports:
         service["ports"] = ports
-    mounts = [m for m in (_mount(conf, v) for v in conf.volumes) if m is not None]
+    mounts = [m for m in (_mount(conf, v, home_text) for v in conf.volumes) if m is not None]
     if mounts:
         service["volumes"] = mounts
+    secrets = [name for name in (_secret_name(v) for v in conf.volumes) if name]
+    if secrets:
+        service["secrets"] = secrets
     if conf.tmpfs:
         service["tmpfs"] = list(conf.tmpfs)
     if conf.network:
@@ -133,13 +151,26 @@ def _named_volume(conf: ServiceConf, volume: Volume) -> str | None:
     return f"{conf.name}-data" if volume.is_bind and volume.source == str(conf.path.parent / "data") else None
 
 
-def _mount(conf: ServiceConf, volume: Volume) -> dict[str, Any] | None:
+def _secret_name(volume: Volume) -> str | None:
+    """A file the runner mounts at /run/secrets/NAME (the service token, the master key) is the Compose secret
+    NAME: a file bind-mounted read-only by Compose, a secret object Swarm hands only to the services that name it."""
+    if volume.container_secret and volume.target.startswith("/run/secrets/"):
+        return volume.target.removeprefix("/run/secrets/")
+    return None
+
+
+def _mount(conf: ServiceConf, volume: Volume, home_text: str) -> dict[str, Any] | None:
     if volume.is_bind and volume.source == str(conf.path.parent / "app"):
         return None  # the service's own code, mounted for development: the image has it
+    if _secret_name(volume):
+        return None
     named = _named_volume(conf, volume)
+    source = named or volume.source
+    if volume.container_secret:
+        source = f"{home_text}/container-secrets/{volume.container_secret}"
     mount: dict[str, Any] = {
         "type": "volume" if named else "bind",
-        "source": named or volume.source,
+        "source": source,
         "target": volume.target,
     }
     if volume.read_only:

@@ -42,6 +42,10 @@ class Port:
     protocol: str = "tcp"
 
 
+# Where the .conf files mount the secrets `intelluxe up --backend docker` writes (core.stack_docker).
+CONTAINER_SECRETS = "${INTELLUXE_HOME}/container-secrets/"
+
+
 @dataclass(frozen=True)
 class Volume:
     source: str  # an absolute host path, or a volume name
@@ -51,6 +55,12 @@ class Volume:
     @property
     def is_bind(self) -> bool:
         return self.source.startswith("/")
+
+    @property
+    def container_secret(self) -> str | None:
+        """For a mount of the files `intelluxe up` writes for containers (the service token, the master key, the
+        receiver's certificate folder): the name under $INTELLUXE_HOME/container-secrets; else None."""
+        return self.source.removeprefix(CONTAINER_SECRETS) if self.source.startswith(CONTAINER_SECRETS) else None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ PodDisruptionBudget for each service that runs as several replicas.
 
 `${NAME}` in an env value becomes `$(NAME)` — Kubernetes expands it from the container's earlier variables — with
 NAME itself taken from the Secret; `${NAME:-default}` elsewhere (an image name) is resolved now, from `environ` or
-its default. The receiver's certificates come from a Secret `intelluxe-tls` (cert.pem, key.pem, ca.pem).
+its default. The receiver's certificates come from a Secret `intelluxe-tls` (cert.pem, key.pem, ca.pem), the files
+a .conf mounts at /run/secrets (the service token, the master key) from a Secret `intelluxe-files`.
 Infrastructure can be left out (`external_databases`): a clinic group on a managed PostgreSQL and Redis puts
 POSTGRES_URL and REDIS_URL in the Secret instead.
 """
@@ -25,6 +26,7 @@ from core.stack import Stack
 
 SECRET = "intelluxe-secrets"  # noqa: S105 - the name of a Secret object, not a secret
 TLS_SECRET = "intelluxe-tls"  # noqa: S105 - the name of a Secret object
+FILES_SECRET = "intelluxe-files"  # noqa: S105 - the service token and master key, mounted as files
 PART_OF = "intelluxe"
 _UNITS = {"k": "Ki", "m": "Mi", "g": "Gi"}
 
@@ -143,7 +145,12 @@ def _mounts(conf: ServiceConf) -> tuple[list[dict[str, Any]], list[dict[str, Any
             volumes["schema"] = {"name": "schema", "configMap": {"name": "postgres-schema"}}
             name = Path(volume.target).name
             mounts.append({"name": "schema", "mountPath": volume.target, "subPath": name, "readOnly": True})
-        elif volume.target.endswith("/certs"):
+        elif volume.container_secret and volume.target.startswith("/run/secrets/"):
+            # One key of the Secret the operator makes from $INTELLUXE_HOME/container-secrets (see the file's header).
+            volumes["files"] = {"name": "files", "secret": {"secretName": FILES_SECRET, "defaultMode": 0o440}}
+            key = volume.container_secret
+            mounts.append({"name": "files", "mountPath": volume.target, "subPath": key, "readOnly": True})
+        elif volume.container_secret == "tls":
             volumes["tls"] = {"name": "tls", "secret": {"secretName": TLS_SECRET, "defaultMode": 0o440}}
             mounts.append({"name": "tls", "mountPath": volume.target, "readOnly": True})
         else:

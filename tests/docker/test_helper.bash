@@ -35,7 +35,7 @@ derive_conf() {
   src="$RUNNER_ROOT/services/user/$service/$service.conf"
   local -a edits=(
     -e "s#^network=.*#network=\"$TEST_NET\"#"
-    -e "s#\\.\\./\\.\\./\\.\\./postgres/init#$RUNNER_ROOT/postgres/init#g"
+    -e "s#\\.\\./\\.\\./\\.\\./postgres/#$RUNNER_ROOT/postgres/#g"
     -e "s#\\./app:#$RUNNER_ROOT/services/user/$service/app:#"
     -e "s#\\./data:#$TEST_DATA/$service:#"
     -e "s#^port=\"\\([0-9.]*:\\)\\?[0-9]*:\\([0-9]*\\)\"#port=\"127.0.0.1:$host_port:\\2\"#"

@@ -145,12 +145,14 @@ def test_docker_dry_run_lists_infrastructure_then_services(tmp_path: Path, intel
     ]
     assert all(line.startswith("docker run -d --name ") for line in lines)
     receiver = lines[-2]
-    # The seed's keys: the TLS port, certificates read-only, a tmpfs, the bundled model (no WHISPER_MODEL=large).
+    # The seed's keys: the TLS port, certificates read-only, a tmpfs, the bundled model (no WHISPER_MODEL=large);
+    # the certificates and the master key are files `up` writes for containers, mounted read-only.
     for part in (
         "-p 8443:8443",
-        "certs:/app/certs:ro",
+        "container-secrets/tls:/etc/intelluxe/tls:ro",
+        "container-secrets/master-key:/run/secrets/intelluxe-master-key:ro",
         "--tmpfs /tmp:size=512M",
-        "-e TLS_CERT_DIR=/app/certs",
+        "-e TLS_CERT_DIR=/etc/intelluxe/tls",
         "python -m audio_receiver",
     ):
         assert part in receiver, part

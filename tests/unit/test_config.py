@@ -85,3 +85,23 @@ def test_settings_never_print_secrets() -> None:
     settings = Settings.from_env({"INTELLUXE_SERVICE_TOKEN": "ilx_secret", "INTELLUXE_MASTER_KEY": "k3y", "X": "y"})
     assert settings.variable("X") == "y"
     assert "ilx_secret" not in repr(settings) and "k3y" not in repr(settings) and "'X'" not in repr(settings)
+
+
+def test_a_secret_can_come_from_a_mounted_file_and_the_variable_wins(tmp_path: Path) -> None:
+    token = tmp_path / "service-token"
+    token.write_text("ilx_from_file\n")
+    assert Settings.from_env({"INTELLUXE_SERVICE_TOKEN_FILE": str(token)}).service_token == "ilx_from_file"
+    both = {"INTELLUXE_SERVICE_TOKEN": "ilx_env", "INTELLUXE_SERVICE_TOKEN_FILE": str(token)}
+    assert Settings.from_env(both).service_token == "ilx_env"
+    # Only secrets are read from files: a setting that is not one keeps its variable.
+    (tmp_path / "level").write_text("DEBUG")
+    assert Settings.from_env({"LOG_LEVEL_FILE": str(tmp_path / "level")}).log_level == "INFO"
+
+
+@pytest.mark.parametrize(("content", "message"), [(None, "cannot read"), ("\n", "is empty")])
+def test_an_unreadable_or_empty_secret_file_is_refused_by_name(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "master.key"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ConfigError, match=f"^INTELLUXE_MASTER_KEY_FILE: .*{message}"):
+        Settings.from_env({"INTELLUXE_MASTER_KEY_FILE": str(path)})

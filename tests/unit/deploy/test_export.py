@@ -53,8 +53,8 @@ def test_a_conf_the_runner_refuses_is_refused_by_line(tmp_path: Path, text: str,
         read_conf("x", conf)
 
 
-def test_compose_for_one_server() -> None:
-    doc = compose_document(ROOT)
+def test_compose_for_one_server(tmp_path: Path) -> None:
+    doc = compose_document(ROOT, home=tmp_path)
     services = doc["services"]
     assert list(services)[:3] == ["postgres", "redis", "payer-sandbox"] and "agentcare-mcp" in services
     billing = services["billing"]
@@ -65,6 +65,18 @@ def test_compose_for_one_server() -> None:
     assert billing["healthcheck"]["test"] == ["CMD-SHELL", "python -m core.healthcheck"]
     assert billing["deploy"]["resources"]["limits"]["memory"] == "1g" and billing["restart"] == "unless-stopped"
     assert "volumes" not in billing  # ./app is a development mount: the code is in the image
+    # The service token is a Compose secret (a read-only file; a Swarm secret object), never an environment value.
+    assert billing["secrets"] == ["intelluxe-service-token"]
+    assert billing["environment"]["INTELLUXE_SERVICE_TOKEN_FILE"] == "/run/secrets/intelluxe-service-token"
+    assert doc["secrets"] == {
+        "intelluxe-service-token": {"file": f"{tmp_path}/container-secrets/service-token"},
+        "intelluxe-master-key": {"file": f"{tmp_path}/container-secrets/master-key"},
+    }
+    receiver = services["audio-receiver"]
+    assert receiver["secrets"] == ["intelluxe-master-key"]
+    assert {"type": "bind", "source": f"{tmp_path}/container-secrets/tls", "target": "/etc/intelluxe/tls", "read_only": True} in (
+        receiver["volumes"]
+    )
     assert services["postgres"]["ports"] == ["127.0.0.1:5432:5432/tcp"]
     assert services["postgres"]["volumes"][0] == {
         "type": "volume",
@@ -74,6 +86,8 @@ def test_compose_for_one_server() -> None:
     assert set(doc["volumes"]) == {"postgres-data", "redis-data"}
     text = json.dumps(doc)
     assert "${POSTGRES_PASSWORD}" in text and "secure_password" not in text
+    # The services log in as the least-privilege role, never as the owner of the audit log.
+    assert billing["environment"]["POSTGRES_URL"].startswith("postgresql://intelluxe_service:${INTELLUXE_SERVICE_DB_")
 
 
 def test_compose_for_a_swarm_with_replicas() -> None:
@@ -125,14 +139,22 @@ def test_kubernetes_manifests_validate_and_carry_no_secret() -> None:
     deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
     billing = deployments["billing"]["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e for e in billing["env"]}
-    assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+    assert env["INTELLUXE_SERVICE_DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
         "name": "intelluxe-secrets",
-        "key": "POSTGRES_PASSWORD",
+        "key": "INTELLUXE_SERVICE_DB_PASSWORD",
     }
-    assert env["POSTGRES_URL"]["value"] == "postgresql://intelluxe:$(POSTGRES_PASSWORD)@postgres:5432/intelluxe"
-    assert [e["name"] for e in billing["env"]].index("POSTGRES_PASSWORD") < [e["name"] for e in billing["env"]].index(
-        "POSTGRES_URL"
-    )  # Kubernetes expands $(NAME) only from variables listed before
+    assert (
+        env["POSTGRES_URL"]["value"]
+        == "postgresql://intelluxe_service:$(INTELLUXE_SERVICE_DB_PASSWORD)@postgres:5432/intelluxe"
+    )
+    names = [e["name"] for e in billing["env"]]
+    assert names.index("INTELLUXE_SERVICE_DB_PASSWORD") < names.index("POSTGRES_URL")  # $(NAME): earlier ones only
+    assert {
+        "name": "files",
+        "mountPath": "/run/secrets/intelluxe-service-token",
+        "subPath": "service-token",
+        "readOnly": True,
+    } in billing["volumeMounts"]
     assert billing["resources"]["limits"]["memory"] == "1Gi"
     assert billing["readinessProbe"]["exec"]["command"] == ["sh", "-c", "python -m core.healthcheck"]
     postgres = deployments["postgres"]["spec"]["template"]["spec"]["containers"][0]
@@ -140,6 +162,7 @@ def test_kubernetes_manifests_validate_and_carry_no_secret() -> None:
     assert deployments["redis"]["spec"]["template"]["spec"]["containers"][0]["image"] == "redis:7-alpine"
     schema = next(d for d in docs if d["kind"] == "ConfigMap")
     assert "01-core-schema.sql" in schema["data"] and "CREATE" in schema["data"]["01-core-schema.sql"]
+    assert "ALTER ROLE intelluxe_service" in schema["data"]["50-service-login.sh"]
 
 
 def test_kubernetes_with_a_managed_database() -> None:
