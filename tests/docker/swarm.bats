@@ -42,7 +42,13 @@ healthy_tasks() {
     --out "$SWARM_FILE"
   assert_success
   POSTGRES_PASSWORD="$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')"
-  export POSTGRES_PASSWORD INTELLUXE_POSTGRES_IMAGE=intelluxe-postgres:15 INTELLUXE_REDIS_IMAGE=intelluxe-redis:7
+  INTELLUXE_SERVICE_DB_PASSWORD="$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
+  export POSTGRES_PASSWORD INTELLUXE_SERVICE_DB_PASSWORD
+  export INTELLUXE_POSTGRES_IMAGE=intelluxe-postgres:15 INTELLUXE_REDIS_IMAGE=intelluxe-redis:7
+  # The files the file names as secrets (`intelluxe up --backend docker` writes them; here only their presence
+  # matters: this test calls no service with the token).
+  mkdir -p "$INTELLUXE_HOME/container-secrets"
+  printf 'ilx_not_issued_here\n' >"$INTELLUXE_HOME/container-secrets/service-token"
   run docker stack deploy -c "$SWARM_FILE" "$STACK"
   assert_success
 
