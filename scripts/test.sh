@@ -38,7 +38,7 @@ echo "== ruff"
 
 echo "== shellcheck"
 "$venv/shellcheck" -x universal-service-runner.sh libexec/usr-* scripts/*.sh scripts/bench/*.sh .ci/run \
-  docker/*/entrypoint.sh
+  docker/*/entrypoint.sh postgres/container-init/*.sh
 "$venv/shellcheck" -s bash tests/runner/*.bash tests/docker/*.bash
 
 echo "== pytest"

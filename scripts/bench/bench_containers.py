@@ -140,14 +140,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise BenchError(f"start the stack first (intelluxe up --backend docker); not running in docker: {down}")
     url = {s.name: s.url for s in services}
     names = [s.name for s in services]
-    postgres = next(e for e in stack.Stack.load(settings.root, settings.stack_file).infrastructure if e.name == "postgres")
+    infrastructure = stack.Stack.load(settings.root, settings.stack_file).infrastructure
+    postgres = next(e for e in infrastructure if e.name == "postgres")
     owner = stack_docker.owner_database(postgres.conf, settings.home, settings.environ)
     env = {**os.environ, "POSTGRES_URL": owner.url()}
     intelluxe = [sys.executable, "-m", "core.cli"]
     stamp = f"{os.getpid()}-{int(time.time())}"
     token = subprocess.run(
         [*intelluxe, "token", "issue", "--name", f"bench-containers-{stamp}", "--role", "billing"],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
 
     limits = memory_limits(names)
@@ -160,7 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             subprocess.run(
                 [*intelluxe, "enroll-doctor", f"dr-bench-{stamp}-{n}", "--out", str(config)],
                 env={**env, "INTELLUXE_AUDIO_URL": url["audio-receiver"].replace("https://", "wss://") + "/dictation"},
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             configs.append(config)
         sampler = Sampler(names)
@@ -168,31 +174,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.monotonic()
         dictations = [
             subprocess.Popen(
-                [sys.executable, "-m", "intelluxe_audio_client", "--config", str(c), "--wav", str(clip), "--pace", "1",
-                 "--out", str(c.with_suffix(".txt"))],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "intelluxe_audio_client",
+                    "--config",
+                    str(c),
+                    "--wav",
+                    str(clip),
+                    "--pace",
+                    "1",
+                    "--out",
+                    str(c.with_suffix(".txt")),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
             )
             for c in configs
         ]
         results: dict[str, tuple[int, int]] = {}
+
+        def load(key: str, path: str, body: dict[str, object]) -> None:
+            results[key] = http_load(path, token, body, args.seconds, args.clients)
+
         loads = [
-            threading.Thread(target=lambda: results.__setitem__(
-                "verify", http_load(url["insurance-verify"] + "/verify", token, VERIFY_BODY, args.seconds, args.clients))),
-            threading.Thread(target=lambda: results.__setitem__(
-                "claims", http_load(url["billing"] + "/create_claim", token, CLAIM_BODY, args.seconds, args.clients))),
+            threading.Thread(target=load, args=("verify", url["insurance-verify"] + "/verify", VERIFY_BODY)),
+            threading.Thread(target=load, args=("claims", url["billing"] + "/create_claim", CLAIM_BODY)),
         ]
         for t in loads:
             t.start()
         for t in loads:
             t.join()
-        dictation_failures = sum(1 for p in dictations if p.wait(timeout=600) != 0)
+        dictation_failures = 0
+        for process in dictations:
+            if process.wait(timeout=600) != 0:
+                dictation_failures += 1
+                print(f"a dictation failed: {process.stderr.read().strip()[-500:]}", file=sys.stderr)
+        seconds_of_audio = clip_seconds(clip)
         words = sum(len(c.with_suffix(".txt").read_text().split()) for c in configs if c.with_suffix(".txt").exists())
         elapsed = time.monotonic() - started
         sampler.stop.set()
         sampler.join()
 
-    print(f"load: {elapsed:.0f} s; {args.clients} clients each on /verify and /create_claim; "
-          f"{args.dictations} dictations of {clip_seconds(clip):.0f} s ({words} words back); {sampler.samples} samples")
+    print(
+        f"load: {elapsed:.0f} s; {args.clients} clients each on /verify and /create_claim; "
+        f"{args.dictations} dictations of {seconds_of_audio:.0f} s ({words} words back); {sampler.samples} samples"
+    )
     for key, (ok, failed) in results.items():
         print(f"  {key:<7} {ok} answered, {failed} failed ({ok / args.seconds:.0f}/s)")
     print(f"{'container':<18} {'rest':>9} {'peak':>9} {'limit':>9} {'peak/limit':>11}  target ≤ {TARGET}")
@@ -201,8 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         limit = limits.get(name) or 0
         ratio = sampler.peak[name] / limit if limit else float("nan")
         verdicts.append(limit > 0 and ratio <= TARGET)
-        print(f"{name:<18} {rest[name] / 2**20:>7.0f}Mi {sampler.peak[name] / 2**20:>7.0f}Mi "
-              f"{limit / 2**20:>7.0f}Mi {ratio:>11.2f}  {'PASS' if verdicts[-1] else 'BELOW TARGET'}")
+        print(
+            f"{name:<18} {rest[name] / 2**20:>7.0f}Mi {sampler.peak[name] / 2**20:>7.0f}Mi "
+            f"{limit / 2**20:>7.0f}Mi {ratio:>11.2f}  {'PASS' if verdicts[-1] else 'BELOW TARGET'}"
+        )
     failed = sum(f for _, f in results.values()) + dictation_failures
     print(json.dumps({"peak_over_limit": {n: round(sampler.peak[n] / limits[n], 3) for n in names if limits.get(n)}}))
     if failed:
@@ -216,7 +246,10 @@ def _long_clip(folder: Path) -> Path:
     """A minute of dictation made here with espeak-ng (scripts/make-dictation-clips.sh), the longest clip of the set."""
     subprocess.run(
         ["bash", str(benchlib.ROOT / "scripts" / "make-dictation-clips.sh"), str(folder / "clips")],
-        capture_output=True, text=True, check=True, timeout=600,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
     )
     return max((folder / "clips").glob("*.wav"), key=lambda p: p.stat().st_size)
 

@@ -99,7 +99,9 @@ def test_a_secret_can_come_from_a_mounted_file_and_the_variable_wins(tmp_path: P
 
 
 @pytest.mark.parametrize(("content", "message"), [(None, "cannot read"), ("\n", "is empty")])
-def test_an_unreadable_or_empty_secret_file_is_refused_by_name(tmp_path: Path, content: str | None, message: str) -> None:
+def test_an_unreadable_or_empty_secret_file_is_refused_by_name(
+    tmp_path: Path, content: str | None, message: str
+) -> None:
     path = tmp_path / "master.key"
     if content is not None:
         path.write_text(content)

@@ -74,9 +74,8 @@ def test_compose_for_one_server(tmp_path: Path) -> None:
     }
     receiver = services["audio-receiver"]
     assert receiver["secrets"] == ["intelluxe-master-key"]
-    assert {"type": "bind", "source": f"{tmp_path}/container-secrets/tls", "target": "/etc/intelluxe/tls", "read_only": True} in (
-        receiver["volumes"]
-    )
+    tls = {"type": "bind", "source": f"{tmp_path}/container-secrets/tls", "target": "/etc/intelluxe/tls"}
+    assert {**tls, "read_only": True} in receiver["volumes"]
     assert services["postgres"]["ports"] == ["127.0.0.1:5432:5432/tcp"]
     assert services["postgres"]["volumes"][0] == {
         "type": "volume",
