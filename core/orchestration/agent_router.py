@@ -12,14 +12,18 @@ Interface (small on purpose; everything else is the routing file's and the regis
 An unknown request class or document type is a caller's bug (ValueError), never quietly routed to a default: a
 misspelt "sensitve" must not reach a non-local transcriber.
 
-Majority voting, chain/tree of thought, agent selection and multi-agent orchestration are refused by the config
-validation until they exist (routing_config.NOT_IMPLEMENTED), so the router has no code paths that pretend to do
-them. The audio-receiver still creates its engine itself (`core.transcription.shared_engine`); the plugin
-`whisper_local` wraps that same engine, so moving the receiver onto the router does not change what it runs.
+With `transcription.voting_enabled`, `transcriber()` gives a `core.transcription.voting.VotingTranscriber`: the
+routed transcriber first (partials, the vote's backbone) and the first `voting_threshold - 1` of
+`transcription.voters`, each final decoded by all and voted. `on_member`, when set, hears each member's decode
+(name, seconds, confidence): the performance tracking. Chain/tree of thought, agent selection and multi-agent
+orchestration are refused by the config validation until they exist (routing_config.NOT_IMPLEMENTED), so the
+router has no code paths that pretend to do them. The audio-receiver transcribes through `transcriber("sensitive")`.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,6 +48,9 @@ class AgentRouter:
     def __init__(self, config: RoutingConfig, registry: PluginRegistry) -> None:
         self.config = validate_routing(config.model_dump(), registry, "routing config")
         self.registry = registry
+        self.on_member: Callable[[str, float, float], None] | None = None
+        self._votes: dict[str, Any] = {}
+        self._lock = threading.Lock()
 
     @classmethod
     def from_file(cls, path: Path | None = None, registry: PluginRegistry | None = None) -> AgentRouter:
@@ -61,8 +68,30 @@ class AgentRouter:
         raise ValueError(f"unknown request class {request_class!r} (one of {', '.join(REQUEST_CLASSES)}, or None)")
 
     def transcriber(self, request_class: RequestClass | None = None) -> Any:
-        """The transcriber's working object (made once, then shared: a model is loaded once per process)."""
-        return self.registry.create("transcriber", self.transcriber_name(request_class))
+        """The transcriber's working object (made once, then shared: a model is loaded once per process); with
+        voting on, the vote of it and its voters."""
+        name = self.transcriber_name(request_class)
+        if not self.config.transcription.voting_enabled:
+            return self.registry.create("transcriber", name)
+        with self._lock:
+            if name not in self._votes:
+                from core.transcription.voting import VotingTranscriber
+
+                members = [(n, self.registry.create("transcriber", n)) for n in self.voters(request_class)]
+                self._votes[name] = VotingTranscriber(members, on_member=self._member_done)
+            return self._votes[name]
+
+    def voters(self, request_class: RequestClass | None = None) -> list[str]:
+        """The transcribers that decode each final, the routed one first (it alone when voting is off)."""
+        routing = self.config.transcription
+        name = self.transcriber_name(request_class)
+        if not routing.voting_enabled:
+            return [name]
+        return [name, *[v for v in routing.voters if v != name][: routing.voting_threshold - 1]]
+
+    def _member_done(self, name: str, seconds: float, confidence: float) -> None:
+        if self.on_member is not None:
+            self.on_member(name, seconds, confidence)
 
     def processor_name(self, document_type: DocumentType = "general") -> str:
         if document_type == "medical_report":
@@ -86,8 +115,9 @@ class AgentRouter:
             plugin = self.registry.get("transcriber", name)
             return f"{name} ({'local' if plugin and plugin.local else 'NOT local'})"
 
+        voting = f"voting {'+'.join(self.voters('sensitive'))}; " if t.voting_enabled else ""
         return (
-            f"transcription: sensitive -> {where(t.sensitive)}, unclassified -> {where(t.default)}, "
+            f"{voting}transcription: sensitive -> {where(t.sensitive)}, unclassified -> {where(t.default)}, "
             f"non_sensitive -> {where(t.non_sensitive)}; post-processing: general -> {p.default}, "
             f"medical_report -> {p.medical_reports}"
         )

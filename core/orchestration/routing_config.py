@@ -5,7 +5,7 @@ Theory of operation:
   pydantic model with `extra="forbid"` and strict types: a misspelt key, or "yes" where true or false is meant, is
   an error naming the key's dotted path, never a default silently used.
 - Some keys are switches for things that are not built yet (chain of thought, tree of thought, multi-agent
-  orchestration, majority voting, selection by measured performance). `NOT_IMPLEMENTED` lists them with the
+  orchestration, voting over agents, selection of agents by measured performance). `NOT_IMPLEMENTED` lists them with the
   value that is honest today and why; any other value is refused with that reason. The roadmap document lists the
   same keys (a test compares the two), so the file, the code and the document cannot drift apart.
 - Plugin names are checked against the registry: each must be a registered plugin of the right kind, the
@@ -40,6 +40,10 @@ class TranscriptionRouting(_Section):
     non_sensitive: str = "whisper_local"
     voting_enabled: bool = False
     voting_threshold: int = Field(default=3, ge=2, le=9)
+    # The transcribers that vote beside the routed one (the first voting_threshold - 1 of them), in order.
+    voters: list[str] = Field(
+        default_factory=lambda: ["whisper_fp32", "whisper_greedy", "whisper_slow", "whisper_fast"]
+    )
 
 
 class PostProcessingRouting(_Section):
@@ -64,7 +68,7 @@ class Reasoning(_Section):
     chain_of_thought_enabled: bool = False
     majority_voting_enabled: bool = False
     tree_of_thought_enabled: bool = False
-    confidence_threshold: float = Field(default=0.85, ge=0.0, le=1.0)
+    confidence_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
 
 
 class RoutingConfig(_Section):
@@ -87,11 +91,10 @@ class Future:
 
 # The keys that switch on something not built. docs/agent-orchestration-roadmap.md lists the same keys.
 NOT_IMPLEMENTED: dict[str, Future] = {
-    "transcription.voting_enabled": Future(
-        False, "majority voting over several transcribers is not built yet (issue 16, part 2: ROVER voting)"
-    ),
     "reasoning.majority_voting_enabled": Future(
-        False, "majority voting over several transcribers is not built yet (issue 16, part 2: ROVER voting)"
+        False,
+        "majority voting over agents' answers needs agent plugins, and none exist yet "
+        "(voting over transcribers is transcription.voting_enabled)",
     ),
     "post_processing.chain_of_thought": Future(
         False, "chain-of-thought reasoning needs a reasoning language model, and none runs here"
@@ -106,7 +109,7 @@ NOT_IMPLEMENTED: dict[str, Future] = {
         False, "tree-of-thought reasoning needs a reasoning language model, and none runs here"
     ),
     "agent_selection.enabled": Future(
-        False, "choosing an agent by measured performance needs the performance tracking (issue 16, part 2)"
+        False, "choosing an agent by measured performance needs agent plugins to choose between, and none exist yet"
     ),
     "orchestration.multi_agent_enabled": Future(
         False, "multi-agent orchestration is not built: no agent plugins exist yet to orchestrate"
@@ -169,6 +172,29 @@ def _plugin_problems(config: RoutingConfig, registry: PluginRegistry) -> list[st
     return problems
 
 
+def _voting_problems(config: RoutingConfig, registry: PluginRegistry) -> list[str]:
+    """Voting runs on every final, sensitive dictation included: each voter must be a registered, local transcriber,
+    distinct, and enough of them for voting_threshold."""
+    routing = config.transcription
+    problems = []
+    for i, name in enumerate(routing.voters):
+        plugin = registry.get("transcriber", name)
+        where = f"transcription.voters[{i}]"
+        if plugin is None:
+            registered = ", ".join(registry.names("transcriber")) or "none"
+            problems.append(f"{where}: {name!r} is not a registered transcriber (registered: {registered})")
+        elif not plugin.local:
+            problems.append(f"{where}: {name!r} is not a local transcriber, and voting runs on sensitive audio too")
+        if name in routing.voters[:i] or name in (routing.sensitive, routing.default):
+            problems.append(f"{where}: {name!r} is already voting (a transcriber votes once)")
+    if routing.voting_enabled and len(routing.voters) < routing.voting_threshold - 1:
+        problems.append(
+            f"transcription.voters: voting_threshold {routing.voting_threshold} needs "
+            f"{routing.voting_threshold - 1} voters beside the routed transcriber, {len(routing.voters)} are listed"
+        )
+    return problems
+
+
 def validate_routing(raw: Any, registry: PluginRegistry, source: str = "agent_routing.yml") -> RoutingConfig:
     """`raw` (the parsed YAML) as a RoutingConfig; RoutingConfigError listing every problem otherwise."""
     if raw is None:
@@ -186,6 +212,7 @@ def validate_routing(raw: Any, registry: PluginRegistry, source: str = "agent_ro
         if _value_at(config, dotted) != future.honest
     ]
     problems += _plugin_problems(config, registry)
+    problems += _voting_problems(config, registry)
     if problems:
         raise RoutingConfigError(source, problems)
     return config

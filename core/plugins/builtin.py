@@ -22,6 +22,35 @@ def _whisper_local() -> Any:
     return shared_engine()
 
 
+def _whisper_greedy() -> Any:
+    from core.transcription import shared_engine
+    from core.transcription.variants import GreedyVariant
+
+    return GreedyVariant(shared_engine())
+
+
+def _whisper_fp32() -> Any:
+    """The same model loaded a second time with float32 arithmetic (another ~150 MB): int8 rounding errs elsewhere."""
+    from core.transcription import FasterWhisperEngine
+    from core.transcription.settings import TranscriptionSettings
+
+    return FasterWhisperEngine(compute_type="float32", settings=TranscriptionSettings.from_env())
+
+
+def _whisper_slow() -> Any:
+    from core.transcription import shared_engine
+    from core.transcription.variants import SpeedVariant
+
+    return SpeedVariant(shared_engine(), 0.9)
+
+
+def _whisper_fast() -> Any:
+    from core.transcription import shared_engine
+    from core.transcription.variants import SpeedVariant
+
+    return SpeedVariant(shared_engine(), 1.1)
+
+
 def _basic_formatter() -> Any:
     from core.processors import BasicFormatter
 
@@ -41,6 +70,39 @@ WHISPER_LOCAL = Plugin(
     capabilities={"local": True, "languages": ("en",)},
     factory=_whisper_local,
     summary="Whisper on this machine (faster-whisper, bundled tiny.en by default): today's dictation pipeline",
+)
+# Voters for majority voting (core.transcription.variants says why these): the same model, decoded differently.
+WHISPER_GREEDY = Plugin(
+    name="whisper_greedy",
+    kind="transcriber",
+    version=VERSION,
+    capabilities={"local": True, "languages": ("en",)},
+    factory=_whisper_greedy,
+    summary="whisper_local's model with greedy search and no preceding context",
+)
+WHISPER_FP32 = Plugin(
+    name="whisper_fp32",
+    kind="transcriber",
+    version=VERSION,
+    capabilities={"local": True, "languages": ("en",)},
+    factory=_whisper_fp32,
+    summary="whisper_local's model in float32 (a second copy in memory), beam search",
+)
+WHISPER_SLOW = Plugin(
+    name="whisper_slow",
+    kind="transcriber",
+    version=VERSION,
+    capabilities={"local": True, "languages": ("en",)},
+    factory=_whisper_slow,
+    summary="whisper_local on the audio played 10 % slower",
+)
+WHISPER_FAST = Plugin(
+    name="whisper_fast",
+    kind="transcriber",
+    version=VERSION,
+    capabilities={"local": True, "languages": ("en",)},
+    factory=_whisper_fast,
+    summary="whisper_local on the audio played 10 % faster",
 )
 BASIC_FORMATTER = Plugin(
     name="basic_formatter",

@@ -124,6 +124,7 @@ class Final:
     start: float
     end: float
     confidence: float
+    review: bool = False  # confidence under the routing file's reasoning.confidence_threshold: a person should check
 
     def to_message(self) -> dict[str, Any]:
         return {
@@ -133,6 +134,7 @@ class Final:
             "start": round(self.start, 3),
             "end": round(self.end, 3),
             "confidence": round(self.confidence, 3),
+            "review": self.review,
         }
 
 

@@ -82,6 +82,7 @@ class DictationSession:
         key: the doctor's key(s); a MultiFernet lets a rotated-out key still decrypt during rotation.
         ttl_seconds: how old an audio token may be (Fernet TTL). Older tokens end the session with `stale`.
         initial_prompt: vocabulary for Whisper (drug names, terms); passed with every job.
+        review_below: a final whose confidence is under this is sent with `review: true` (0: never).
         vad: segmentation settings (ignored when `segmenter_factory` is given).
         segmenter_factory: makes the session's segmenter at `start` (tests pass one with a fake VAD).
         max_chunk_seconds: the most audio one message may carry.
@@ -96,6 +97,7 @@ class DictationSession:
         *,
         ttl_seconds: int,
         initial_prompt: str | None = None,
+        review_below: float = 0.0,
         vad: VadConfig | None = None,
         segmenter_factory: Callable[[], SpeechSegmenter] | None = None,
         max_chunk_seconds: float = 5.0,
@@ -110,6 +112,7 @@ class DictationSession:
         self._skew = int(clock_skew_seconds)
         self._clock = clock
         self._initial_prompt = initial_prompt or None
+        self._review_below = review_below
         self._make_segmenter = segmenter_factory or (lambda: SpeechSegmenter(vad))
         self._max_chunk_bytes = int(max_chunk_seconds * SAMPLE_RATE) * 2
         self._max_session_bytes = int(max_session_seconds * SAMPLE_RATE) * 2
@@ -390,7 +393,8 @@ class DictationSession:
         self._partial_sent.discard(job.segment_id)
         self._counters.segments += 1 if text else 0
         self._counters.speech_seconds += job.end - job.start
-        return Final(job.segment_id, text, job.start, job.end, _confidence(segments))
+        confidence = _confidence(segments)
+        return Final(job.segment_id, text, job.start, job.end, confidence, review=confidence < self._review_below)
 
     def _maybe_done(self, output: SessionOutput) -> SessionOutput:
         if self._state is not State.DRAINING or self._outstanding or self._waiting_finals:

@@ -20,8 +20,15 @@ decode time on tiny.en here); without them, segments' confidences stand for thei
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core.transcription.engine import AudioContext, Segment
 
 ALPHA = 0.5  # weight of the share of voters against their confidence (NIST ROVER's usual trade-off)
 NULL_CONFIDENCE = 0.7  # the confidence an empty vote (a transcriber heard nothing there) counts with
@@ -132,3 +139,65 @@ def vote(hypotheses: Sequence[Sequence[Word]]) -> Vote:
     confidence = sum(scores) / len(scores) if scores else 0.0
     agreement = unanimous / len(network) if network else 1.0
     return Vote(" ".join(out), round(confidence, 4), round(agreement, 4))
+
+
+class VotingTranscriber:
+    """A transcription engine made of several: partials from the first (the routed transcriber) alone; each final
+    decoded by every member at once and voted (`vote`). One `Segment` comes back, spanning the members' segments,
+    with the vote's confidence.
+
+    The members run on this object's own threads (one per member beyond the first, which runs on the calling
+    worker of the transcription pool): a pool thread waiting on jobs it queued on its own pool could deadlock.
+    `on_member(name, seconds, confidence)` is told each member's decode (the performance tracking).
+    """
+
+    def __init__(
+        self,
+        members: Sequence[tuple[str, Any]],
+        *,
+        on_member: Callable[[str, float, float], None] | None = None,
+    ) -> None:
+        if len(members) < 2:
+            raise ValueError("voting needs at least two transcribers")
+        self.members = list(members)
+        self.names = [name for name, _ in members]
+        self.parallelism = int(getattr(members[0][1], "parallelism", 1))
+        self.model_path = getattr(members[0][1], "model_path", "")
+        self._on_member = on_member
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.parallelism * (len(members) - 1), thread_name_prefix="vote"
+        )
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        initial_prompt: str | None = None,
+        context: AudioContext | None = None,
+        partial: bool = False,
+    ) -> list[Segment]:
+        name, first = self.members[0]
+        if partial:
+            return first.transcribe(audio, initial_prompt=initial_prompt, context=context, partial=True)
+        kwargs = {"initial_prompt": initial_prompt, "context": context}
+        others = [self._executor.submit(self._timed, n, e, audio, kwargs) for n, e in self.members[1:]]
+        results = [self._timed(name, first, audio, kwargs), *(f.result() for f in others)]
+        if not any(results):
+            return []
+        voted = vote([[w for s in segments for w in words_of(s.text, s.confidence)] for segments in results])
+        if not voted.text:
+            return []
+        start = min(s.start for segments in results for s in segments)
+        end = max(s.end for segments in results for s in segments)
+        return [Segment(voted.text, start, end, voted.confidence)]
+
+    def _timed(self, name: str, engine: Any, audio: np.ndarray, kwargs: dict[str, Any]) -> list[Segment]:
+        started = time.perf_counter()
+        segments = engine.transcribe(audio, **kwargs)
+        if self._on_member is not None:
+            confidence = sum(s.confidence for s in segments) / len(segments) if segments else 0.0
+            self._on_member(name, time.perf_counter() - started, confidence)
+        return segments
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

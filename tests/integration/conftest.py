@@ -86,7 +86,7 @@ def start_receiver(service_url: str, certs: Path, master_key: str, tmp_path: Pat
 
     started: list[Served] = []
 
-    def start(**env: str) -> Served:
+    def start(router: Any = None, **env: str) -> Served:
         base = {
             "POSTGRES_URL": service_url,
             "INTELLUXE_MASTER_KEY": master_key,
@@ -97,8 +97,9 @@ def start_receiver(service_url: str, certs: Path, master_key: str, tmp_path: Pat
             "HOST": "127.0.0.1",
         }
         settings = ReceiverSettings.from_env({**base, **env})
-        engine = CountingEngine(shared_engine())
-        receiver = create_receiver(settings, pool=TranscriptionPool(engine, queue_size=settings.queue_size))
+        engine = CountingEngine(router.transcriber("sensitive") if router is not None else shared_engine())
+        pool = TranscriptionPool(engine, queue_size=settings.queue_size)
+        receiver = create_receiver(settings, pool=pool, router=router)
         ready = threading.Event()
         loop = asyncio.new_event_loop()
         stop_event: list[asyncio.Event] = []

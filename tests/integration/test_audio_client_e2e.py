@@ -137,3 +137,38 @@ def test_a_restarted_receiver_gets_only_the_unacknowledged_audio_and_no_text_is_
     assert resent == pytest.approx(clip.seconds - first_end, abs=0.25)
     assert rows[-1]["details"]["segments"] == 1
     assert restarted  # the restarted receiver is stopped by the fixture
+
+
+def test_with_voting_on_each_final_is_decoded_by_three_transcribers_and_voted(
+    start_receiver, db: Database, master: MultiFernet, dictation_clips, tmp_path: Path
+) -> None:  # noqa: ANN001
+    from core.orchestration.agent_router import AgentRouter
+    from core.orchestration.routing_config import RoutingConfig
+    from core.plugins import plugin_registry
+    from core.transcription.evaluation import CLIP_VOCABULARY, word_error_rate
+
+    config = RoutingConfig.model_validate(
+        {"transcription": {"voting_enabled": True, "voting_threshold": 3, "voters": ["whisper_greedy", "whisper_slow"]}}
+    )
+    router = AgentRouter(config, plugin_registry())
+    decodes: list[str] = []
+    router.on_member = lambda name, seconds, confidence: decodes.append(name)
+    served = start_receiver(router=router)
+    config_path = client_config(db, master, served, tmp_path / "dr.json", CLIP_VOCABULARY)
+    clip = dictation_clips["dx-diabetes"]
+    out = tmp_path / "note.txt"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CLIENT_DIR), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run(
+        [sys.executable, "-m", "intelluxe_audio_client", "--config", str(config_path), "--wav", str(clip.path),
+         "--pace", "0", "--out", str(out)],
+        capture_output=True, text=True, timeout=180, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert word_error_rate([clip.reference], [out.read_text(encoding="utf-8").replace("\n", " ")]) <= 0.15
+    # Every final went through the three; partials through the routed one alone.
+    finals = decodes.count("whisper_local")
+    assert finals >= 1 and decodes.count("whisper_greedy") == decodes.count("whisper_slow") == finals
+    import urllib.request
+
+    with urllib.request.urlopen(f"https://localhost:{served.port}/health", context=served.ssl(), timeout=5) as r:  # noqa: S310
+        assert json.loads(r.read())["transcribers"] == ["whisper_local", "whisper_greedy", "whisper_slow"]

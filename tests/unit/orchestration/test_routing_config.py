@@ -117,13 +117,42 @@ def test_processors_must_be_local() -> None:
 
 def test_every_problem_is_reported_at_once() -> None:
     problems = _problems(
-        {"transcription": {"voting_enabled": True, "sensitive": "nope"}, "orchestration": {"multi_agent_enabled": True}}
+        {
+            "transcription": {"voting_enabled": True, "voting_threshold": 9, "sensitive": "nope"},
+            "orchestration": {"multi_agent_enabled": True},
+        }
     )
     assert [p.split(":")[0] for p in problems] == [
-        "transcription.voting_enabled",
         "orchestration.multi_agent_enabled",
         "transcription.sensitive",
+        "transcription.voters",
     ]
+
+
+def test_voters_must_be_registered_local_distinct_and_enough() -> None:
+    registry = _registry(cloud=True)
+    problems = _problems(
+        {
+            "transcription": {
+                "voting_enabled": True,
+                "voting_threshold": 5,
+                "voters": ["whisper_fp32", "cloud_asr", "whisper_fp32", "whisper_local", "nope"],
+            }
+        },
+        registry,
+    )
+    assert problems == [
+        "transcription.voters[1]: 'cloud_asr' is not a local transcriber, and voting runs on sensitive audio too",
+        "transcription.voters[2]: 'whisper_fp32' is already voting (a transcriber votes once)",
+        "transcription.voters[3]: 'whisper_local' is already voting (a transcriber votes once)",
+        "transcription.voters[4]: 'nope' is not a registered transcriber (registered: cloud_asr, whisper_fast, "
+        "whisper_fp32, whisper_greedy, whisper_local, whisper_slow)",
+    ]
+    assert _problems(
+        {"transcription": {"voting_enabled": True, "voting_threshold": 4, "voters": ["whisper_fp32"]}}
+    ) == ["transcription.voters: voting_threshold 4 needs 3 voters beside the routed transcriber, 1 are listed"]
+    on = validate_routing({"transcription": {"voting_enabled": True}}, registry)
+    assert on.transcription.voting_threshold == 3
 
 
 def test_an_empty_file_means_the_defaults_and_a_list_is_refused(tmp_path: Path) -> None:
@@ -170,7 +199,7 @@ def test_router_check_exits_1_with_each_message(
         f"intelluxe: {bad}: reasoning.tree_of_thought_enabled: true is refused: tree-of-thought reasoning needs a "
         "reasoning language model, and none runs here (only false is implemented)",
         f"intelluxe: {bad}: transcription.sensitive: 'cloud_asr' is not a registered transcriber "
-        "(registered: whisper_local)",
+        "(registered: whisper_fast, whisper_fp32, whisper_greedy, whisper_local, whisper_slow)",
     ]
 
 

@@ -116,6 +116,7 @@ def test_utterances_become_jobs_then_finals_with_absolute_times_then_done(starte
         "start": round(jobs[0].start, 3),
         "end": round(jobs[0].end, 3),
         "confidence": 0.625,
+        "review": False,
     }
 
     end = started.receive({"type": "end"})
@@ -463,3 +464,19 @@ def test_jobs_do_not_depend_on_how_the_client_chunks_audio(new_session, signals,
     # Speech at 0.4-2.9 s and 3.6-4.4 s, padded by 0.4 s (but never back into the final before); times fall on
     # 32 ms window edges.
     assert finals == [(0, 0.0, 3.312), (1, 3.312, 4.816)]
+
+
+def test_a_final_under_the_review_threshold_is_marked_for_review(new_session, signals) -> None:
+    session = new_session(review_below=0.6)
+    assert session.receive(START) == SessionOutput()
+    client = Client()
+    audio = signals.concat(
+        signals.silence(0.5), signals.tone(1.0), signals.silence(1.0), signals.tone(1.0), signals.silence(1.0)
+    )
+    (job,) = stream(session, client, signals.pcm(audio))
+    unsure = session.complete(job, said("Patient is well.", confidence=0.59))
+    (final,) = unsure.events
+    assert final.review is True and final.to_message()["review"] is True
+    (second,) = unsure.jobs
+    sure = session.complete(second, said("Plan follows.", confidence=0.6))
+    assert [e.review for e in sure.events if isinstance(e, Final)] == [False]

@@ -15,9 +15,9 @@ def test_two_against_one_wins_a_substitution_and_keeps_the_winners_spelling() ->
 
 
 def test_a_word_only_one_transcriber_heard_is_dropped_and_one_two_heard_is_kept() -> None:
-    assert vote([hyp("the the patient is stable"), hyp("the patient is stable"), hyp("the patient is stable")]).text == (
-        "the patient is stable"
-    )
+    assert vote(
+        [hyp("the the patient is stable"), hyp("the patient is stable"), hyp("the patient is stable")]
+    ).text == ("the patient is stable")
     assert vote([hyp("patient stable"), hyp("patient is stable"), hyp("patient is stable")]).text == (
         "patient is stable"
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from core.web.openapi import ErrorResponse, package_version, schema_ref
 
@@ -20,6 +20,7 @@ class ReceiverHealth(BaseModel):
     status: Literal["ok", "degraded"]
     service: str
     engine: str
+    transcribers: list[str] = Field(description="the plugins that decode each final (several when voting is on)")
     model: str
     workers: int
     jobs: int

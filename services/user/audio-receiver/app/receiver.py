@@ -25,6 +25,8 @@ from core import audit, auth, logs
 from core.config import ConfigError
 from core.db import Database, DatabaseUnavailable
 from core.keys import master_fernet
+from core.orchestration.agent_router import AgentRouter
+from core.orchestration.routing_config import RoutingConfigError
 from core.transcription import DictationSession, TranscriptionPool, shared_engine
 from core.transcription.engine import EngineUnavailableError
 from core.transcription.messages import message_size_limit
@@ -41,8 +43,17 @@ log = logging.getLogger("audio-receiver")
 class Receiver:
     """Everything one receiver process shares between sessions: database, keys, the engine's pool."""
 
-    def __init__(self, settings: ReceiverSettings, pool: TranscriptionPool) -> None:
+    def __init__(
+        self,
+        settings: ReceiverSettings,
+        pool: TranscriptionPool,
+        *,
+        review_below: float = 0.0,
+        transcribers: tuple[str, ...] = (),
+    ) -> None:
         self.settings = settings
+        self.review_below = review_below
+        self.transcribers = transcribers  # the plugins that decode each final (more than one when voting)
         self.cert_file, self.key_file = settings.tls_files()
         self.pool = pool
         self.db = Database(settings.resolved_postgres_url(), minconn=1, maxconn=settings.db_pool_max)
@@ -80,6 +91,7 @@ class Receiver:
             "status": "ok" if database == "ok" else "degraded",
             "service": "audio-receiver",
             "engine": type(engine).__name__,
+            "transcribers": list(self.transcribers),
             "model": str(getattr(engine, "model_path", "")),
             "workers": self.pool.workers,
             "jobs": self.pool.admitted,
@@ -94,6 +106,7 @@ class Receiver:
             doctor.keys,
             ttl_seconds=self.settings.audio_ttl_seconds,
             initial_prompt=doctor.initial_prompt,
+            review_below=self.review_below,
             max_session_seconds=self.settings.max_session_seconds,
         )
         record = SessionRecord(doctor.doctor_id, doctor.token_name, peer_ip(ws))
@@ -141,16 +154,29 @@ async def serve_forever(
         await server.wait_closed()
 
 
-def create_receiver(settings: ReceiverSettings | None = None, *, pool: TranscriptionPool | None = None) -> Receiver:
-    """The receiver, checked before it serves: TLS files, database and master key (ConfigError or
-    DatabaseUnavailable naming what is wrong), then the model loaded (unless a pool is given), so a receiver that
-    answers /health can transcribe."""
+def create_receiver(
+    settings: ReceiverSettings | None = None,
+    *,
+    pool: TranscriptionPool | None = None,
+    router: AgentRouter | None = None,
+) -> Receiver:
+    """The receiver, checked before it serves: the routing file (RoutingConfigError), TLS files, database and
+    master key (ConfigError or DatabaseUnavailable naming what is wrong), then the model loaded (unless a pool is
+    given), so a receiver that answers /health can transcribe. Dictation is sensitive audio: the router gives the
+    transcriber for that class (and its voters, when voting is on)."""
     settings = settings or ReceiverSettings.from_env()
+    router = router or AgentRouter.from_file()
     if pool is None:
         settings.tls_files()  # a missing certificate is reported before the model takes seconds to load
-        pool = TranscriptionPool(shared_engine(settings), queue_size=settings.queue_size)
+        shared_engine(settings)  # the process's Whisper, from these settings: whisper_local and its variants use it
+        pool = TranscriptionPool(router.transcriber("sensitive"), queue_size=settings.queue_size)
     try:
-        return Receiver(settings, pool)
+        return Receiver(
+            settings,
+            pool,
+            review_below=router.config.reasoning.confidence_threshold,
+            transcribers=tuple(router.voters("sensitive")),
+        )
     except BaseException:
         pool.shutdown(wait=False)
         raise
@@ -164,7 +190,7 @@ def main() -> int:
         # At DEBUG, websockets logs every frame's beginning: the doctor's text in `final`s. Never below INFO.
         logging.getLogger("websockets").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
         receiver = create_receiver(settings)
-    except (ConfigError, EngineUnavailableError, DatabaseUnavailable) as exc:
+    except (ConfigError, EngineUnavailableError, DatabaseUnavailable, RoutingConfigError) as exc:
         print(f"audio-receiver: {exc}", file=sys.stderr)
         return 2
 
