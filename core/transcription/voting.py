@@ -111,6 +111,11 @@ def _merge(network: list[Slot], words: list[Word], index: int, n: int) -> list[S
     return merged
 
 
+def _score(voters: list[Word | None], n: int) -> float:
+    confidence = sum(w.confidence if w is not None else NULL_CONFIDENCE for w in voters) / len(voters)
+    return ALPHA * len(voters) / n + (1 - ALPHA) * confidence
+
+
 def vote(hypotheses: Sequence[Sequence[Word]]) -> Vote:
     """The voted text of the hypotheses (the first is the backbone), its confidence and the full-agreement share."""
     network = align(hypotheses)
@@ -125,17 +130,13 @@ def vote(hypotheses: Sequence[Sequence[Word]]) -> Vote:
         if len(candidates) == 1:
             unanimous += 1
 
-        def score(key: str) -> float:
-            voters = candidates[key]
-            confidence = sum(w.confidence if w is not None else NULL_CONFIDENCE for w in voters) / len(voters)
-            return ALPHA * len(voters) / n + (1 - ALPHA) * confidence
-
+        score = {key: _score(voters, n) for key, voters in candidates.items()}
         backbone = slot[0].key if slot[0] is not None else ""
-        best = max(candidates, key=lambda k: (score(k), k == backbone))
+        best = max(candidates, key=lambda k: (score[k], k == backbone))
         if best:
             winner = max((w for w in candidates[best] if w is not None), key=lambda w: w.confidence)
             out.append(winner.text)
-            scores.append(score(best))
+            scores.append(score[best])
     confidence = sum(scores) / len(scores) if scores else 0.0
     agreement = unanimous / len(network) if network else 1.0
     return Vote(" ".join(out), round(confidence, 4), round(agreement, 4))
