@@ -3,6 +3,8 @@
 `AgentRouter` (agent_router.py) picks the transcriber per request class and the processor per document type;
 `routing_config.py` holds the file's model, the list of switches that have no implementation yet
 (`NOT_IMPLEMENTED`) and the checks against the plugin registry. docs/agent-orchestration-roadmap.md describes both.
+`performance.py` (imported by itself: it brings psycopg2 and Prometheus, which `router check` does not need) records
+each plugin's calls and accuracy and reports them (`intelluxe router report`).
 """
 
 from __future__ import annotations

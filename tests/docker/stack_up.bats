@@ -90,7 +90,7 @@ json_field() {
 
 @test "up: databases first, migrations, then every service healthy in the stack's order; status lists them all" {
   run cat "$BATS_FILE_TMPDIR/up.out"
-  assert_line --regexp '^migrations applied 8, already applied 0 \(postgresql://intelluxe@127\.0\.0\.1:[0-9]+/intelluxe\)$'
+  assert_line --regexp '^migrations applied 9, already applied 0 \(postgresql://intelluxe@127\.0\.0\.1:[0-9]+/intelluxe\)$'
   order="$(grep -oE '^[a-z-]+ +starting \(docker\)' "$BATS_FILE_TMPDIR/up.out" | awk '{print $1}' | paste -sd' ')"
   [ "$order" = "postgres redis payer-sandbox insurance-verify billing compliance audio-receiver agentcare-mcp" ]
   run "$ILX_BIN" status
@@ -107,7 +107,7 @@ json_field() {
   assert_success
   refute_output --partial "starting (docker)"
   [ "$(grep -c 'already running and healthy' <<<"$output")" -eq 8 ]
-  assert_line "migrations applied 0, already applied 8 (postgresql://intelluxe@127.0.0.1:$PORT_POSTGRES/intelluxe)"
+  assert_line "migrations applied 0, already applied 9 (postgresql://intelluxe@127.0.0.1:$PORT_POSTGRES/intelluxe)"
 }
 
 @test "the services log in as the least-privilege role, never as the owner of the audit log" {
@@ -195,7 +195,7 @@ json_field() {
   done
   run "$ILX_BIN" up --backend docker --timeout 300
   assert_success
-  assert_line "migrations applied 0, already applied 8 (postgresql://intelluxe@127.0.0.1:$PORT_POSTGRES/intelluxe)"
+  assert_line "migrations applied 0, already applied 9 (postgresql://intelluxe@127.0.0.1:$PORT_POSTGRES/intelluxe)"
   export POSTGRES_URL
   POSTGRES_URL="$(owner_url)"
   token="$("$ILX_BIN" token issue --name "desk2-$TEST_ID" --role billing)"
