@@ -40,6 +40,8 @@ class Segment:
     start: float
     end: float
     confidence: float
+    # With voting: each transcriber's own text of this audio, (plugin name, text), for accuracy per transcriber.
+    alternatives: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)

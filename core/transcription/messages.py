@@ -183,12 +183,24 @@ class TranscriptionJob:
 
 
 @dataclass(frozen=True)
+class Accuracy:
+    """What a doctor's correction of one final says of one transcriber: its word edits against the corrected words.
+    Numbers only: the text is neither kept nor logged."""
+
+    plugin: str
+    words: int
+    errors: int
+
+
+@dataclass(frozen=True)
 class SessionOutput:
-    """What to do after one input: send `events` in order, submit `jobs`, then close with `close_code` if set."""
+    """What to do after one input: send `events` in order, submit `jobs`, then close with `close_code` if set;
+    `accuracy` is for the performance tracking (a correction's outcome)."""
 
     events: tuple[Event, ...] = ()
     jobs: tuple[TranscriptionJob, ...] = ()
     close_code: int | None = None
+    accuracy: tuple[Accuracy, ...] = ()
 
     def messages(self) -> list[dict[str, Any]]:
         return [event.to_message() for event in self.events]

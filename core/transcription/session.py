@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import struct
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -45,6 +45,7 @@ from core.transcription.messages import (
     ERRORS,
     NORMAL_CLOSE,
     SEQUENCE_BYTES,
+    Accuracy,
     Done,
     Error,
     Event,
@@ -62,13 +63,20 @@ from core.transcription.messages import (
     message_size_limit,
 )
 from core.transcription.vad import SpeechSegment, SpeechSegmenter, VadConfig, pcm16_to_float32
+from core.transcription.voting import word_errors
 
 # (state, client message type) -> state after it. A pair not listed is the client's protocol error.
 _ACCEPTS: dict[tuple[State, str], State] = {
     (State.AWAITING_START, "start"): State.STREAMING,
     (State.STREAMING, "audio"): State.STREAMING,
     (State.STREAMING, "end"): State.DRAINING,
+    (State.STREAMING, "correction"): State.STREAMING,
+    (State.DRAINING, "correction"): State.DRAINING,
 }
+# Finals whose transcribers' texts are kept (in memory, for the session only) so that a correction can score them.
+_KEPT_HYPOTHESES = 256
+# The longest corrected text of one final a client may send (a final is at most 30 s of speech).
+_MAX_CORRECTION_CHARS = 4000
 # The only parameters a `start` may carry (a future protocol version would add a field, not change these).
 _START_PARAMS = {"sample_rate": SAMPLE_RATE, "format": "s16le", "language": "en"}
 # Finals' texts kept for later finals' context: more than the finals 30 s of audio can hold.
@@ -83,6 +91,8 @@ class DictationSession:
         ttl_seconds: how old an audio token may be (Fernet TTL). Older tokens end the session with `stale`.
         initial_prompt: vocabulary for Whisper (drug names, terms); passed with every job.
         review_below: a final whose confidence is under this is sent with `review: true` (0: never).
+        transcriber: the name the finals' own text is scored under when a correction comes (the routed plugin, or
+            the vote's name); with voting, each voter's text is scored under its plugin name too.
         vad: segmentation settings (ignored when `segmenter_factory` is given).
         segmenter_factory: makes the session's segmenter at `start` (tests pass one with a fake VAD).
         max_chunk_seconds: the most audio one message may carry.
@@ -98,6 +108,7 @@ class DictationSession:
         ttl_seconds: int,
         initial_prompt: str | None = None,
         review_below: float = 0.0,
+        transcriber: str = "transcriber",
         vad: VadConfig | None = None,
         segmenter_factory: Callable[[], SpeechSegmenter] | None = None,
         max_chunk_seconds: float = 5.0,
@@ -113,6 +124,9 @@ class DictationSession:
         self._clock = clock
         self._initial_prompt = initial_prompt or None
         self._review_below = review_below
+        self._transcriber = transcriber
+        # segment id -> {plugin: its text}, for corrections: the final's own text and, with voting, each voter's.
+        self._hypotheses: OrderedDict[int, dict[str, str]] = OrderedDict()
         self._make_segmenter = segmenter_factory or (lambda: SpeechSegmenter(vad))
         self._max_chunk_bytes = int(max_chunk_seconds * SAMPLE_RATE) * 2
         self._max_session_bytes = int(max_session_seconds * SAMPLE_RATE) * 2
@@ -167,8 +181,8 @@ class DictationSession:
             if not isinstance(message, Mapping):
                 raise RemoteProtocolError("bad_message", "a message must be a JSON object")
             kind = message.get("type")
-            if not isinstance(kind, str) or kind not in {"start", "audio", "end"}:
-                raise RemoteProtocolError("bad_message", "message type must be one of: start, audio, end")
+            if not isinstance(kind, str) or kind not in {"start", "audio", "end", "correction"}:
+                raise RemoteProtocolError("bad_message", "message type must be one of: start, audio, end, correction")
             after = _ACCEPTS.get((self._state, kind))
             if after is None:
                 raise RemoteProtocolError("bad_message", f"{kind!r} is not accepted while {self._state.value}")
@@ -176,6 +190,8 @@ class DictationSession:
                 output = self._on_start(message)
             elif kind == "audio":
                 output = self._on_audio(message)
+            elif kind == "correction":
+                output = self._on_correction(message)
             else:
                 output = self._on_end()
         except RemoteProtocolError as exc:
@@ -309,6 +325,41 @@ class DictationSession:
         assert self._segmenter is not None  # set by start, which the table requires first
         return SessionOutput(jobs=self._jobs_for(self._segmenter.feed(pcm16_to_float32(pcm))))
 
+    def _on_correction(self, message: Mapping[str, Any]) -> SessionOutput:
+        """The doctor's corrected text of one final, encrypted with the doctor's key as audio is: scored against
+        every transcriber's text of that final (numbers out, for the performance tracking; the text is dropped)."""
+        segment_id = message.get("segment_id")
+        if not isinstance(segment_id, int) or isinstance(segment_id, bool) or segment_id < 0:
+            raise RemoteProtocolError("bad_message", "correction: segment_id must be a whole number >= 0")
+        token = message.get("data")
+        if not isinstance(token, str) or not token:
+            raise RemoteProtocolError("bad_message", "correction: data must be a Fernet token string")
+        hypotheses = self._hypotheses.get(segment_id)
+        if hypotheses is None:
+            raise RemoteProtocolError(
+                "bad_message",
+                f"correction: segment {segment_id} has no final with text here (the last {_KEPT_HYPOTHESES} are kept)",
+            )
+        try:
+            plaintext = self._key.decrypt_at_time(token, ttl=self._ttl, current_time=int(self._clock()))
+        except InvalidToken:
+            raise RemoteProtocolError(
+                "wrong_key", "correction: token does not decrypt with this doctor's key"
+            ) from None
+        try:
+            corrected = plaintext.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RemoteProtocolError("bad_message", "correction: the text must be UTF-8") from None
+        if len(corrected) > _MAX_CORRECTION_CHARS:
+            raise RemoteProtocolError("too_large", f"correction: at most {_MAX_CORRECTION_CHARS} characters")
+        scored = []
+        for plugin, text in hypotheses.items():
+            words, errors = word_errors(corrected, text)
+            if words:
+                scored.append(Accuracy(plugin, words, errors))
+        del self._hypotheses[segment_id]  # one correction per final: a second would count it twice
+        return SessionOutput(accuracy=tuple(scored))
+
     def _on_end(self) -> SessionOutput:
         assert self._segmenter is not None
         return SessionOutput(jobs=self._jobs_for(self._segmenter.flush()))
@@ -393,8 +444,21 @@ class DictationSession:
         self._partial_sent.discard(job.segment_id)
         self._counters.segments += 1 if text else 0
         self._counters.speech_seconds += job.end - job.start
-        confidence = _confidence(segments)
+        confidence = segments_confidence(segments)
+        if text:
+            self._keep_hypotheses(job.segment_id, text, segments)
         return Final(job.segment_id, text, job.start, job.end, confidence, review=confidence < self._review_below)
+
+    def _keep_hypotheses(self, segment_id: int, text: str, segments: list[Segment]) -> None:
+        texts: dict[str, list[str]] = {}
+        for segment in segments:
+            for name, alternative in segment.alternatives:
+                texts.setdefault(name, []).append(alternative)
+        kept = {name: " ".join(parts).strip() for name, parts in texts.items()}
+        kept[self._transcriber] = text
+        self._hypotheses[segment_id] = kept
+        while len(self._hypotheses) > _KEPT_HYPOTHESES:
+            self._hypotheses.popitem(last=False)
 
     def _maybe_done(self, output: SessionOutput) -> SessionOutput:
         if self._state is not State.DRAINING or self._outstanding or self._waiting_finals:
@@ -425,7 +489,7 @@ def _text(segments: list[Segment]) -> str:
     return " ".join(s.text for s in segments if s.text).strip()
 
 
-def _confidence(segments: list[Segment]) -> float:
+def segments_confidence(segments: list[Segment]) -> float:
     """Duration-weighted mean of the segments' confidences (0 when there are none)."""
     if not segments:
         return 0.0

@@ -116,6 +116,20 @@ def _score(voters: list[Word | None], n: int) -> float:
     return ALPHA * len(voters) / n + (1 - ALPHA) * confidence
 
 
+def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(words of the reference, word edits from the hypothesis to it), compared as `normalise` does: what a doctor's
+    correction of a final says of the transcriber that wrote it."""
+    ref = [k for k in (normalise(w) for w in reference.split()) if k]
+    hyp = [k for k in (normalise(w) for w in hypothesis.split()) if k]
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, start=1):
+        current = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, start=1):
+            current[j] = min(previous[j - 1] + (r != h), previous[j] + 1, current[j - 1] + 1)
+        previous = current
+    return len(ref), previous[-1]
+
+
 def vote(hypotheses: Sequence[Sequence[Word]]) -> Vote:
     """The voted text of the hypotheses (the first is the backbone), its confidence and the full-agreement share."""
     network = align(hypotheses)
@@ -190,7 +204,10 @@ class VotingTranscriber:
             return []
         start = min(s.start for segments in results for s in segments)
         end = max(s.end for segments in results for s in segments)
-        return [Segment(voted.text, start, end, voted.confidence)]
+        alternatives = tuple(
+            (n, " ".join(s.text for s in segs).strip()) for n, segs in zip(self.names, results, strict=True)
+        )
+        return [Segment(voted.text, start, end, voted.confidence, alternatives)]
 
     def _timed(self, name: str, engine: Any, audio: np.ndarray, kwargs: dict[str, Any]) -> list[Segment]:
         started = time.perf_counter()

@@ -82,6 +82,7 @@ class Served:
 def start_receiver(service_url: str, certs: Path, master_key: str, tmp_path: Path):  # noqa: ANN001, ANN201
     """Start a receiver with extra environment settings; stopped (and its pools closed) after the test."""
     from audio_receiver import ReceiverSettings, create_receiver, serve_forever
+    from audio_receiver.receiver import routed_engine
     from core.transcription import TranscriptionPool, shared_engine
 
     started: list[Served] = []
@@ -97,7 +98,7 @@ def start_receiver(service_url: str, certs: Path, master_key: str, tmp_path: Pat
             "HOST": "127.0.0.1",
         }
         settings = ReceiverSettings.from_env({**base, **env})
-        engine = CountingEngine(router.transcriber("sensitive") if router is not None else shared_engine())
+        engine = CountingEngine(routed_engine(router) if router is not None else shared_engine())
         pool = TranscriptionPool(engine, queue_size=settings.queue_size)
         receiver = create_receiver(settings, pool=pool, router=router)
         ready = threading.Event()

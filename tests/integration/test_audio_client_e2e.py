@@ -151,9 +151,9 @@ def test_with_voting_on_each_final_is_decoded_by_three_transcribers_and_voted(
         {"transcription": {"voting_enabled": True, "voting_threshold": 3, "voters": ["whisper_greedy", "whisper_slow"]}}
     )
     router = AgentRouter(config, plugin_registry())
-    decodes: list[str] = []
-    router.on_member = lambda name, seconds, confidence: decodes.append(name)
     served = start_receiver(router=router)
+    decodes: list[str] = []
+    router.on_member = lambda name, seconds, confidence: decodes.append(name)  # in place of the tracker's
     config_path = client_config(db, master, served, tmp_path / "dr.json", CLIP_VOCABULARY)
     clip = dictation_clips["dx-diabetes"]
     out = tmp_path / "note.txt"

@@ -410,3 +410,57 @@ def test_a_client_that_vanishes_mid_dictation_is_recorded_as_disconnected(
     while (served.receiver.active or served.receiver.pool.admitted) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert served.receiver.active == 0 and served.receiver.pool.admitted == 0  # nothing of it lingers
+
+
+def test_each_final_and_each_correction_reach_the_performance_tables_as_numbers_only(
+    start_receiver, db: Database, master: MultiFernet, dictation_clips
+) -> None:  # noqa: ANN001
+    """With voting on: the vote's final and each voter's decode become plugin_calls rows; a correction sent before
+    `end` (encrypted with the doctor's key, as audio is) scores the vote and every voter in plugin_accuracy."""
+    from websockets.asyncio.client import connect
+
+    from core.orchestration.agent_router import AgentRouter
+    from core.orchestration.routing_config import RoutingConfig
+    from core.plugins import plugin_registry
+    from core.transcription.evaluation import CLIP_VOCABULARY
+
+    since = db.fetchone("SELECT now() AS t")["t"]
+    voting = {"voting_enabled": True, "voting_threshold": 3, "voters": ["whisper_greedy", "whisper_slow"]}
+    router = AgentRouter(RoutingConfig.model_validate({"transcription": voting}), plugin_registry())
+    served = start_receiver(router=router)
+    doctor = enroll(db, master, CLIP_VOCABULARY)
+    clip = dictation_clips["pause-followup"]
+    reference = clip.reference
+
+    async def run() -> list[dict]:
+        events: list[dict] = []
+        headers = {"Authorization": f"Bearer {doctor.token}"}
+        async with connect(served.url, ssl=served.ssl(), additional_headers=headers) as ws:
+            await ws.send(json.dumps(START))
+            for frame in chunks(clip.pcm, doctor.key):
+                await ws.send(frame)
+            while not any(e["type"] == "final" and e["text"] for e in events):
+                events.append(json.loads(await asyncio.wait_for(ws.recv(), 60)))
+            first = next(e for e in events if e["type"] == "final" and e["text"])
+            corrected = Fernet(doctor.key.encode()).encrypt(reference.encode()).decode()
+            await ws.send(json.dumps({"type": "correction", "segment_id": first["segment_id"], "data": corrected}))
+            await ws.send(json.dumps({"type": "end"}))
+            async for message in ws:
+                events.append(json.loads(message))
+        return events
+
+    events = asyncio.run(run())
+    assert events[-1]["type"] == "done"
+    assert all("review" in e for e in events if e["type"] == "final")
+    served.stop()  # closing the receiver writes the tracker's last batch
+
+    calls = db.fetchall(
+        "SELECT plugin, voters, count(*) AS n FROM plugin_calls WHERE at >= %s GROUP BY plugin, voters", (since,)
+    )
+    by_plugin = {r["plugin"]: (r["voters"], r["n"]) for r in calls}
+    finals = sum(1 for e in events if e["type"] == "final" and e["text"])
+    assert by_plugin["vote"] == (3, finals)
+    assert by_plugin["whisper_local"][1] == by_plugin["whisper_greedy"][1] == by_plugin["whisper_slow"][1] >= finals
+    scored = db.fetchall("SELECT plugin, words, errors FROM plugin_accuracy WHERE at >= %s", (since,))
+    assert {r["plugin"] for r in scored} == {"vote", "whisper_local", "whisper_greedy", "whisper_slow"}
+    assert all(r["words"] > 0 and r["errors"] >= 0 for r in scored)

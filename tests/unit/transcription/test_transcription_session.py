@@ -480,3 +480,40 @@ def test_a_final_under_the_review_threshold_is_marked_for_review(new_session, si
     (second,) = unsure.jobs
     sure = session.complete(second, said("Plan follows.", confidence=0.6))
     assert [e.review for e in sure.events if isinstance(e, Final)] == [False]
+
+
+def test_a_correction_scores_every_transcriber_of_that_final_and_keeps_no_text(new_session, signals) -> None:
+    from core.transcription.messages import Accuracy
+
+    session = new_session(transcriber="vote")
+    assert session.receive(START) == SessionOutput()
+    client = Client()
+    audio = signals.concat(signals.silence(0.5), signals.tone(1.0), signals.silence(1.0))
+    (job,) = stream(session, client, signals.pcm(audio))
+    each = (("whisper_local", "start sertraline 50 mg"), ("whisper_greedy", "start search relyin 50 mg"))
+    voted = [Segment("start sertraline 50 mg", 0.0, 1.0, 0.8, each)]
+    assert session.complete(job, voted).events[0].text == "start sertraline 50 mg"
+    token = KEY.encrypt_at_time(b"Start sertraline 50 mg daily.", NOW).decode()
+    scored = session.receive({"type": "correction", "segment_id": 0, "data": token})
+    assert scored.events == () and scored.close_code is None
+    assert sorted(scored.accuracy, key=lambda a: a.plugin) == [
+        Accuracy("vote", 5, 1),
+        Accuracy("whisper_greedy", 5, 3),
+        Accuracy("whisper_local", 5, 1),
+    ]
+    # Once per final: a second correction of it, or one of a final never sent, is the client's error.
+    again = session.receive({"type": "correction", "segment_id": 0, "data": token})
+    assert again.close_code is not None and "segment 0 has no final" in again.events[0].message
+
+
+def test_a_correction_under_another_key_is_refused(new_session, signals) -> None:
+    from cryptography.fernet import Fernet
+
+    session = new_session()
+    session.receive(START)
+    audio = signals.concat(signals.silence(0.5), signals.tone(1.0), signals.silence(1.0))
+    (job,) = stream(session, Client(), signals.pcm(audio))
+    session.complete(job, said("Patient is well."))
+    token = Fernet(Fernet.generate_key()).encrypt_at_time(b"Patient is well.", NOW).decode()
+    out = session.receive({"type": "correction", "segment_id": 0, "data": token})
+    assert out.events[0].code == "wrong_key"

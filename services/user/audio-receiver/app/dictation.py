@@ -23,6 +23,7 @@ import json
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from websockets.asyncio.server import ServerConnection
@@ -43,6 +44,7 @@ from core.transcription import (
     TranscriptionJob,
     TranscriptionPool,
 )
+from core.transcription.messages import Accuracy
 
 from .dictation_metrics import FINAL_LAG, SESSIONS
 from .session_records import Recorder, SessionRecord
@@ -67,6 +69,7 @@ class SessionDriver:
         *,
         idle_timeout: float,
         busy_wait: float,
+        on_accuracy: Callable[[Accuracy], None] | None = None,
     ) -> None:
         self.ws = ws
         self.session = session
@@ -75,6 +78,7 @@ class SessionDriver:
         self.record = record
         self.idle_timeout = idle_timeout
         self.busy_wait = busy_wait
+        self.on_accuracy = on_accuracy
         self._outbox: asyncio.Queue[Event | _Close] = asyncio.Queue()
         self._waiting_finals: deque[TranscriptionJob] = deque()
         self._futures: dict[int, concurrent.futures.Future] = {}
@@ -156,6 +160,9 @@ class SessionDriver:
             self._outbox.put_nowait(event)
         if output.close_code is not None:
             self._outbox.put_nowait(_Close(output.close_code, _reason(output)))
+        if self.on_accuracy is not None:
+            for accuracy in output.accuracy:
+                self.on_accuracy(accuracy)
         for job in output.jobs:
             if self._waiting_finals and job.final:
                 self._waiting_finals.append(job)  # keep finals in order behind the one already waiting

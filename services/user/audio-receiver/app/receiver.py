@@ -26,7 +26,9 @@ from core.config import ConfigError
 from core.db import Database, DatabaseUnavailable
 from core.keys import master_fernet
 from core.orchestration.agent_router import AgentRouter
+from core.orchestration.performance import NullTracker, PerformanceTracker, Tracker
 from core.orchestration.routing_config import RoutingConfigError
+from core.orchestration.tracked import VOTE_LABEL, TrackedTranscriber
 from core.transcription import DictationSession, TranscriptionPool, shared_engine
 from core.transcription.engine import EngineUnavailableError
 from core.transcription.messages import message_size_limit
@@ -54,6 +56,7 @@ class Receiver:
         self.settings = settings
         self.review_below = review_below
         self.transcribers = transcribers  # the plugins that decode each final (more than one when voting)
+        self.tracker: Tracker = NullTracker()  # create_receiver gives it the database's
         self.cert_file, self.key_file = settings.tls_files()
         self.pool = pool
         self.db = Database(settings.resolved_postgres_url(), minconn=1, maxconn=settings.db_pool_max)
@@ -107,6 +110,7 @@ class Receiver:
             ttl_seconds=self.settings.audio_ttl_seconds,
             initial_prompt=doctor.initial_prompt,
             review_below=self.review_below,
+            transcriber=VOTE_LABEL if len(self.transcribers) > 1 else (self.transcribers or ("transcriber",))[0],
             max_session_seconds=self.settings.max_session_seconds,
         )
         record = SessionRecord(doctor.doctor_id, doctor.token_name, peer_ip(ws))
@@ -121,6 +125,7 @@ class Receiver:
                 record,
                 idle_timeout=self.settings.idle_timeout_seconds,
                 busy_wait=self.settings.busy_wait_seconds,
+                on_accuracy=lambda a: self.tracker.record_accuracy(a.plugin, "transcriber", a.words, a.errors),
             )
             await driver.run()
         finally:
@@ -129,6 +134,7 @@ class Receiver:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_pending=True)
+        self.tracker.close()  # its last batch, before the database goes
         self.db.close()
 
 
@@ -154,6 +160,18 @@ async def serve_forever(
         await server.wait_closed()
 
 
+def routed_engine(router: AgentRouter) -> TrackedTranscriber:
+    """The transcriber the router gives dictation (sensitive audio), its finals heard by the performance tracking."""
+    voters = router.voters("sensitive")
+    label = VOTE_LABEL if len(voters) > 1 else voters[0]
+    return TrackedTranscriber(
+        router.transcriber("sensitive"),
+        label,
+        review_below=router.config.reasoning.confidence_threshold,
+        voters=len(voters),
+    )
+
+
 def create_receiver(
     settings: ReceiverSettings | None = None,
     *,
@@ -166,17 +184,25 @@ def create_receiver(
     transcriber for that class (and its voters, when voting is on)."""
     settings = settings or ReceiverSettings.from_env()
     router = router or AgentRouter.from_file()
+    voters = router.voters("sensitive")
     if pool is None:
         settings.tls_files()  # a missing certificate is reported before the model takes seconds to load
         shared_engine(settings)  # the process's Whisper, from these settings: whisper_local and its variants use it
-        pool = TranscriptionPool(router.transcriber("sensitive"), queue_size=settings.queue_size)
+        pool = TranscriptionPool(routed_engine(router), queue_size=settings.queue_size)
     try:
-        return Receiver(
-            settings,
-            pool,
-            review_below=router.config.reasoning.confidence_threshold,
-            transcribers=tuple(router.voters("sensitive")),
+        review_below = router.config.reasoning.confidence_threshold
+        receiver = Receiver(settings, pool, review_below=review_below, transcribers=tuple(voters))
+        tracker = PerformanceTracker(receiver.db)
+        receiver.tracker = tracker
+        engine = pool.engine
+        while engine is not None and not isinstance(engine, TrackedTranscriber):
+            engine = getattr(engine, "engine", None)  # under a wrapper (tests count the audio given)
+        if engine is not None:
+            engine.tracker = tracker
+        router.on_member = lambda name, seconds, confidence: tracker.record_call(
+            name, "transcriber", seconds, confidence, voters=len(voters)
         )
+        return receiver
     except BaseException:
         pool.shutdown(wait=False)
         raise
