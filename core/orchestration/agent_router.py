@@ -22,6 +22,7 @@ router has no code paths that pretend to do them. The audio-receiver transcribes
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -38,8 +39,10 @@ DOCUMENT_TYPES: tuple[str, ...] = ("general", "medical_report")
 
 
 def default_routing_path() -> Path:
-    """`config/agent_routing.yml` under the project root (INTELLUXE_ROOT, else this checkout)."""
-    return project_root() / "config" / "agent_routing.yml"
+    """INTELLUXE_ROUTING_FILE, else `config/agent_routing.yml` under the project root (INTELLUXE_ROOT, else this
+    checkout): a site keeps its own routing beside the shipped one, as with INTELLUXE_STACK_FILE."""
+    named = os.environ.get("INTELLUXE_ROUTING_FILE")
+    return Path(named) if named else project_root() / "config" / "agent_routing.yml"
 
 
 class AgentRouter:

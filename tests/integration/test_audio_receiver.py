@@ -452,6 +452,11 @@ def test_each_final_and_each_correction_reach_the_performance_tables_as_numbers_
     events = asyncio.run(run())
     assert events[-1]["type"] == "done"
     assert all("review" in e for e in events if e["type"] == "final")
+    import urllib.request
+
+    with urllib.request.urlopen(f"https://localhost:{served.port}/metrics", context=served.ssl(), timeout=5) as r:  # noqa: S310
+        metrics = r.read().decode()
+    assert 'intelluxe_plugin_calls_total{kind="transcriber",plugin="vote"}' in metrics
     served.stop()  # closing the receiver writes the tracker's last batch
 
     calls = db.fetchall(

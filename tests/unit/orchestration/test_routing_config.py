@@ -217,3 +217,14 @@ def test_router_check_reports_skipped_plugins_and_still_validates(
         "failed to import: ImportError: needs torch\n"
     )
     assert out.out.rstrip().endswith("1 skipped")
+
+
+def test_a_site_routing_file_is_named_by_intelluxe_routing_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from core.orchestration import default_routing_path
+
+    assert default_routing_path() == SHIPPED
+    site = tmp_path / "routing.yml"
+    monkeypatch.setenv("INTELLUXE_ROUTING_FILE", str(site))
+    assert default_routing_path() == site

@@ -90,6 +90,7 @@ class Receiver:
         except DatabaseUnavailable:
             database = "unavailable"
         engine = self.pool.engine
+        engine = getattr(engine, "engine", engine)  # what the tracking wrapper runs: one engine, or the vote
         return {
             "status": "ok" if database == "ok" else "degraded",
             "service": "audio-receiver",
