@@ -93,3 +93,12 @@ def test_without_ansi_old_text_is_overwritten_with_spaces() -> None:
     show(final("Patient is well."), 0.0)
     pad = " " * len("Patient is well")
     assert out.getvalue() == f"\rPatient is well\r{pad}\rPatient\r{' ' * 7}\rPatient is well.\n"
+
+
+def test_a_final_marked_for_review_says_so_on_stderr_and_leaves_the_transcript_alone() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    show = TerminalDisplay(out, err, width=80)
+    show({**final("Start sertraline 50 mg."), "review": True}, 0.0)
+    show({**final("Follow up in four weeks.", 1), "review": False}, 0.0)
+    assert out.getvalue() == "Start sertraline 50 mg.\nFollow up in four weeks.\n"
+    assert err.getvalue() == "[check the line above: the transcription was unsure of it]\n"

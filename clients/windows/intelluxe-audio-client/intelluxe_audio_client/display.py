@@ -52,7 +52,11 @@ class TerminalDisplay:
         if kind == "partial":
             self.partial(str(event.get("text", "")))
         elif kind == "final":
-            self.final(str(event.get("text", "")))
+            text = str(event.get("text", ""))
+            self.final(text)
+            if event.get("review") is True and text.strip():
+                # On stderr, so the transcript on stdout (or in --out) stays the doctor's text alone.
+                self.status("check the line above: the transcription was unsure of it")
         elif kind == "reconnecting":
             self.status(
                 f"{event.get('reason')}; reconnecting in {event.get('delay', 0):.1f} s "
