@@ -27,7 +27,16 @@ from core.phi._detect import detect
 from core.phi._redact import redact_text
 from core.phi._types import PHI_TYPES, Finding, Severity, severity
 
-__all__ = ["PHI_TYPES", "Finding", "Severity", "detect", "redact", "redact_findings", "severity"]
+__all__ = [
+    "PHI_TYPES",
+    "Finding",
+    "Severity",
+    "detect",
+    "redact",
+    "redact_findings",
+    "redact_with_spans",
+    "severity",
+]
 
 
 def redact(text: str, *, surrogate: bool = False, key: bytes | None = None) -> str:
@@ -43,3 +52,12 @@ def redact_findings(text: str, findings: list[Finding], *, surrogate: bool = Fal
     """`text` with the given findings replaced (a caller that chose among `detect`'s findings, e.g. keeping the place
     types its clinic keeps); otherwise as `redact`."""
     return redact_text(text, findings, surrogate=surrogate, key=key)
+
+
+def redact_with_spans(
+    text: str, findings: list[Finding], *, surrogate: bool = False, key: bytes | None = None
+) -> tuple[str, list[tuple[int, int, str]]]:
+    """As `redact_findings`, with (start, end, type) of every replacement in the redacted text: a second scan of the
+    result can then tell the stand-ins it put there (surrogate names are names) from identifiers that slipped by."""
+    spans: list[tuple[int, int, str]] = []
+    return redact_text(text, findings, surrogate=surrogate, key=key, spans=spans), spans

@@ -46,16 +46,32 @@ _MONTH_NAMES = (
     "December",
 )
 _MONTHS = {name[:3].lower(): i + 1 for i, name in enumerate(_MONTH_NAMES)}
+_POSSESSIVE = re.compile(r"['’][sS]?$")
 
 
-def redact_text(text: str, findings: list[Finding], *, surrogate: bool, key: bytes | None) -> str:
+def redact_text(
+    text: str,
+    findings: list[Finding],
+    *,
+    surrogate: bool,
+    key: bytes | None,
+    spans: list[tuple[int, int, str]] | None = None,
+) -> str:
+    """`text` with `findings` replaced; when `spans` is given, (start, end, type) of each replacement in the result
+    is appended to it (a caller that scans the result again can tell its own stand-ins from what was missed)."""
     out: list[str] = []
     pos = 0
+    length = 0
     maker = _Surrogates(key if key is not None else _PROCESS_KEY) if surrogate else None
     for f in findings:
         out.append(text[pos : f.start])
+        length += f.start - pos
         value = text[f.start : f.end]
-        out.append(maker.make(f.type, value, text, f.start) if maker else f"[{f.type.upper()}]")
+        replacement = maker.make(f.type, value, text, f.start) if maker else f"[{f.type.upper()}]"
+        out.append(replacement)
+        if spans is not None:
+            spans.append((length, length + len(replacement), f.type))
+        length += len(replacement)
         pos = f.end
     out.append(text[pos:])
     return "".join(out)
@@ -90,6 +106,9 @@ class _Surrogates:
                 out.append(part)
                 continue
             bare = part.rstrip(".")
+            possessive = _POSSESSIVE.search(bare)
+            if possessive and possessive.start() > 0:  # "Smith's" is Smith: the same stand-in, "'s" kept
+                bare = bare[: possessive.start()]
             if len(bare) == 1:  # an initial: a hashed letter
                 out.append(chr(65 + self._int("initial", bare.upper()) % 26) + part[1:])
                 index += 1

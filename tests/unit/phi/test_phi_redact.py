@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from core.phi import detect, redact
+from core.phi import detect, redact, redact_with_spans
 from core.phi._lexicon import names, places
 from core.phi._validate import card_ok, dea_ok, ssn_kind
 
@@ -36,6 +36,20 @@ def test_surrogates_are_consistent_within_and_across_calls_with_one_key() -> Non
     assert surname != "Smith"
     # A second call with other text maps the same value to the same stand-in.
     assert surname in redact("Seen: Mr. Smith.", surrogate=True, key=KEY)
+
+
+def test_a_possessive_keeps_the_names_surrogate() -> None:
+    out = redact("Pt John Smith was seen. Mr. Smith's daughter called.", surrogate=True, key=KEY)
+    surname = re.search(r"Pt \w+ (\w+) was", out).group(1)
+    assert f"Mr. {surname}'s daughter" in out
+
+
+def test_redact_with_spans_names_each_replacement_in_the_result() -> None:
+    out, spans = redact_with_spans(NOTE, detect(NOTE), surrogate=True, key=KEY)
+    assert out == redact(NOTE, surrogate=True, key=KEY)
+    assert [kind for _, _, kind in spans] == [f.type for f in detect(NOTE)]
+    placeholders, spans = redact_with_spans(NOTE, detect(NOTE))
+    assert {placeholders[a:b] for a, b, _ in spans} >= {"[NAME]", "[SSN]", "[EMAIL]"}
 
 
 def test_surrogates_differ_with_another_key() -> None:
