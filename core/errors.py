@@ -45,6 +45,7 @@ ERRORS: dict[str, ErrorKind] = {
     "already_posted": ErrorKind(409, Fault.CLIENT, "this payment was already posted"),
     "not_eligible": ErrorKind(422, Fault.CLIENT, "the member is not eligible"),
     "not_exportable": ErrorKind(422, Fault.CLIENT, "the claim lacks what the export needs"),
+    "phi_remains": ErrorKind(422, Fault.CLIENT, "the text still holds identifiers after de-identification"),
     # what we depend on
     "payer_error": ErrorKind(502, Fault.DEPENDENCY, "the payer answered with something unreadable"),
     "payer_unavailable": ErrorKind(503, Fault.DEPENDENCY, "the payer cannot be reached"),

@@ -106,3 +106,14 @@ def test_doctor_ids_have_the_enrollment_shape(doctor_id: str) -> None:
     with pytest.raises(InvalidSample) as refused:
         check_doctor_id(doctor_id)
     assert refused.value.field == "doctor_id"
+
+
+def test_the_api_and_the_cli_offer_the_collectors_content_types() -> None:
+    import typing
+
+    from compliance.personalization import SampleRequest
+    from core.cli.personalize import CONTENT_TYPES as CLI_TYPES
+    from core.training import CONTENT_TYPES
+
+    assert CLI_TYPES == CONTENT_TYPES
+    assert typing.get_args(SampleRequest.model_fields["content_type"].annotation) == CONTENT_TYPES

@@ -1,9 +1,10 @@
 """compliance: the HIPAA audit trail, PHI detection and security alerts.
 
-Four features, one blueprint each: the access log (`POST /log_access`, rules in access_rules.py), the PHI scan
-(`POST /scan_pii`, pii_scan.py), alerts (`GET /alerts`, `POST /alerts/<id>/resolve`) and the audit trail (`GET
-/audit`, `/audit/verify`, `/audit/<id>`). /health checks PostgreSQL, where the audit log and alerts live. Run by
-gunicorn as `compliance:create_app()` (see compliance.conf).
+Five features, one blueprint each: the access log (`POST /log_access`, rules in access_rules.py), the PHI scan
+(`POST /scan_pii`, pii_scan.py), alerts (`GET /alerts`, `POST /alerts/<id>/resolve`), the audit trail (`GET
+/audit`, `/audit/verify`, `/audit/<id>`) and doctors' writing samples for personalization (`/personalization/...`,
+personalization.py: de-identified here, where PHI handling and the audit trail live). /health checks PostgreSQL,
+where the audit log and alerts live. Run by gunicorn as `compliance:create_app()` (see compliance.conf).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from flask import Flask
 
 from core import web
 
-from . import access_log, access_rules, alerts, audit_trail, pii_scan
+from . import access_log, access_rules, alerts, audit_trail, personalization, pii_scan
 from .settings import ComplianceSettings
 
 
@@ -23,7 +24,7 @@ def create_app(settings: ComplianceSettings | None = None) -> Flask:
     )
     web.init_db(app)
     access_rules.init_app(app, access_rules.load_config(settings.compliance_file))
-    for feature in (access_log, pii_scan, alerts, audit_trail):
+    for feature in (access_log, pii_scan, alerts, audit_trail, personalization):
         app.register_blueprint(feature.bp)
     return app
 
