@@ -30,11 +30,13 @@ class Param:
 
     description: str
     schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
 
 
-def param(description: str, **schema: Any) -> Param:
-    """`param("1-200, default 50", type="integer", minimum=1, maximum=200)`; a string when no schema is given."""
-    return Param(description, schema or {"type": "string"})
+def param(description: str, *, required: bool = False, **schema: Any) -> Param:
+    """`param("1-200, default 50", type="integer", minimum=1, maximum=200)`; a string when no schema is given;
+    `required=True` for one the view cannot do without (it answers 400 naming it when absent)."""
+    return Param(description, schema or {"type": "string"}, required)
 
 
 @dataclass(frozen=True)

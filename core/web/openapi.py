@@ -136,7 +136,7 @@ def _operation(
         operation["description"] = description.strip()
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in params]
     parameters += [
-        {"name": name, "in": where, "required": False, "schema": p.schema, "description": p.description}
+        {"name": name, "in": where, "required": p.required, "schema": p.schema, "description": p.description}
         for where, documented in (("query", doc.query), ("header", doc.headers))
         for name, p in ((name, p if isinstance(p, Param) else Param(p)) for name, p in documented.items())
     ]
