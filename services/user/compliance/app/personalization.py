@@ -147,7 +147,7 @@ def add_sample() -> tuple[Response, int]:
 @documented(
     responses={200: SampleList},
     query={
-        "doctor_id": param("the doctor's id (required)", type="string", pattern=DOCTOR_ID_PATTERN),
+        "doctor_id": param("the doctor's id", required=True, type="string", pattern=DOCTOR_ID_PATTERN),
         "limit": param("1-1000, default 1000", type="integer", minimum=1, maximum=1000, default=1000),
     },
 )
@@ -182,13 +182,14 @@ def delete_sample(sample_id: str) -> Response:
 @bp.get("/personalization/readiness/<doctor_id>")
 @requires(Role.CLINICIAN)
 @phi_access("view", "training_readiness")
-@documented(responses={200: Readiness})
+@documented(responses={200: Readiness, 404: "not a doctor id"})
 def readiness(doctor_id: str) -> Response:
     """How far the doctor is from enough samples to train on (the plan's 50)."""
     _may_act_for(doctor_id)
     try:
         result = _collector().get_training_readiness(doctor_id)
-    except InvalidSample as exc:
-        raise _invalid(exc) from None
+    except InvalidSample:
+        # Like the ids of alerts and audit rows: a path that is no doctor id names nothing (404, not a bad request).
+        raise api_error("not_found", "no such doctor id") from None
     audit_resource(None, doctor_id=doctor_id)
     return jsonify(result)
