@@ -98,6 +98,19 @@ def _exercise(token: str, service_token: str) -> None:
         ("get", f"{COMPLIANCE}/alerts?user_id=nurse-leak", None),
         ("get", f"{COMPLIANCE}/audit?resource=patient/{PATIENT_ID}", None),
         ("get", f"{COMPLIANCE}/audit/{PATIENT_ID}", None),
+        # Doctors' writing samples: the raw text is de-identified before it is stored, and logged nowhere.
+        (
+            "post",
+            f"{COMPLIANCE}/personalization/samples",
+            {"doctor_id": "dr-leak", "content_type": "note", "text": f"{note} Seen today for follow up. " * 3},
+        ),
+        (
+            "post",
+            f"{COMPLIANCE}/personalization/samples",
+            {"doctor_id": NAME_LAST, "content_type": SSN, "text": note},
+        ),
+        ("get", f"{COMPLIANCE}/personalization/samples?doctor_id=dr-leak", None),
+        ("get", f"{COMPLIANCE}/personalization/readiness/{NAME_LAST}", None),
     ]
     for method, url, body in calls:
         response = requests.request(method, url, json=body, headers=auth, timeout=30)
