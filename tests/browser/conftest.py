@@ -15,6 +15,7 @@ on demand, and one of every page of a test that failed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import ssl
@@ -168,11 +169,12 @@ def context(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     yield ctx
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
+        from playwright.sync_api import Error
+
         for number, page in enumerate(ctx.pages):
-            try:
+            # A page that cannot be photographed (closed, crashed) must not hide the test's own failure.
+            with contextlib.suppress(Error):
                 page.screenshot(path=str(screenshot_dir() / _file_name(request, f"failed-{number}")), full_page=True)
-            except Exception:  # noqa: BLE001 - a page that cannot be photographed must not hide the real failure
-                pass
     ctx.close()
 
 
