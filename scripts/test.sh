@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Summary: Run every check: ruff, shellcheck, the Python tests (unit + integration) and the runner's bats tests
+# Summary: Run every check: ruff, shellcheck, the Python tests (unit, integration, browser) and the runner's bats tests
 # (tests/runner; the container tests of tests/docker run in CI through scripts/ci-docker.sh)
 # Usage: scripts/test.sh [pytest arguments]
 #
