@@ -43,6 +43,8 @@ MIN_WORDS = 20  # below this a sample shows too little of how a doctor writes to
 MAX_CHARACTERS = 50_000  # a long discharge summary is ~20 k characters; beyond this it is not one sample
 RESOURCE_TYPE = "writing_sample"
 PREFERENCE_TYPE = "personalization"
+# The preference that lets the receiver keep a doctor's corrected dictations as `corrected_dictation` samples.
+FEED_CORRECTIONS = "feed_corrections"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 
 Detector = Callable[[str], list[Finding]]
@@ -310,6 +312,32 @@ class TrainingDataCollector:
             (user_id, PREFERENCE_TYPE),
         )
         return bool(row and row["preference_data"].get("training_ready"))
+
+    def feeds_corrections(self, user_id: str) -> bool:
+        """Whether the doctor chose to have their corrected dictations kept as samples (off unless they opt in)."""
+        row = self.db.fetchone(
+            "SELECT preference_data FROM user_preferences WHERE user_id = %s AND preference_type = %s",
+            (user_id, PREFERENCE_TYPE),
+        )
+        return bool(row and row["preference_data"].get(FEED_CORRECTIONS) is True)
+
+    def set_feed_corrections(self, user_id: str, on: bool, *, actor: Actor) -> None:
+        """Opt the doctor in or out of corrected dictations becoming samples; audited in the same transaction.
+        Samples already stored stay until deleted: opting out stops new ones."""
+        check_doctor_id(user_id)
+
+        def work(cur: psycopg2.extensions.cursor) -> None:
+            cur.execute(
+                """
+                INSERT INTO user_preferences (user_id, preference_type, preference_data) VALUES (%s, %s, %s)
+                ON CONFLICT (user_id, preference_type) DO UPDATE
+                SET preference_data = user_preferences.preference_data || EXCLUDED.preference_data, updated_at = now()
+                """,
+                (user_id, PREFERENCE_TYPE, json.dumps({FEED_CORRECTIONS: on})),
+            )
+            audit.append_in(cur, self._event(actor, "opt_in" if on else "opt_out", None, doctor_id=user_id))
+
+        self.db.run(work)
 
     # ------------------------------------------------------------------------------------------------ helpers
 

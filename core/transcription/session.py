@@ -145,6 +145,10 @@ class DictationSession:
         self._partial_sent: set[int] = set()
         self._waiting_finals: deque[tuple[int, SpeechSegment]] = deque()  # (job id taken, segment)
         self._final_texts: deque[str] = deque(maxlen=_KEPT_FINAL_TEXTS)
+        # Every final's text by segment, and the doctor's corrections of them: the corrected transcript a doctor who
+        # opted in gives as a writing sample. Text only, in memory for the session (an hour of speech is ~60 kB).
+        self._transcript: dict[int, str] = {}
+        self._corrected: dict[int, str] = {}
         self.close_code: int | None = None
 
     @property
@@ -358,6 +362,7 @@ class DictationSession:
             if words:
                 scored.append(Accuracy(plugin, words, errors))
         del self._hypotheses[segment_id]  # one correction per final: a second would count it twice
+        self._corrected[segment_id] = corrected
         return SessionOutput(accuracy=tuple(scored))
 
     def _on_end(self) -> SessionOutput:
@@ -447,7 +452,17 @@ class DictationSession:
         confidence = segments_confidence(segments)
         if text:
             self._keep_hypotheses(job.segment_id, text, segments)
+            self._transcript[job.segment_id] = text
         return Final(job.segment_id, text, job.start, job.end, confidence, review=confidence < self._review_below)
+
+    def corrected_transcript(self) -> str | None:
+        """The session's transcript with the doctor's corrections in place of the finals they corrected, once the
+        session is done; None when nothing was corrected (an uncorrected transcript says nothing of how the doctor
+        writes) or the session did not finish."""
+        if self._state is not State.DONE or not self._corrected:
+            return None
+        parts = (self._corrected.get(segment, text) for segment, text in sorted(self._transcript.items()))
+        return " ".join(p.strip() for p in parts if p.strip()) or None
 
     def _keep_hypotheses(self, segment_id: int, text: str, segments: list[Segment]) -> None:
         texts: dict[str, list[str]] = {}

@@ -429,6 +429,12 @@ def test_each_final_and_each_correction_reach_the_performance_tables_as_numbers_
     router = AgentRouter(RoutingConfig.model_validate({"transcription": voting}), plugin_registry())
     served = start_receiver(router=router)
     doctor = enroll(db, master, CLIP_VOCABULARY)
+    # The doctor opted in: the corrected transcript is kept as a (de-identified) writing sample.
+    from core.audit import AuditWriter
+    from core.training.data_collector import Actor, TrainingDataCollector
+
+    collector = TrainingDataCollector(db, AuditWriter(db))
+    collector.set_feed_corrections(doctor.doctor_id, True, actor=Actor("cli:test"))
     clip = dictation_clips["pause-followup"]
     reference = clip.reference
 
@@ -468,4 +474,39 @@ def test_each_final_and_each_correction_reach_the_performance_tables_as_numbers_
     assert by_plugin["whisper_local"][1] == by_plugin["whisper_greedy"][1] == by_plugin["whisper_slow"][1] >= finals
     scored = db.fetchall("SELECT plugin, words, errors FROM plugin_accuracy WHERE at >= %s", (since,))
     assert {r["plugin"] for r in scored} == {"vote", "whisper_local", "whisper_greedy", "whisper_slow"}
+    (sample,) = collector.list_samples(doctor.doctor_id)
+    assert sample.content_type == "corrected_dictation" and sample.words >= len(reference.split())
+    stored = db.fetchone("SELECT content FROM user_writing_samples WHERE user_id = %s", (doctor.doctor_id,))
+    assert stored["content"].startswith(reference.split()[0])  # the correction stands where its final stood
+    (audited,) = db.fetchall(
+        "SELECT service, details FROM audit_log WHERE action = 'store' AND details->>'doctor_id' = %s",
+        (doctor.doctor_id,),
+    )
+    assert audited["service"] == "audio-receiver" and audited["details"]["content_type"] == "corrected_dictation"
     assert all(r["words"] > 0 and r["errors"] >= 0 for r in scored)
+
+
+def test_a_corrected_dictation_becomes_a_sample_only_for_a_doctor_who_opted_in(db: Database) -> None:
+    from audio_receiver.correction_samples import CorrectionSamples
+    from core.audit import AuditWriter
+    from core.training.data_collector import Actor
+
+    samples = CorrectionSamples(db, AuditWriter(db))
+    doctor_id = f"dr-{uuid.uuid4().hex[:8]}"
+    text = (
+        "Subjective: the patient reports less knee pain since starting physical therapy. Objective: full range of "
+        "motion, no effusion. Plan: continue therapy twice a week and review in four weeks."
+    )
+    assert samples.offer(doctor_id, f"dictation-{doctor_id}", text) == "opted_out"
+    samples.collector.set_feed_corrections(doctor_id, True, actor=Actor("cli:test"))
+    assert samples.offer(doctor_id, f"dictation-{doctor_id}", "Knee better.") == "too_short"
+    assert samples.offer(doctor_id, f"dictation-{doctor_id}", text) == "stored"
+    samples.collector.set_feed_corrections(doctor_id, False, actor=Actor("cli:test"))
+    assert samples.offer(doctor_id, f"dictation-{doctor_id}", text) == "opted_out"
+    assert [s.content_type for s in samples.collector.list_samples(doctor_id)] == ["corrected_dictation"]
+    actions = db.fetchall(
+        "SELECT action FROM audit_log WHERE resource_type = 'writing_sample' AND details->>'doctor_id' = %s "
+        "ORDER BY seq",
+        (doctor_id,),
+    )
+    assert [r["action"] for r in actions] == ["opt_in", "store", "opt_out"]

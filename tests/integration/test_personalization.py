@@ -214,8 +214,30 @@ def test_roles_and_a_doctors_own_token(compliance, headers, doctor) -> None:  # 
     assert bad_id.status_code == 404 and bad_id.json["error"]["code"] == "not_found"
 
 
+def test_a_doctor_opts_in_and_out_of_corrected_dictations_as_samples(compliance, headers, db, doctor) -> None:  # type: ignore[no-untyped-def]
+    own = headers(Role.CLINICIAN, f"dictation-{doctor}")
+    path = f"/personalization/preferences/{doctor}"
+    assert compliance.get(path, headers=own).json == {"doctor_id": doctor, "feed_corrections": False}
+    assert compliance.put(path, json={"feed_corrections": True}, headers=own).status_code == 200
+    assert compliance.get(path, headers=headers()).json["feed_corrections"] is True
+    # The collection readiness flag in the same preference row survives the opt-in, and the other way round.
+    row = db.fetchone("SELECT preference_data FROM user_preferences WHERE user_id = %s", (doctor,))
+    assert row["preference_data"] == {"feed_corrections": True}
+    assert compliance.put(path, json={"feed_corrections": False}, headers=headers(Role.ADMIN)).status_code == 200
+    assert compliance.get(path, headers=own).json["feed_corrections"] is False
+    assert [r["action"] for r in _audit_rows(db, doctor) if r["action"].startswith("opt")] == ["opt_in", "opt_out"]
+    bad = compliance.put(path, json={"feed_corrections": "yes"}, headers=own)
+    assert bad.status_code == 400 and "feed_corrections" in bad.json["error"]["fields"]
+    assert compliance.put(path, json={"feed_corrections": True, "x": 1}, headers=own).status_code == 400
+    other = "/personalization/preferences/dr-someone-else"
+    assert compliance.put(other, json={"feed_corrections": True}, headers=own).status_code == 403
+    assert compliance.put(path, json={"feed_corrections": True}, headers=headers(Role.BILLING)).status_code == 403
+    assert compliance.get("/personalization/preferences/Dr%20X", headers=headers()).status_code == 404
+
+
 def test_the_endpoints_are_in_the_openapi_document(compliance) -> None:  # type: ignore[no-untyped-def]
     paths = compliance.get("/openapi.json").json["paths"]
+    assert {"get", "put"} <= set(paths["/personalization/preferences/{doctor_id}"])
     assert {"post", "get"} <= set(paths["/personalization/samples"])
     assert "delete" in paths["/personalization/samples/{sample_id}"]
     assert "get" in paths["/personalization/readiness/{doctor_id}"]

@@ -517,3 +517,32 @@ def test_a_correction_under_another_key_is_refused(new_session, signals) -> None
     token = Fernet(Fernet.generate_key()).encrypt_at_time(b"Patient is well.", NOW).decode()
     out = session.receive({"type": "correction", "segment_id": 0, "data": token})
     assert out.events[0].code == "wrong_key"
+
+
+def test_the_corrected_transcript_puts_each_correction_in_its_finals_place_once_the_session_is_done(
+    new_session, signals
+) -> None:
+    session = new_session()
+    session.receive(START)
+    tone = signals.concat(signals.silence(0.5), signals.tone(1.0), signals.silence(1.0))
+    client = Client()
+    (first,) = stream(session, client, signals.pcm(tone))
+    session.complete(first, said("Start search relyin 50 mg."))
+    (second,) = stream(session, client, signals.pcm(tone))
+    session.complete(second, said("Follow up in two weeks."))
+    token = KEY.encrypt_at_time(b"Start sertraline 50 mg daily.", NOW).decode()
+    assert session.receive({"type": "correction", "segment_id": 0, "data": token}).close_code is None
+    assert session.corrected_transcript() is None  # not before the session is done
+    session.receive({"type": "end"})
+    assert session.state is State.DONE
+    assert session.corrected_transcript() == "Start sertraline 50 mg daily. Follow up in two weeks."
+
+
+def test_an_uncorrected_session_gives_no_corrected_transcript(new_session, signals) -> None:
+    session = new_session()
+    session.receive(START)
+    tone = signals.concat(signals.silence(0.5), signals.tone(1.0), signals.silence(1.0))
+    (job,) = stream(session, Client(), signals.pcm(tone))
+    session.complete(job, said("Patient is well."))
+    session.receive({"type": "end"})
+    assert session.state is State.DONE and session.corrected_transcript() is None

@@ -70,6 +70,7 @@ class SessionDriver:
         idle_timeout: float,
         busy_wait: float,
         on_accuracy: Callable[[Accuracy], None] | None = None,
+        on_corrected_transcript: Callable[[str], object] | None = None,
     ) -> None:
         self.ws = ws
         self.session = session
@@ -79,6 +80,9 @@ class SessionDriver:
         self.idle_timeout = idle_timeout
         self.busy_wait = busy_wait
         self.on_accuracy = on_accuracy
+        # Blocking; given a finished session's transcript with the doctor's corrections in place (never called when
+        # nothing was corrected), after the session is on record.
+        self.on_corrected_transcript = on_corrected_transcript
         self._outbox: asyncio.Queue[Event | _Close] = asyncio.Queue()
         self._waiting_finals: deque[TranscriptionJob] = deque()
         self._futures: dict[int, concurrent.futures.Future] = {}
@@ -108,6 +112,9 @@ class SessionDriver:
             for future in list(self._futures.values()):
                 future.cancel()  # queued jobs of this session free their slots at once
             await self._write_record()
+            transcript = self.session.corrected_transcript()
+            if transcript is not None and self.on_corrected_transcript is not None:
+                await asyncio.to_thread(self.on_corrected_transcript, transcript)
 
     async def _read_loop(self) -> None:
         while self.session.state in (State.AWAITING_START, State.STREAMING, State.DRAINING):

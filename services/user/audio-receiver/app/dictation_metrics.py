@@ -14,3 +14,9 @@ FINAL_LAG = Histogram(
     "Time from the end of a segment's audio (assuming the client streams in real time) to its final being sent.",
     buckets=(0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0),
 )
+SAMPLES_FROM_CORRECTIONS = Counter(
+    "intelluxe_dictation_correction_samples_total",
+    "Finished sessions with corrections offered as writing samples, by outcome (stored, opted_out, too_short, "
+    "refused, failed).",
+    ["outcome"],
+)

@@ -33,6 +33,7 @@ from core.transcription import DictationSession, TranscriptionPool, shared_engin
 from core.transcription.engine import EngineUnavailableError
 from core.transcription.messages import message_size_limit
 
+from .correction_samples import CorrectionSamples
 from .dictation import SessionDriver
 from .dictation_metrics import ACTIVE
 from .gate import Doctor, Gate, peer_ip
@@ -61,9 +62,9 @@ class Receiver:
         self.pool = pool
         self.db = Database(settings.resolved_postgres_url(), minconn=1, maxconn=settings.db_pool_max)
         master = master_fernet(settings)
-        self.recorder = Recorder(
-            self.db, audit.AuditWriter(self.db), master, store_transcripts=settings.store_transcripts
-        )
+        audit_writer = audit.AuditWriter(self.db)
+        self.recorder = Recorder(self.db, audit_writer, master, store_transcripts=settings.store_transcripts)
+        self.correction_samples = CorrectionSamples(self.db, audit_writer)
         self.active = 0
         self.port: int | None = None  # known once serving (PORT=0 picks a free one)
         self.gate = Gate(
@@ -127,6 +128,9 @@ class Receiver:
                 idle_timeout=self.settings.idle_timeout_seconds,
                 busy_wait=self.settings.busy_wait_seconds,
                 on_accuracy=lambda a: self.tracker.record_accuracy(a.plugin, "transcriber", a.words, a.errors),
+                on_corrected_transcript=lambda text: self.correction_samples.offer(
+                    doctor.doctor_id, doctor.token_name, text
+                ),
             )
             await driver.run()
         finally:

@@ -12,6 +12,8 @@ eligibility services. The domain step is `core.training.TrainingDataCollector`; 
 - `GET /personalization/samples?doctor_id=` lists ids, types, sizes and times — never text: whoever may list a
   doctor's samples cannot harvest the notes through it.
 - `DELETE /personalization/samples/<id>`, `GET /personalization/readiness/<doctor_id>` (the plan's keys).
+- `GET|PUT /personalization/preferences/<doctor_id>` `{"feed_corrections": bool}`: whether the receiver keeps the
+  doctor's corrected dictations as samples (off until the doctor opts in; audited `opt_in` / `opt_out`).
 
 A doctor's own dictation token (`dictation-<doctor>`) may act only on that doctor's samples; other clinician and
 admin tokens (a clinic app's) act for any doctor.
@@ -28,6 +30,7 @@ from core.auth import ForbiddenError, Role
 from core.enrollment import doctor_for_token
 from core.errors import api_error
 from core.training import MAX_CHARACTERS, Actor, InvalidSample, SampleRefused, TrainingDataCollector
+from core.training.data_collector import check_doctor_id
 from core.web import (
     audit_resource,
     audited_by_handler,
@@ -84,6 +87,21 @@ class StoredOut(BaseModel):
 
 class SampleList(BaseModel):
     samples: list[SampleOut]
+
+
+class Preferences(BaseModel):
+    """The doctor's own choices about personalization."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    feed_corrections: bool = Field(
+        strict=True,  # "yes" or 1 is a client's mistake, not a choice
+        description="keep the doctor's corrected dictations (de-identified) as corrected_dictation samples"
+    )
+
+
+class PreferencesOut(Preferences):
+    doctor_id: str
 
 
 def _collector() -> TrainingDataCollector:
@@ -193,3 +211,41 @@ def readiness(doctor_id: str) -> Response:
         raise api_error("not_found", "no such doctor id") from None
     audit_resource(None, doctor_id=doctor_id)
     return jsonify(result)
+
+
+@bp.get("/personalization/preferences/<doctor_id>")
+@requires(Role.CLINICIAN)
+@phi_access("view", "personalization_preferences")
+@documented(responses={200: PreferencesOut, 404: "not a doctor id"})
+def get_preferences(doctor_id: str) -> Response:
+    """The doctor's personalization choices (corrected dictations as samples: off unless opted in)."""
+    _may_act_for(doctor_id)
+    if not _is_doctor_id(doctor_id):
+        raise api_error("not_found", "no such doctor id")
+    feeds = _collector().feeds_corrections(doctor_id)
+    audit_resource(None, doctor_id=doctor_id)
+    return jsonify({"doctor_id": doctor_id, "feed_corrections": feeds})
+
+
+@bp.put("/personalization/preferences/<doctor_id>")
+@requires(Role.CLINICIAN)
+@phi_access("update", "personalization_preferences")
+@documented(request_model=Preferences, responses={200: PreferencesOut, 404: "not a doctor id"})
+def put_preferences(doctor_id: str) -> Response:
+    """Opt the doctor in or out of corrected dictations becoming samples; samples already kept stay until deleted."""
+    body = parse_body(Preferences)
+    _may_act_for(doctor_id)
+    if not _is_doctor_id(doctor_id):
+        raise api_error("not_found", "no such doctor id")
+    audit_resource(None, doctor_id=doctor_id, feed_corrections=body.feed_corrections)
+    _collector().set_feed_corrections(doctor_id, body.feed_corrections, actor=_actor())
+    audited_by_handler()  # the collector's audit row committed with the preference
+    return jsonify({"doctor_id": doctor_id, "feed_corrections": body.feed_corrections})
+
+
+def _is_doctor_id(doctor_id: str) -> bool:
+    try:
+        check_doctor_id(doctor_id)
+    except InvalidSample:
+        return False
+    return True
