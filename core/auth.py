@@ -96,16 +96,29 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(db: Database, name: str, role: Role | str, expires_days: int | None = None) -> str:
-    """Create a token and return it; this is the only time it exists outside the caller's hands."""
+def issue_token(
+    db: Database,
+    name: str,
+    role: Role | str,
+    expires_days: int | None = None,
+    *,
+    expires_at: datetime | None = None,
+) -> str:
+    """Create a token and return it; this is the only time it exists outside the caller's hands. `expires_at` is
+    for short-lived tokens (the web console's, which last one sign-in); ops give `expires_days`."""
     if not NAME_SHAPE.match(name):
         raise TokenNameError(f"token name {name!r} must be 1-128 characters of letters, digits, '_', '.', '@' or '-'")
     role = Role(role)
     if expires_days is not None and expires_days < 1:
         raise ValueError("expires_days must be at least 1")
+    if expires_days is not None and expires_at is not None:
+        raise ValueError("give expires_days or expires_at, not both")
+    if expires_at is not None and (expires_at.tzinfo is None or expires_at <= datetime.now(UTC)):
+        raise ValueError("expires_at must be a timezone-aware time in the future")
     key_id = secrets.token_hex(8)
     token = f"{TOKEN_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-    expires_at = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
+    if expires_days:
+        expires_at = datetime.now(UTC) + timedelta(days=expires_days)
 
     def work(cur):  # type: ignore[no-untyped-def]
         cur.execute("SELECT 1 FROM api_tokens WHERE name = %s AND revoked_at IS NULL", (name,))

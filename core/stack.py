@@ -23,8 +23,9 @@ from core.db import SERVICE_ROLE, Database, as_role, migrate
 from core.keys import master_key_file, master_key_text
 
 Output = Callable[[str], None]
-# Services that speak only TLS on their port (the clinic CA signs their certificates).
-TLS_SERVICES = frozenset({"audio-receiver"})
+# Services that speak only TLS on their port, in containers too (the clinic CA signs their certificates): the
+# receiver's websocket, and the console, whose session cookie is Secure.
+TLS_SERVICES = frozenset({"audio-receiver", "console"})
 # The database containers of the docker backend, shown by the scheme their clients use.
 DATABASE_SCHEMES = {"postgres": "postgresql", "redis": "redis"}
 # Where clients talk to a service, when that is not its root (the status table shows it).

@@ -260,6 +260,7 @@ STACK_PORTS = {
     "insurance-verify": 8003,
     "billing": 8004,
     "compliance": 8005,
+    "console": 8007,
     "audio-receiver": 8443,
     "agentcare-mcp": 8006,
 }

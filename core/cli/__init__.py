@@ -3,7 +3,8 @@
 Thin on purpose: each command parses its arguments, calls the module that holds the logic and prints. Exit codes:
 0 done, 1 the command failed (message on stderr), 2 wrong usage. The commands live by topic: ops (stack, tokens,
 audit), dictation (doctors, transcripts), tools (phi, x12, billing estimate), codegen (MCP tools from OpenAPI),
-router (the agent-routing file and its plugins), personalize (doctors' writing samples).
+router (the agent-routing file and its plugins), personalize (doctors' writing samples), console (the web
+console's user accounts).
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from core.cli import codegen, dictation, export, ops, personalize, router, tools
+from core.cli import codegen, console, dictation, export, ops, personalize, router, tools
 from core.cli.common import fail
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="intelluxe", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for topic in (ops, dictation, tools, codegen, router, export, personalize):
+    for topic in (ops, console, dictation, tools, codegen, router, export, personalize):
         topic.add_commands(sub)
     return parser
 

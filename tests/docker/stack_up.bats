@@ -51,7 +51,7 @@ teardown_file() {
   [ -z "${INTELLUXE_KEEP_STACK:-}" ] || return 0
   "$ILX_BIN" down >/dev/null 2>&1 || true
   local name
-  for name in postgres redis payer-sandbox insurance-verify billing compliance audio-receiver agentcare-mcp; do
+  for name in postgres redis payer-sandbox insurance-verify billing compliance console audio-receiver agentcare-mcp; do
     docker rm -f "$name" >/dev/null 2>&1 || true
   done
   docker network rm "$TEST_NET" >/dev/null 2>&1 || true
@@ -90,15 +90,16 @@ json_field() {
 
 @test "up: databases first, migrations, then every service healthy in the stack's order; status lists them all" {
   run cat "$BATS_FILE_TMPDIR/up.out"
-  assert_line --regexp '^migrations applied 9, already applied 0 \(postgresql://intelluxe@127\.0\.0\.1:[0-9]+/intelluxe\)$'
+  assert_line --regexp '^migrations applied 10, already applied 0 \(postgresql://intelluxe@127\.0\.0\.1:[0-9]+/intelluxe\)$'
   order="$(grep -oE '^[a-z-]+ +starting \(docker\)' "$BATS_FILE_TMPDIR/up.out" | awk '{print $1}' | paste -sd' ')"
-  [ "$order" = "postgres redis payer-sandbox insurance-verify billing compliance audio-receiver agentcare-mcp" ]
+  [ "$order" = "postgres redis payer-sandbox insurance-verify billing compliance console audio-receiver agentcare-mcp" ]
   run "$ILX_BIN" status
   assert_success
   assert_line --regexp "^postgres +running +healthy +postgresql://127\.0\.0\.1:$PORT_POSTGRES "
   assert_line --regexp "^audio-receiver +running +healthy +https://localhost:$PORT_audio_receiver "
+  assert_line --regexp "^console +running +healthy +https://localhost:$PORT_console "
   assert_line --regexp "^agentcare-mcp +running +healthy +http://127\.0\.0\.1:$PORT_agentcare_mcp/mcp "
-  [ "$(grep -c ' running  *healthy ' <<<"$output")" -eq 8 ]
+  [ "$(grep -c ' running  *healthy ' <<<"$output")" -eq 9 ]
   refute_output --partial "embedded"
 }
 
@@ -106,8 +107,8 @@ json_field() {
   run "$ILX_BIN" up --backend docker
   assert_success
   refute_output --partial "starting (docker)"
-  [ "$(grep -c 'already running and healthy' <<<"$output")" -eq 8 ]
-  assert_line "migrations applied 0, already applied 9 (postgresql://intelluxe@127.0.0.1:$PORT_POSTGRES/intelluxe)"
+  [ "$(grep -c 'already running and healthy' <<<"$output")" -eq 9 ]
+  assert_line "migrations applied 0, already applied 10 (postgresql://intelluxe@127.0.0.1:$PORT_POSTGRES/intelluxe)"
 }
 
 @test "the services log in as the least-privilege role, never as the owner of the audit log" {
@@ -195,7 +196,7 @@ json_field() {
   done
   run "$ILX_BIN" up --backend docker --timeout 300
   assert_success
-  assert_line "migrations applied 0, already applied 9 (postgresql://intelluxe@127.0.0.1:$PORT_POSTGRES/intelluxe)"
+  assert_line "migrations applied 0, already applied 10 (postgresql://intelluxe@127.0.0.1:$PORT_POSTGRES/intelluxe)"
   export POSTGRES_URL
   POSTGRES_URL="$(owner_url)"
   token="$("$ILX_BIN" token issue --name "desk2-$TEST_ID" --role billing)"

@@ -176,6 +176,43 @@ def test_audit_search_pages_in_chain_order(compliance, as_role) -> None:  # type
     assert compliance.get("/audit?after_seq=-1", headers=officer).status_code == 400
 
 
+def test_audit_search_by_action_and_outcome(compliance, as_role) -> None:  # type: ignore[no-untyped-def]
+    service = as_role(Role.SERVICE)
+    user = f"desk-{os.urandom(3).hex()}"
+    for action, success in (("view", True), ("view", False), ("export", True)):
+        compliance.post("/log_access", json=_access(user_id=user, action=action, success=success), headers=service)
+    officer = as_role(Role.COMPLIANCE)
+
+    def found(query: str) -> list[tuple[str, str]]:
+        entries = compliance.get(f"/audit?user_id={user}&{query}", headers=officer).json["entries"]
+        return [(e["action"], e["outcome"]) for e in entries]
+
+    assert found("action=view") == [("view", "success"), ("view", "failure")]
+    assert found("outcome=failure") == [("view", "failure")]
+    assert found("action=export&outcome=success") == [("export", "success")]
+    bad = compliance.get("/audit?outcome=maybe", headers=officer)
+    assert bad.status_code == 400 and "outcome" in bad.json["error"]["fields"]
+
+
+def test_daily_activity_counts_accesses_refusals_and_alerts(compliance, as_role) -> None:  # type: ignore[no-untyped-def]
+    officer = as_role(Role.COMPLIANCE)
+    before = compliance.get("/audit/daily?days=3", headers=officer).json["days"]
+    assert len(before) == 3 and before[0]["day"] < before[-1]["day"]
+    service = as_role(Role.SERVICE)
+    compliance.post("/log_access", json=_access(success=False), headers=service)
+    compliance.post("/log_access", json=_access(action="export"), headers=service)  # raises a PHI_EXPORT alert
+    after = compliance.get("/audit/daily?days=3", headers=officer).json["days"]
+    today, was = after[-1], before[-1]
+    assert today["day"] == was["day"]
+    # Each report is one row; each GET /audit/daily above is audited too (one row each).
+    assert today["accesses"] >= was["accesses"] + 3
+    assert today["not_successful"] >= was["not_successful"] + 1
+    assert today["alerts"] >= was["alerts"] + 1
+    assert len(compliance.get("/audit/daily", headers=officer).json["days"]) == 30
+    for days in ("0", "367", "x"):
+        assert compliance.get(f"/audit/daily?days={days}", headers=officer).status_code == 400
+
+
 def test_audit_verify_and_fhir_audit_event(compliance, as_role) -> None:  # type: ignore[no-untyped-def]
     made = compliance.post("/log_access", json=_access(success=False), headers=as_role(Role.SERVICE)).json
     officer = as_role(Role.COMPLIANCE)
@@ -202,6 +239,7 @@ ENDPOINTS = [
     ("post", "/alerts/00000000-0000-0000-0000-000000000000/resolve", {Role.COMPLIANCE}),
     ("get", "/audit", {Role.COMPLIANCE}),
     ("get", "/audit/verify", {Role.COMPLIANCE}),
+    ("get", "/audit/daily", {Role.COMPLIANCE}),
     ("get", "/audit/00000000-0000-0000-0000-000000000000", {Role.COMPLIANCE}),
 ]
 

@@ -16,7 +16,15 @@ def test_project_stack_loads_in_dependency_order() -> None:
     root = Path(__file__).resolve().parents[2]
     stack = Stack.load(root)
     names = [e.name for e in stack.services]
-    assert names == ["payer-sandbox", "insurance-verify", "billing", "compliance", "audio-receiver", "agentcare-mcp"]
+    assert names == [
+        "payer-sandbox",
+        "insurance-verify",
+        "billing",
+        "compliance",
+        "console",
+        "audio-receiver",
+        "agentcare-mcp",
+    ]
     assert [e.name for e in stack.infrastructure] == ["postgres", "redis"]
     assert all(e.conf.is_file() for e in (*stack.infrastructure, *stack.services))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fhir.resources.R4B.auditevent import AuditEvent
@@ -49,12 +49,16 @@ def search(
     until: datetime | None,
     after_seq: int,
     limit: int,
+    action: str | None = None,
+    outcome: str | None = None,
 ) -> list[dict[str, Any]]:
     """Rows in chain order after `after_seq` (the cursor of the previous page)."""
-    clauses, params = ["seq > %s"], [after_seq]
-    if user_id is not None:
-        clauses.append("user_id = %s")
-        params.append(user_id)
+    clauses: list[str] = ["seq > %s"]
+    params: list[Any] = [after_seq]
+    for column, value in (("user_id", user_id), ("action", action), ("outcome", outcome)):
+        if value is not None:
+            clauses.append(f"{column} = %s")
+            params.append(value)
     if resource is not None:
         clauses.append("(resource_id = %s OR resource_type = %s)")
         params += [resource, resource]
@@ -66,6 +70,43 @@ def search(
         params.append(until)
     sql = f"SELECT {_COLUMNS} FROM audit_log WHERE {' AND '.join(clauses)} ORDER BY seq LIMIT %s"  # noqa: S608
     return [row_json(r) for r in db.fetchall(sql, (*params, limit))]
+
+
+MAX_DAYS = 366
+
+
+def daily_activity(db: Database, *, days: int, today: date | None = None) -> list[dict[str, Any]]:
+    """Per UTC day of the last `days` (today included, oldest first, days without rows as zeros): audit rows
+    (accesses), those refused or failed, and security alerts raised — the compliance officer's activity chart.
+    Counts only: nothing here names a user or a record."""
+    last = today or datetime.now(UTC).date()
+    first = last - timedelta(days=days - 1)
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    accesses = db.fetchall(
+        """
+        SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS accesses,
+               count(*) FILTER (WHERE outcome <> 'success') AS not_successful
+        FROM audit_log WHERE created_at >= %s GROUP BY 1
+        """,
+        (start,),
+    )
+    alerts = db.fetchall(
+        """
+        SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS alerts
+        FROM security_alerts WHERE created_at >= %s GROUP BY 1
+        """,
+        (start,),
+    )
+    by_day: dict[date, dict[str, Any]] = {
+        first + timedelta(days=i): {"accesses": 0, "not_successful": 0, "alerts": 0} for i in range(days)
+    }
+    for row in accesses:
+        if row["day"] in by_day:
+            by_day[row["day"]].update(accesses=row["accesses"], not_successful=row["not_successful"])
+    for row in alerts:
+        if row["day"] in by_day:
+            by_day[row["day"]]["alerts"] = row["alerts"]
+    return [{"day": day.isoformat(), **counts} for day, counts in sorted(by_day.items())]
 
 
 def get(db: Database, audit_id: str) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from core import audit
 from core.auth import Role
 from core.errors import api_error
-from core.web import audit_resource, documented, get_db, param, phi_access, query_int, requires
+from core.web import audit_resource, documented, get_db, param, phi_access, query_choice, query_int, requires
 
 from . import audit_review
 from .alert_review import require_uuid
@@ -26,6 +26,8 @@ bp = Blueprint("audit_trail", __name__)
     query={
         "user_id": "the actor",
         "resource": "resource id or type",
+        "action": "the action (view, search, create, resolve, ...)",
+        "outcome": param("success | denied | failure | error", type="string", enum=list(audit.OUTCOMES)),
         "since": param("ISO 8601, inclusive", type="string", format="date-time"),
         "until": param("ISO 8601, exclusive", type="string", format="date-time"),
         "after_seq": param("cursor from next_after_seq", type="integer", minimum=0, maximum=2**62, default=0),
@@ -42,6 +44,8 @@ def search_audit() -> Response:
         get_db(),
         user_id=args.get("user_id"),
         resource=args.get("resource"),
+        action=args.get("action"),
+        outcome=query_choice("outcome"),
         since=since,
         until=until,
         after_seq=after,
@@ -60,6 +64,29 @@ def verify_audit() -> Response:
     result = audit.verify(get_db())
     audit_resource(None, rows=result.rows_checked, ok=result.ok)
     return jsonify(result.__dict__)
+
+
+@bp.get("/audit/daily")
+@requires(Role.COMPLIANCE)
+@phi_access("search", "audit_log")
+@documented(
+    responses={200: "{days: [{day, accesses, not_successful, alerts}]}, oldest first, UTC days"},
+    query={
+        "days": param(
+            f"1-{audit_review.MAX_DAYS}, default 30",
+            type="integer",
+            minimum=1,
+            maximum=audit_review.MAX_DAYS,
+            default=30,
+        ),
+    },
+)
+def daily_activity() -> Response:
+    """Audit rows, refused or failed ones, and alerts raised, per UTC day (counts only)."""
+    days = query_int("days")
+    rows = audit_review.daily_activity(get_db(), days=days)
+    audit_resource(None, days=days)
+    return jsonify({"days": rows})
 
 
 @bp.get("/audit/<audit_id>")
