@@ -26,7 +26,7 @@ from core.deploy.conf import Port, ServiceConf, Volume, read_conf
 from core.stack import Stack
 
 # Services that keep no state of their own between requests: these may run as several replicas.
-STATELESS = frozenset({"insurance-verify", "billing", "compliance", "agentcare-mcp"})
+STATELESS = frozenset({"insurance-verify", "billing", "compliance", "console", "agentcare-mcp"})
 _RESTART_POLICY = {"always": "any", "unless-stopped": "any", "on-failure": "on-failure", "no": "none"}
 
 

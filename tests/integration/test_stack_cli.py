@@ -140,10 +140,14 @@ def test_docker_dry_run_lists_infrastructure_then_services(tmp_path: Path, intel
         "insurance-verify",
         "billing",
         "compliance",
+        "console",
         "audio-receiver",
         "agentcare-mcp",
     ]
     assert all(line.startswith("docker run -d --name ") for line in lines)
+    console = next(line for line in lines if "--name console " in line)
+    # The console serves HTTPS in its container too (its session cookie is Secure).
+    assert "container-secrets/tls:/etc/intelluxe/tls:ro" in console and "-e TLS_CERT_DIR=/etc/intelluxe/tls" in console
     receiver = lines[-2]
     # The seed's keys: the TLS port, certificates read-only, a tmpfs, the bundled model (no WHISPER_MODEL=large);
     # the certificates and the master key are files `up` writes for containers, mounted read-only.

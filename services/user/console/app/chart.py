@@ -55,7 +55,7 @@ def bar_chart(days: list[dict[str, int | str]], series: Series, chart_id: str) -
         f'<title id="{escape(chart_id)}-title">{escape(series.label)} per day</title>',
         f'<desc id="{escape(chart_id)}-desc">{escape(desc)}</desc>',
     ]
-    for fraction in (0, 0.5, 1):
+    for fraction in (0, 0.5, 1) if top % 2 == 0 else (0, 1):
         y = TOP + plot_h * (1 - fraction)
         out.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
         label = f"{top * fraction:g}"

@@ -8,6 +8,7 @@ token's name). Calls go over the same TLS as everything else, trusting the machi
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import requests
@@ -98,7 +99,8 @@ class Suite:
         return reply
 
     def json(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
-        return self.call(service, method, path, **kwargs).json()
+        """The answer's JSON, numbers with a fraction as Decimal (money stays exact on its way to the page)."""
+        return self.call(service, method, path, **kwargs).json(parse_float=Decimal)
 
     def close(self) -> None:
         self._session.close()
