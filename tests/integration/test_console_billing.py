@@ -208,7 +208,7 @@ def test_eligibility_form_shows_the_271_coverage(clerk, db) -> None:  # type: ig
     )
     html = answer.get_data(as_text=True)
     assert answer.status_code == 200 and "status-active" in html
-    assert "Copay" in html and "needed for 70553" in html
+    assert "Copay" in html and "needed for 70553" in html and "<dd>20%</dd>" in html
     bad = clerk.post(
         "/eligibility",
         data={"csrf_token": token, "member_id": "bad member!", "provider_id": "dr-smith", "service_codes": "99213"},
