@@ -37,6 +37,9 @@ def configure(level: str = "INFO") -> None:
     """Idempotent: a second call (a second app in one process) changes only the level."""
     root = logging.getLogger()
     root.setLevel(level)
+    # urllib3 (under requests) logs each request line at DEBUG — path and query string, which may carry patient and
+    # member ids (the console's GET /claims?patient_id=...): its warnings only, whatever LOG_LEVEL says.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
     for handler in root.handlers:
         if getattr(handler, "_intelluxe", False):
             return

@@ -14,6 +14,7 @@ from pathlib import Path
 import requests
 
 IV, BILLING, COMPLIANCE = "https://localhost:8003", "https://localhost:8004", "https://localhost:8005"
+CONSOLE = "https://localhost:8007"
 
 # Plainly fake identifiers, unusual enough that any appearance in a log is a leak and not a coincidence.
 NAME_FIRST, NAME_LAST = "Zebulon", "Quixotewright"
@@ -132,6 +133,53 @@ def _exercise(token: str, service_token: str) -> None:
     )
 
 
+def _exercise_console(token: str) -> None:
+    """The web console's pages, signed in with the admin token, with the identifiers in every form it has."""
+    import re
+
+    browser = requests.Session()
+
+    def csrf(path: str) -> str:
+        page = browser.get(CONSOLE + path, timeout=30)
+        return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+    signed = browser.post(
+        f"{CONSOLE}/sign-in", data={"csrf_token": csrf("/sign-in"), "method": "token", "token": token}, timeout=30
+    )
+    assert signed.ok and "Sign out" in signed.text, signed.status_code
+    browser.post(  # a wrong sign-in with identifiers in the name and password
+        f"{CONSOLE}/sign-in",
+        data={"csrf_token": csrf("/sign-in"), "method": "account", "name": NAME_LAST, "password": SSN},
+        timeout=30,
+    )
+    signed = browser.post(
+        f"{CONSOLE}/sign-in", data={"csrf_token": csrf("/sign-in"), "method": "token", "token": token}, timeout=30
+    )
+    note = f"Pt {NAME_FIRST} {NAME_LAST} DOB {DOB}, SSN {SSN}, {MRN}, call {PHONE} or {EMAIL}."
+    forms = [
+        ("/claims", {"patient_id": PATIENT_ID, "member_id": MEMBER}),
+        (
+            "/eligibility",
+            {
+                "member_id": MEMBER,
+                "provider_id": "dr-smith",
+                "service_codes": "99213",
+                "member_first_name": NAME_FIRST,
+                "member_last_name": NAME_LAST,
+            },
+        ),
+        ("/eligibility", {"member_id": f"{SSN} {NAME_LAST}", "provider_id": "dr-smith", "service_codes": "99213"}),
+        ("/phi-scan", {"text": note}),
+        ("/audit", {"user_id": NAME_LAST, "resource": f"patient/{PATIENT_ID}", "since": DOB}),
+    ]
+    for path, data in forms:
+        page = browser.post(CONSOLE + path, data={"csrf_token": csrf(path), **data}, timeout=30)
+        assert page.status_code < 500, (path, page.status_code)
+    for path in ("/alerts", "/chain", "/activity", f"/claims/{PATIENT_ID}", f"/claims/{PATIENT_ID}/837"):
+        assert browser.get(CONSOLE + path, timeout=30).status_code < 500, path
+    browser.post(f"{CONSOLE}/sign-out", data={"csrf_token": csrf("/")}, timeout=30)
+
+
 def _post_835(claim_id: str, auth: dict[str, str]) -> None:
     from core.x12 import Adjustment, ClaimPayment, PayerContact, Remittance, build_835
 
@@ -215,6 +263,7 @@ def test_no_identifier_reaches_any_service_log(
         admin = intelluxe(home, "token", "issue", "--name", f"leak-{os.getpid()}", "--role", "admin", **env)
         service_token = (home / "run" / "service-token").read_text().strip()
         _exercise(admin.stdout.strip(), service_token)
+        _exercise_console(admin.stdout.strip())
         # Dictation: the doctor's words go through the receiver (decrypted, transcribed, sent back) at DEBUG too.
         dictated: list[str] = []
         if shutil.which("espeak-ng") and shutil.which("sox") and importlib.util.find_spec("faster_whisper"):
