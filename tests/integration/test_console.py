@@ -416,3 +416,63 @@ def test_idle_minutes_is_configurable(make_console) -> None:  # type: ignore[no-
     app = make_console(CONSOLE_IDLE_MINUTES="5")
     with app.test_request_context():
         assert idle() == timedelta(minutes=5)
+
+
+def test_health_answers_without_a_session(app) -> None:  # type: ignore[no-untyped-def]
+    health = client_of(app).get("/health", base_url=BASE)
+    assert health.status_code == 200 and health.json["service"] == "console"
+
+
+def test_console_user_cli(migrated_url: str, tmp_path, db) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    name = f"cli{os.urandom(3).hex()}"
+    env = {**os.environ, "POSTGRES_URL": migrated_url, "INTELLUXE_HOME": str(tmp_path)}
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "core.cli", "console-user", *args],
+            input=stdin,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    try:
+        short = run("add", name, "--role", "billing", "--password-stdin", stdin="short\n")
+        assert short.returncode == 1 and "at least 12 characters" in short.stderr
+        assert run("add", name, "--role", "clinician", "--password-stdin", stdin=PASSWORD).returncode == 2
+        added = run("add", name, "--role", "billing", "--password-stdin", stdin=PASSWORD + "\n")
+        assert added.returncode == 0, added.stderr
+        assert PASSWORD not in added.stdout + added.stderr
+        stored = db.fetchone("SELECT role, password_hash FROM console_users WHERE name = %s", (name,))
+        assert stored["role"] == "billing" and stored["password_hash"].startswith("scrypt$")
+        assert PASSWORD not in stored["password_hash"]
+        again = run("add", name, "--role", "billing", "--password-stdin", stdin=PASSWORD)
+        assert again.returncode == 1 and "exists" in again.stderr
+        assert run("passwd", name, "--password-stdin", stdin="another long password\n").returncode == 0
+        assert console_users.authenticate(db, name, "another long password") is not None
+        assert console_users.authenticate(db, name, PASSWORD) is None
+        listed = run("list")
+        assert re.search(rf"^{name} +billing .* active$", listed.stdout, re.MULTILINE)
+        assert run("disable", name).returncode == 0
+        assert console_users.authenticate(db, name, "another long password") is None
+        assert re.search(rf"^{name} .* disabled$", run("list").stdout, re.MULTILINE)
+        assert run("disable", name).returncode == 1
+        assert run("enable", name).returncode == 0
+        assert console_users.authenticate(db, name, "another long password") is not None
+    finally:
+        db.execute("DELETE FROM console_users WHERE name = %s", (name,))
+
+
+def test_short_lived_tokens_must_expire_in_the_future(db) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    with pytest.raises(ValueError, match="future"):
+        auth.issue_token(db, f"t-{os.urandom(3).hex()}", Role.BILLING, expires_at=datetime.now(UTC) - timedelta(1))
+    with pytest.raises(ValueError, match="not both"):
+        auth.issue_token(
+            db, f"t-{os.urandom(3).hex()}", Role.BILLING, 1, expires_at=datetime.now(UTC) + timedelta(hours=1)
+        )
