@@ -96,7 +96,7 @@ class Preferences(BaseModel):
 
     feed_corrections: bool = Field(
         strict=True,  # "yes" or 1 is a client's mistake, not a choice
-        description="keep the doctor's corrected dictations (de-identified) as corrected_dictation samples"
+        description="keep the doctor's corrected dictations (de-identified) as corrected_dictation samples",
     )
 
 
