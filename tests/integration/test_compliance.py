@@ -174,6 +174,14 @@ def test_audit_search_pages_in_chain_order(compliance, as_role) -> None:  # type
     assert future["entries"] == []
     assert compliance.get("/audit?since=yesterday", headers=officer).status_code == 400
     assert compliance.get("/audit?after_seq=-1", headers=officer).status_code == 400
+    newest = compliance.get(f"/audit?user_id={user}&limit=3&order=newest", headers=officer).json
+    assert [e["audit_id"] for e in newest["entries"]] == [m["audit_id"] for m in reversed(made[2:])]
+    older = compliance.get(
+        f"/audit?user_id={user}&limit=3&order=newest&before_seq={newest['next_before_seq']}", headers=officer
+    ).json
+    assert [e["audit_id"] for e in older["entries"]] == [m["audit_id"] for m in reversed(made[:2])]
+    assert older["next_before_seq"] is None and "next_after_seq" not in older
+    assert compliance.get("/audit?order=sideways", headers=officer).status_code == 400
 
 
 def test_audit_search_by_action_and_outcome(compliance, as_role) -> None:  # type: ignore[no-untyped-def]

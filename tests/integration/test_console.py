@@ -476,3 +476,24 @@ def test_short_lived_tokens_must_expire_in_the_future(db) -> None:  # type: igno
         auth.issue_token(
             db, f"t-{os.urandom(3).hex()}", Role.BILLING, 1, expires_at=datetime.now(UTC) + timedelta(hours=1)
         )
+
+
+def test_a_token_revoked_behind_the_console_ends_the_session(app, account, db) -> None:  # type: ignore[no-untyped-def]
+    name = account(Role.COMPLIANCE)
+    client = client_of(app)
+    sign_in(client, name)
+    auth.revoke_token(db, f"{name}@console")  # ops revoke it, or it expired
+    page = client.get("/alerts", base_url=BASE)
+    assert page.status_code == 303 and page.headers["Location"] == "/sign-in?ended=revoked"
+    assert session_row(db, f"{name}@console") is None
+
+
+def test_signing_in_again_in_the_same_browser_ends_the_earlier_session(app, db) -> None:  # type: ignore[no-untyped-def]
+    first = auth.issue_token(db, f"officer-{os.urandom(3).hex()}", Role.COMPLIANCE)
+    second = auth.issue_token(db, f"officer-{os.urandom(3).hex()}", Role.COMPLIANCE)
+    client = client_of(app)
+    sign_in_token(client, first)
+    before = db.fetchone("SELECT count(*) AS n FROM console_sessions")["n"]
+    sign_in_token(client, second)
+    assert db.fetchone("SELECT count(*) AS n FROM console_sessions")["n"] == before
+    assert "officer-" in client.get("/", base_url=BASE).get_data(as_text=True)

@@ -51,10 +51,16 @@ def search(
     limit: int,
     action: str | None = None,
     outcome: str | None = None,
+    newest_first: bool = False,
+    before_seq: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows in chain order after `after_seq` (the cursor of the previous page)."""
+    """Rows in chain order after `after_seq` (the cursor of the previous page); or, `newest_first`, in reverse
+    chain order before `before_seq` (the reviewer's usual question is what happened last)."""
     clauses: list[str] = ["seq > %s"]
     params: list[Any] = [after_seq]
+    if before_seq is not None:
+        clauses.append("seq < %s")
+        params.append(before_seq)
     for column, value in (("user_id", user_id), ("action", action), ("outcome", outcome)):
         if value is not None:
             clauses.append(f"{column} = %s")
@@ -68,7 +74,8 @@ def search(
     if until is not None:
         clauses.append("created_at < %s")
         params.append(until)
-    sql = f"SELECT {_COLUMNS} FROM audit_log WHERE {' AND '.join(clauses)} ORDER BY seq LIMIT %s"  # noqa: S608
+    order = "seq DESC" if newest_first else "seq"
+    sql = f"SELECT {_COLUMNS} FROM audit_log WHERE {' AND '.join(clauses)} ORDER BY {order} LIMIT %s"  # noqa: S608
     return [row_json(r) for r in db.fetchall(sql, (*params, limit))]
 
 

@@ -22,7 +22,9 @@ bp = Blueprint("audit_trail", __name__)
 @requires(Role.COMPLIANCE)
 @phi_access("search", "audit_log")
 @documented(
-    responses={200: "{entries: [...], next_after_seq: cursor or null}"},
+    responses={
+        200: "{entries: [...], next_after_seq: cursor or null} (order=newest: {entries, next_before_seq})",
+    },
     query={
         "user_id": "the actor",
         "resource": "resource id or type",
@@ -31,6 +33,13 @@ bp = Blueprint("audit_trail", __name__)
         "since": param("ISO 8601, inclusive", type="string", format="date-time"),
         "until": param("ISO 8601, exclusive", type="string", format="date-time"),
         "after_seq": param("cursor from next_after_seq", type="integer", minimum=0, maximum=2**62, default=0),
+        "order": param(
+            "oldest (default: chain order, paged with after_seq) | newest (reverse, paged with before_seq)",
+            type="string",
+            enum=["oldest", "newest"],
+            default="oldest",
+        ),
+        "before_seq": param("with order=newest: cursor from next_before_seq", type="integer", minimum=1, maximum=2**62),
         "limit": param("1-1000, default 100", type="integer", minimum=1, maximum=1000, default=100),
     },
 )
@@ -39,6 +48,8 @@ def search_audit() -> Response:
     args = request.args
     since, until = _when("since"), _when("until")
     after = query_int("after_seq")
+    newest = query_choice("order") == "newest"
+    before = query_int("before_seq")
     limit = query_int("limit")
     entries = audit_review.search(
         get_db(),
@@ -49,10 +60,15 @@ def search_audit() -> Response:
         since=since,
         until=until,
         after_seq=after,
+        newest_first=newest,
+        before_seq=before,
         limit=limit,
     )
     audit_resource(None, results=len(entries))
-    return jsonify({"entries": entries, "next_after_seq": entries[-1]["seq"] if len(entries) == limit else None})
+    cursor = entries[-1]["seq"] if len(entries) == limit else None
+    if newest:
+        return jsonify({"entries": entries, "next_before_seq": cursor})
+    return jsonify({"entries": entries, "next_after_seq": cursor})
 
 
 @bp.get("/audit/verify")

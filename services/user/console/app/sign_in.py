@@ -63,6 +63,9 @@ def sign_in() -> Response:
         subject = f"token:{request.remote_addr}"
     else:
         return _form(error="Choose how to sign in.", status=400)
+    earlier = request.cookies.get(sessions.COOKIE)
+    if earlier:  # signing in again in the same browser: the session it had ends (no orphan left to idle out)
+        sessions.end(db, sessions.session_hash(earlier))
     if throttle.blocked(db, subject, request.remote_addr):
         audit_event("sign_in", "denied", user_id="anonymous", method=method, reason="throttled")
         return _form(error=THROTTLED, status=429)
