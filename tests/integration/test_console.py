@@ -349,6 +349,17 @@ def test_audit_search_filters_and_pages(officer, compliance_url, db) -> None:  #
     cursor = re.search(r'name="after_seq" value="(\d+)"', text.split("First page")[1]).group(1)
     second = officer.post("/audit", data={"csrf_token": token, "user_id": user, "after_seq": cursor}, base_url=BASE)
     assert second.get_data(as_text=True).count(f"<td>{user}</td>") == 5
+    newest = officer.post("/audit", data={"csrf_token": token, "user_id": user, "order": "newest"}, base_url=BASE)
+    text = newest.get_data(as_text=True)
+    assert "newest first" in text and text.index("claim/54<") < text.index("claim/53<") and "claim/4<" not in text
+    cursor = re.search(r'name="before_seq" value="(\d+)"', text.split("First page")[1]).group(1)
+    older = officer.post(
+        "/audit", data={"csrf_token": token, "user_id": user, "order": "newest", "before_seq": cursor}, base_url=BASE
+    )
+    text = older.get_data(as_text=True)
+    assert text.count(f"<td>{user}</td>") == 5 and text.index("claim/4<") < text.index("claim/0<")
+    sideways = officer.post("/audit", data={"csrf_token": token, "order": "sideways"}, base_url=BASE)
+    assert sideways.status_code == 400 and 'aria-invalid="true"' in sideways.get_data(as_text=True)
     failed = officer.post("/audit", data={"csrf_token": token, "user_id": user, "outcome": "failure"}, base_url=BASE)
     assert failed.get_data(as_text=True).count(f"<td>{user}</td>") == 1
     one = officer.post(

@@ -30,6 +30,7 @@ NAV = (
 
 ALERT_STATUSES = ("open", "resolved", "all")
 OUTCOMES = ("success", "denied", "failure", "error")
+ORDERS = ("oldest", "newest")
 CHART_DAYS = (7, 30, 90)
 PAGE_SIZE = 50
 MAX_NOTE = 2000
@@ -82,19 +83,27 @@ def audit_search() -> tuple[str, int] | str:
     """GET: the empty form. POST: the search (and its next pages, carried as a cursor in the form)."""
     if request.method == "GET":
         return render_template("compliance/audit.html", form={}, outcomes=OUTCOMES, entries=None)
-    form = {k: request.form.get(k, "").strip() for k in ("user_id", "action", "resource", "outcome", "since", "until")}
+    fields = ("user_id", "action", "resource", "outcome", "since", "until", "order")
+    form = {k: request.form.get(k, "").strip() for k in fields}
     errors: dict[str, str] = {}
     params: dict[str, Any] = {"user_id": form["user_id"], "action": form["action"], "resource": form["resource"]}
     if form["outcome"] and form["outcome"] not in OUTCOMES:
         errors["outcome"] = "Choose an outcome from the list."
     params["outcome"] = form["outcome"]
+    if form["order"] not in ("", *ORDERS):
+        errors["order"] = "Choose an order from the list."
     for name in ("since", "until"):
         when = _utc(form[name])
         if form[name] and when is None:
             errors[name] = "A date and time, e.g. 2026-01-31T08:00."
         params[name] = when
-    after = request.form.get("after_seq", "0")
-    params["after_seq"] = after if after.isdigit() else "0"
+    # Oldest first pages forwards in chain order (after_seq); newest first pages backwards (before_seq).
+    newest = form["order"] == "newest"
+    cursor_name = "before_seq" if newest else "after_seq"
+    cursor = request.form.get(cursor_name, "")
+    cursor = cursor if cursor.isdigit() and int(cursor) > 0 else ""
+    params["order"] = "newest" if newest else "oldest"
+    params[cursor_name] = cursor or (None if newest else "0")
     params["limit"] = PAGE_SIZE
     if errors:
         return render_template("compliance/audit.html", form=form, outcomes=OUTCOMES, entries=None, errors=errors), 400
@@ -104,8 +113,10 @@ def audit_search() -> tuple[str, int] | str:
         form=form,
         outcomes=OUTCOMES,
         entries=found["entries"],
-        next_after_seq=found["next_after_seq"],
-        after_seq=int(params["after_seq"]),
+        newest=newest,
+        cursor_name=cursor_name,
+        cursor=cursor,
+        next_cursor=found.get(f"next_{cursor_name}"),
         page_size=PAGE_SIZE,
     )
 
