@@ -186,15 +186,19 @@ def page(context: Any) -> Any:
 
 class TlsServedApp:
     """A WSGI app served over HTTPS on a free loopback port, in a thread, with cert.pem/key.pem of `cert_dir`.
-    `url` names localhost, which the certificate of gen-certs.sh covers."""
+    `url` names localhost, which the certificate of gen-certs.sh covers. With `cert_dir` None it is plain HTTP on
+    127.0.0.1: for the services behind a page under test, which the browser never calls itself."""
 
-    def __init__(self, app: object, cert_dir: Path) -> None:
+    def __init__(self, app: object, cert_dir: Path | None) -> None:
         from werkzeug.serving import make_server
 
-        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        tls.load_cert_chain(cert_dir / "cert.pem", cert_dir / "key.pem")
+        tls = None
+        if cert_dir is not None:
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls.load_cert_chain(cert_dir / "cert.pem", cert_dir / "key.pem")
         self.server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=tls)  # type: ignore[arg-type]
-        self.url = f"https://localhost:{self.server.server_port}"
+        port = self.server.server_port
+        self.url = f"https://localhost:{port}" if tls is not None else f"http://127.0.0.1:{port}"
         # A short poll: shutdown() waits for the loop to look, 0.5 s by default, at the end of every test.
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
@@ -216,4 +220,20 @@ def serve_tls(clinic_certs: Path) -> Iterator[Callable[..., TlsServedApp]]:
 
     yield serve
     for served in started:
+        served.close()
+
+
+@pytest.fixture(scope="module")
+def serve_module(clinic_certs: Path) -> Iterator[Callable[..., TlsServedApp]]:
+    """serve_module(app, tls=True): the app served for the whole test module (one server set per module keeps a suite
+    of page tests fast) — over HTTPS with the clinic's certificate, or with tls=False over plain loopback HTTP."""
+    started: list[TlsServedApp] = []
+
+    def serve(app: object, *, tls: bool = True) -> TlsServedApp:
+        served = TlsServedApp(app, clinic_certs if tls else None)
+        started.append(served)
+        return served
+
+    yield serve
+    for served in reversed(started):
         served.close()
