@@ -285,6 +285,27 @@ def test_a_wrong_password_is_refused_on_the_page(page, console) -> None:  # noqa
     assert page.url == console.url + "/sign-in" and not open_session(console.db, console.clerk)
 
 
+def test_skip_link_and_idle_timeout(page, console, screenshot) -> None:  # noqa: ANN001
+    sign_in(page, console, console.clerk)
+    page.goto(console.url + "/claims")
+    # The first Tab reaches "Skip to content"; Enter moves the focus to the page's main part, past the navigation.
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "Skip to content"
+    assert page.get_by_role("link", name="Skip to content").is_visible()  # shown when focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+    # Left alone past the idle time (the session's last use moved back), the next page is the sign-in page.
+    console.db.execute(
+        "UPDATE console_sessions SET last_seen_at = now() - interval '16 minutes' WHERE account = %s", (console.clerk,)
+    )
+    page.goto(console.url + "/claims")
+    assert page.url == console.url + "/sign-in?ended=idle"
+    assert "time without activity" in page.get_by_role("status").inner_text()
+    assert not open_session(console.db, console.clerk)
+    assert all(c["name"] != "ilx_console" for c in page.context.cookies())
+    look(page, screenshot, "sign-in-after-idle")
+
+
 # --------------------------------------------------------------------------------------------------- compliance
 
 
