@@ -63,6 +63,13 @@ def _medical_formatter() -> Any:
     return MedicalFormatter()
 
 
+def _personal_formatter() -> Any:
+    """Cheap to make: the models load on the first note, the adapter store on the first note with a doctor id."""
+    from core.processors.personal_note import PersonalFormatter
+
+    return PersonalFormatter()
+
+
 WHISPER_LOCAL = Plugin(
     name="whisper_local",
     kind="transcriber",
@@ -119,4 +126,13 @@ MEDICAL_FORMATTER = Plugin(
     capabilities={"local": True, "model": False},
     factory=_medical_formatter,
     summary="a dictation into SOAP sections by its spoken cues, each section through basic_formatter",
+)
+PERSONAL_FORMATTER = Plugin(
+    name="personal_formatter",
+    kind="processor",
+    version=VERSION,
+    capabilities={"local": True, "model": True},
+    factory=_personal_formatter,
+    summary="a dictation as a note in the doctor's own form: their active adapter, else the base model, else "
+    "medical_formatter",
 )

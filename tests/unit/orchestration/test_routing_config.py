@@ -81,7 +81,7 @@ def test_a_wrong_type_is_an_error_not_a_coercion(raw: dict[str, Any], expected: 
 def test_an_unregistered_plugin_is_named_with_what_is_registered() -> None:
     assert _problems({"post_processing": {"medical_reports": "soap_llm"}}) == [
         "post_processing.medical_reports: 'soap_llm' is not a registered processor "
-        "(registered: basic_formatter, medical_formatter)"
+        "(registered: basic_formatter, medical_formatter, personal_formatter)"
     ]
     # a name of the wrong kind is not registered as this kind
     assert "is not a registered transcriber" in _problems({"transcription": {"default": "basic_formatter"}})[0]

@@ -180,7 +180,7 @@ def test_the_builtins_come_from_the_entry_points_pyproject_declares(tmp_path: Pa
     assert {name for _, name in from_core} == set(declared)
     whisper = registry.get("transcriber", "whisper_local")
     assert whisper is not None and whisper.local is True
-    assert registry.names("processor") == ["basic_formatter", "medical_formatter"]
+    assert registry.names("processor") == ["basic_formatter", "medical_formatter", "personal_formatter"]
 
 
 def test_an_install_without_the_builtin_entry_points_says_how_to_fix_it(
