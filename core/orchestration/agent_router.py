@@ -7,8 +7,11 @@ Interface (small on purpose; everything else is the routing file's and the regis
 - `transcriber_name(request_class)` / `transcriber(request_class)`: the plugin name, and its working object (a
   `core.transcription.TranscriptionEngine`), for "sensitive", "non_sensitive" or None (not given: `default`,
   which validation holds to a local transcriber, because unclassified audio may be sensitive).
-- `processor_name(document_type)` / `process(text, document_type)`: "medical_report" goes to
-  `post_processing.medical_reports`, "general" to `post_processing.default`.
+- `processor_name(document_type)` / `process(text, document_type, doctor_id=None)`: "medical_report" goes to
+  `post_processing.medical_reports`, "general" to `post_processing.default`, "personal_note" (a dictation written
+  in the dictating doctor's own form, by their adapter: docs/personalization.md) to `post_processing.personal_notes`.
+  `doctor_id` reaches a processor whose `process` takes it (`personal_formatter`); one that writes the same for
+  every doctor is called with the text alone.
 An unknown request class or document type is a caller's bug (ValueError), never quietly routed to a default: a
 misspelt "sensitve" must not reach a non-local transcriber.
 
@@ -22,6 +25,7 @@ router has no code paths that pretend to do them. The audio-receiver transcribes
 
 from __future__ import annotations
 
+import inspect
 import os
 import threading
 from collections.abc import Callable
@@ -33,9 +37,17 @@ from core.orchestration.routing_config import RoutingConfig, load_routing, valid
 from core.plugins import PluginRegistry, Processed, plugin_registry
 
 RequestClass = Literal["sensitive", "non_sensitive"]
-DocumentType = Literal["general", "medical_report"]
+DocumentType = Literal["general", "medical_report", "personal_note"]
 REQUEST_CLASSES: tuple[str, ...] = ("sensitive", "non_sensitive")
-DOCUMENT_TYPES: tuple[str, ...] = ("general", "medical_report")
+DOCUMENT_TYPES: tuple[str, ...] = ("general", "medical_report", "personal_note")
+
+
+def _takes_doctor_id(processor: Any) -> bool:
+    """Whether the processor's `process` has a `doctor_id` parameter (a per-doctor processor)."""
+    try:
+        return "doctor_id" in inspect.signature(processor.process).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def default_routing_path() -> Path:
@@ -101,11 +113,17 @@ class AgentRouter:
             return self.config.post_processing.medical_reports
         if document_type == "general":
             return self.config.post_processing.default
+        if document_type == "personal_note":
+            return self.config.post_processing.personal_notes
         raise ValueError(f"unknown document type {document_type!r} (one of {', '.join(DOCUMENT_TYPES)})")
 
-    def process(self, text: str, document_type: DocumentType = "general") -> Processed:
-        """`text` through the processor for `document_type`."""
-        result = self.registry.create("processor", self.processor_name(document_type)).process(text)
+    def process(self, text: str, document_type: DocumentType = "general", *, doctor_id: str | None = None) -> Processed:
+        """`text` through the processor for `document_type`; `doctor_id` to a processor that takes it."""
+        processor = self.registry.create("processor", self.processor_name(document_type))
+        if doctor_id is not None and _takes_doctor_id(processor):
+            result = processor.process(text, doctor_id=doctor_id)
+        else:
+            result = processor.process(text)
         if not isinstance(result, Processed):
             raise TypeError(f"processor {self.processor_name(document_type)!r} returned {type(result).__name__}")
         return result
@@ -122,5 +140,5 @@ class AgentRouter:
         return (
             f"{voting}transcription: sensitive -> {where(t.sensitive)}, unclassified -> {where(t.default)}, "
             f"non_sensitive -> {where(t.non_sensitive)}; post-processing: general -> {p.default}, "
-            f"medical_report -> {p.medical_reports}"
+            f"medical_report -> {p.medical_reports}, personal_note -> {p.personal_notes}"
         )

@@ -49,6 +49,7 @@ class TranscriptionRouting(_Section):
 class PostProcessingRouting(_Section):
     default: str = "basic_formatter"
     medical_reports: str = "medical_formatter"
+    personal_notes: str = "personal_formatter"
     chain_of_thought: bool = False
     tree_of_thought: bool = False
 
@@ -129,6 +130,7 @@ _PLUGIN_KEYS: dict[str, tuple[str, str | None]] = {
     "transcription.non_sensitive": ("transcriber", None),
     "post_processing.default": ("processor", "dictation text is PHI and must never leave this machine"),
     "post_processing.medical_reports": ("processor", "dictation text is PHI and must never leave this machine"),
+    "post_processing.personal_notes": ("processor", "dictation text is PHI and must never leave this machine"),
 }
 
 

@@ -69,6 +69,31 @@ def test_documents_go_to_their_processor() -> None:
         router.process("x", "discharge")  # type: ignore[arg-type]
 
 
+class _PerDoctor:
+    def process(self, text: str, *, doctor_id: str | None = None) -> Processed:
+        return Processed(text=f"{doctor_id}: {text}")
+
+
+class _Plain:
+    def process(self, text: str) -> Processed:
+        return Processed(text=text.upper())
+
+
+def test_a_personal_note_goes_to_personal_notes_with_the_doctor_id_when_the_processor_takes_one() -> None:
+    shipped = AgentRouter.from_file(ROOT / "config" / "agent_routing.yml", load_registry(folder=ROOT / "none"))
+    assert shipped.processor_name("personal_note") == "personal_formatter"
+    registry = load_registry(folder=ROOT / "no-such-folder")
+    for name, factory in (("per_doctor", _PerDoctor), ("plain", _Plain)):
+        registry.add(Plugin(name=name, kind="processor", version="1", capabilities={"local": True}, factory=factory),
+                     "test")  # fmt: skip
+    router = AgentRouter(RoutingConfig.model_validate({"post_processing": {"personal_notes": "per_doctor"}}), registry)
+    assert router.process("cough", "personal_note", doctor_id="dr-a") == Processed(text="dr-a: cough")
+    assert router.process("cough", "personal_note") == Processed(text="None: cough")
+    plain = AgentRouter(RoutingConfig.model_validate({"post_processing": {"personal_notes": "plain"}}), registry)
+    assert plain.process("cough", "personal_note", doctor_id="dr-a") == Processed(text="COUGH")  # no doctor_id
+    assert "personal_note -> plain" in plain.summary()
+
+
 def test_whisper_local_is_the_receivers_shared_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     """The plugin hands out `core.transcription.shared_engine()` (the engine the audio-receiver creates), so the
     next part can route the receiver through it without changing what it runs. The model itself is not loaded
