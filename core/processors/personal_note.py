@@ -397,7 +397,7 @@ def store_from_environment() -> AdapterStoreLike | None:
     settings = Settings.from_env()
     if not settings.postgres_url:
         return None
-    return adapter_store(settings, Database(settings.postgres_url, minconn=1, maxconn=2))
+    return adapter_store(settings, Database(settings.postgres_url, minconn=1, maxconn=2), service="personal_formatter")
 
 
 class PersonalFormatter:

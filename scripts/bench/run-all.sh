@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Summary: Run the service benchmarks (verify, claims, audit, dictation); see scripts/bench/README.md
+# Summary: Run the service benchmarks (verify, claims, audit, dictation, personalization); see scripts/bench/README.md
 # Usage: scripts/bench/run-all.sh
 #
 # Uses the repository's .venv python if there is one, else python3. Each benchmark prints its figures, ratio and
@@ -20,7 +20,12 @@ else
 fi
 
 status=0
-for bench in bench_verify.py bench_claims.py bench_audit.py bench_dictation.py; do
+for bench in bench_verify.py bench_claims.py bench_audit.py bench_dictation.py bench_personalization.py; do
+    if [[ "$bench" == bench_personalization.py ]] && ! "$python" -c "import torch, peft, transformers" 2>/dev/null; then
+        echo "=== $bench skipped: the training extra is not installed (scripts/dev-setup.sh installs it)"
+        echo
+        continue
+    fi
     echo "=== $bench ($python)"
     "$python" "$here/$bench" || { code=$?; echo "=== $bench exited with $code" >&2; status=$code; }
     echo
