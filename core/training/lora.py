@@ -267,4 +267,5 @@ def adapter_state(model: Any) -> dict[str, Any]:
     """The adapter's own weights (LoRA A/B matrices), as safetensors will store them."""
     from peft import get_peft_model_state_dict
 
-    return {k: v.detach().contiguous() for k, v in get_peft_model_state_dict(model, save_embedding_layers=False).items()}
+    state = get_peft_model_state_dict(model, save_embedding_layers=False)
+    return {k: v.detach().contiguous() for k, v in state.items()}
