@@ -14,14 +14,4 @@ CREATE TABLE IF NOT EXISTS model_adapter_activations (
 );
 CREATE INDEX IF NOT EXISTS model_adapter_activations_user ON model_adapter_activations (user_id, id);
 
--- A training run the gate rejected is recorded with its figures and no file (model_path NULL); it cannot be active.
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'model_adapters_active_has_file') THEN
-        ALTER TABLE model_adapters
-            ADD CONSTRAINT model_adapters_active_has_file CHECK (NOT is_active OR model_path IS NOT NULL);
-    END IF;
-END
-$$;
-
 GRANT SELECT, INSERT ON model_adapter_activations TO intelluxe_app;
