@@ -131,6 +131,23 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_feed_corrections(args: argparse.Namespace, settings: Settings) -> int:
+    """Show, or set on the doctor's word, whether their corrected dictations become samples (the same preference as
+    compliance's PUT /personalization/preferences/<doctor>; a change is audited)."""
+    from core.training import InvalidSample
+
+    with database(settings) as db:
+        collector = _collector(db)
+        try:
+            if args.choice is not None:
+                collector.set_feed_corrections(args.doctor, args.choice == "on", actor=_actor())
+            on = collector.feeds_corrections(args.doctor)
+        except InvalidSample as exc:
+            return fail(f"doctor id {args.doctor!r}: {exc.message}")
+    print(json.dumps({"doctor_id": args.doctor, "feed_corrections": on}))
+    return 0
+
+
 def _bad_input(message: str) -> int:
     fail(message)
     return EXIT_BAD_INPUT
@@ -266,6 +283,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p = group.add_parser("delete", help="delete one sample (audited)")
     p.add_argument("sample_id", help="a sample id from `intelluxe personalize samples`")
     p.set_defaults(func=cmd_delete)
+    p = group.add_parser(
+        "feed-corrections",
+        help="show or set (on the doctor's word) whether their corrected dictations become samples (audited)",
+    )
+    p.add_argument("doctor", help="the doctor's id")
+    p.add_argument("choice", nargs="?", choices=("on", "off"), help="omit to show the current choice")
+    p.set_defaults(func=cmd_feed_corrections)
     p = group.add_parser(
         "train",
         help="train a doctor's adapter (LoRA on SmolLM2-135M, CPU); JSON: kept or rejected, figures",

@@ -285,3 +285,18 @@ def test_cli_add_readiness_samples_delete(intelluxe, migrated_url, db, doctor, t
     rows = _audit_rows(db, doctor)
     assert [(r["service"], r["action"]) for r in rows] == [("cli", "store"), ("cli", "store"), ("cli", "delete")]
     assert all(r["user_id"].startswith("cli:") for r in rows) and _leaks(json.dumps(rows, default=str)) == []
+
+
+def test_cli_feed_corrections_shows_and_sets_the_choice(intelluxe, migrated_url, db, doctor, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    env = {"POSTGRES_URL": migrated_url}
+    shown = intelluxe(tmp_path, "personalize", "feed-corrections", doctor, **env)
+    assert shown.returncode == 0 and json.loads(shown.stdout) == {"doctor_id": doctor, "feed_corrections": False}
+    on = intelluxe(tmp_path, "personalize", "feed-corrections", doctor, "on", **env)
+    assert json.loads(on.stdout)["feed_corrections"] is True
+    off = intelluxe(tmp_path, "personalize", "feed-corrections", doctor, "off", **env)
+    assert json.loads(off.stdout)["feed_corrections"] is False
+    assert intelluxe(tmp_path, "personalize", "feed-corrections", doctor, "yes", **env).returncode == 2
+    bad = intelluxe(tmp_path, "personalize", "feed-corrections", "Dr X", "on", **env)
+    assert bad.returncode == 1 and "doctor id" in bad.stderr
+    actions = [r["action"] for r in _audit_rows(db, doctor)]
+    assert actions == ["opt_in", "opt_out"]
