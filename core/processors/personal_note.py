@@ -176,8 +176,17 @@ class AdapterCache:
             self._model = None
 
 
-def generate_text(model: Any, tokenizer: Any, transcript: str, *, max_new_tokens: int) -> tuple[str, int]:
-    """(the note, new tokens): greedy generation of `note_prompt(transcript)`, cut where another prompt begins."""
+class Unfinished(GenerationFailed):
+    """The model was still writing when it reached `max_new_tokens`: what it wrote is no note (measured: the adapters
+    of docs/personalization.md's benchmark ran to the bound on every held-out dictation, echoing or looping)."""
+
+
+def generate_text(
+    model: Any, tokenizer: Any, transcript: str, *, max_new_tokens: int, require_end: bool = True
+) -> tuple[str, int]:
+    """(the note, new tokens): greedy generation of `note_prompt(transcript)`, cut where another prompt begins.
+    Unfinished (unless not `require_end`, for measuring the model itself) when it neither ended nor began another
+    prompt within `max_new_tokens`."""
     import torch
 
     from core.training.prompting import cut_generation, note_prompt
@@ -197,7 +206,12 @@ def generate_text(model: Any, tokenizer: Any, transcript: str, *, max_new_tokens
             eos_token_id=tokenizer.eos_token_id,
         )
     new = output[0, prompt_tokens:]
-    return cut_generation(tokenizer.decode(new, skip_special_tokens=True)), int(new.shape[0])
+    raw = tokenizer.decode(new, skip_special_tokens=True)
+    note = cut_generation(raw)
+    ended = int(new.shape[0]) < max_new_tokens or int(new[-1]) == tokenizer.eos_token_id or note != raw.strip()
+    if require_end and not ended:
+        raise Unfinished(f"the model did not finish a note within {max_new_tokens} tokens")
+    return note, int(new.shape[0])
 
 
 # ------------------------------------------------------------------------------------------------ the generator
@@ -315,6 +329,10 @@ class NoteGenerator:
             with self.serving_lock:
                 model = self._adapter_model(record, store)
                 text, tokens = self._generate(model, base.tokenizer, transcript, max_new_tokens=max_new_tokens)
+        except Unfinished as exc:
+            log.warning("personal_formatter: adapter %s not used: %s", record.adapter_id, exc)
+            skipped.append("adapter did not finish")
+            return "", 0
         except GenerationFailed as exc:
             log.warning("personal_formatter: adapter %s not used: %s", record.adapter_id, exc)
             skipped.append("adapter failed")
@@ -332,6 +350,10 @@ class NoteGenerator:
         try:
             base = self._load_base()
             text, tokens = self._generate(base.model, base.tokenizer, transcript, max_new_tokens=max_new_tokens)
+        except Unfinished as exc:
+            log.warning("personal_formatter: base model not used: %s", exc)
+            skipped.append("base model did not finish")
+            return "", 0
         except GenerationFailed as exc:
             log.warning("personal_formatter: base model not used: %s", exc)
             skipped.append("base model failed")

@@ -39,6 +39,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.gen_notes, args.max_new_tokens = 1, 24
 
     benchlib.require_python_module("torch", "scripts/dev-setup.sh (the training extra)")
-    from core.processors.personal_note import NoteGenerator
+    from core.processors.personal_note import NoteGenerator, generate_text
     from core.training import gate as gating
     from core.training import style as style_
     from core.training.lora import DEFAULT, adapter_state, train
@@ -203,7 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.collect()
 
     # The cross matrix, through the processor's adapter cache (loaded back from the saved weights).
-    generator = NoteGenerator(cache_size=max(1, len(doctors)))
+    # The model's own output, finished or not: the processor would serve the rules for an unfinished note, and the
+    # style of the rules' note says nothing about the model.
+    generator = NoteGenerator(cache_size=max(1, len(doctors)), generate=partial(generate_text, require_end=False))
     cache = generator.adapter_cache()
     base_own = {d.doctor_id: d.figures["perplexity"]["base_heldout"] for d in doctors}  # type: ignore[index]
     cross: dict[str, dict[str, float]] = {}

@@ -21,6 +21,7 @@ from core.processors.personal_note import (
     NoteGenerator,
     PersonalFormatter,
     PersonalProcessed,
+    Unfinished,
 )
 
 DICTATION = "subjective patient zelda quintero reports cough for three days. the plan is fluids and rest"
@@ -122,6 +123,7 @@ def test_without_an_adapter_the_base_model_writes_it(doctor: str | None, store: 
     ("outputs", "adapter_error", "skipped"),
     [
         ({"adapter:ad-1": RuntimeError("boom")}, None, ("adapter failed",)),
+        ({"adapter:ad-1": Unfinished("no end within 384 tokens")}, None, ("adapter did not finish",)),
         ({"adapter:ad-1": "   "}, None, ("adapter wrote nothing",)),
         ({"adapter:ad-1": ""}, None, ("adapter wrote nothing",)),
         ({}, GenerationFailed("the adapter's record has no training configuration"), ("adapter failed",)),
@@ -145,6 +147,14 @@ def test_when_both_models_fail_the_rules_write_the_note() -> None:
     assert rules is not None and result.text == rules.text
     assert result.text.startswith("Subjective:") and "Plan:" in result.text  # medical_formatter's SOAP sections
     assert calls == ["adapter:ad-1", "base-model"]
+
+
+def test_unfinished_notes_are_not_served_the_rules_write_it() -> None:
+    unfinished = Unfinished("no end within 384 tokens")
+    gen, calls = _generator(outputs={"adapter:ad-1": unfinished, "base-model": unfinished})
+    result, rules = gen.note("dr-a", DICTATION, store=Store({"dr-a": Record("ad-1", "dr-a")}))
+    assert result.path == PATH_RULES and rules is not None and result.text == rules.text
+    assert result.skipped == ("adapter did not finish", "base model did not finish")
 
 
 def test_a_base_model_that_writes_nothing_or_cannot_load_gives_the_rules() -> None:
@@ -312,14 +322,19 @@ def test_weights_that_do_not_fit_the_configuration_are_refused_and_not_cached(ti
 # ------------------------------------------------------------------------------------------------ the real model
 
 
-def test_the_real_base_model_writes_a_note() -> None:
-    from core.training.model import missing_modules
+def test_the_real_base_model_writes_and_an_unfinished_note_is_not_served() -> None:
+    from core.training.model import load_base, missing_modules
 
     if missing := missing_modules():
         pytest.skip(f"the training extra is not installed ({', '.join(missing)})")
-    from core.processors.personal_note import generate_note
+    from core.processors.personal_note import Unfinished, generate_note, generate_text
 
-    result = generate_note("dr-nobody", "patient has a cough for three days plan fluids", store=Store(),
-                           max_new_tokens=24)  # fmt: skip
-    assert result.path == PATH_BASE and result.text.strip()
-    assert 0 < result.new_tokens <= 24 and result.skipped == ("no active adapter",)
+    base = load_base()
+    dictation = "patient has a cough for three days plan fluids"
+    text, tokens = generate_text(base.model, base.tokenizer, dictation, max_new_tokens=24, require_end=False)
+    assert text.strip() and 0 < tokens <= 24
+    with pytest.raises(Unfinished):  # 24 tokens is no note: the model is still writing
+        generate_text(base.model, base.tokenizer, dictation, max_new_tokens=24)
+    result = generate_note("dr-nobody", dictation, store=Store(), max_new_tokens=24)
+    assert result.path == PATH_RULES and result.text.strip()
+    assert result.skipped == ("no active adapter", "base model did not finish")
