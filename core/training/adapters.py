@@ -349,18 +349,7 @@ class AdapterStore:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"model_adapters:{doctor_id}",))
 
     def _event(self, actor: Actor, action: str, resource_id: str | None, **details: Any) -> audit.AuditEvent:
-        return audit.AuditEvent(
-            service=self.service,
-            user_id=actor.user_id,
-            actor_role=actor.role,
-            action=action,
-            resource_type=RESOURCE_TYPE,
-            resource_id=resource_id,
-            outcome="success",
-            client_ip=actor.client_ip,
-            request_id=actor.request_id,
-            details=details,
-        )
+        return actor.event(self.service, action, RESOURCE_TYPE, resource_id, **details)
 
 
 _COLUMNS = "adapter_id, user_id, base_model_id, model_path, performance_metrics, created_at, is_active"

@@ -81,6 +81,30 @@ class Actor:
     client_ip: str | None = None
     request_id: str | None = None
 
+    def event(
+        self,
+        service: str,
+        action: str,
+        resource_type: str,
+        resource_id: str | None,
+        *,
+        outcome: str = "success",
+        **details: Any,
+    ) -> audit.AuditEvent:
+        """The audit row of this actor doing `action` (samples, preferences, training runs and adapters alike)."""
+        return audit.AuditEvent(
+            service=service,
+            user_id=self.user_id,
+            actor_role=self.role,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            outcome=outcome,
+            client_ip=self.client_ip,
+            request_id=self.request_id,
+            details=details,
+        )
+
 
 @dataclass(frozen=True)
 class Deidentified:
@@ -372,18 +396,7 @@ class TrainingDataCollector:
     def _event(
         self, actor: Actor, action: str, resource_id: str | None, *, outcome: str = "success", **details: Any
     ) -> audit.AuditEvent:
-        return audit.AuditEvent(
-            service=self.service,
-            user_id=actor.user_id,
-            actor_role=actor.role,
-            action=action,
-            resource_type=RESOURCE_TYPE,
-            resource_id=resource_id,
-            outcome=outcome,
-            client_ip=actor.client_ip,
-            request_id=actor.request_id,
-            details=details,
-        )
+        return actor.event(self.service, action, RESOURCE_TYPE, resource_id, outcome=outcome, **details)
 
 
 def _info(row: Mapping[str, Any]) -> SampleInfo:

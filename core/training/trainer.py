@@ -269,15 +269,4 @@ def train_doctor(
 
 
 def _event(service: str, actor: Actor, action: str, *, outcome: str = "success", **details: Any) -> audit.AuditEvent:
-    return audit.AuditEvent(
-        service=service,
-        user_id=actor.user_id,
-        actor_role=actor.role,
-        action=action,
-        resource_type=RESOURCE_TYPE,
-        resource_id=None,
-        outcome=outcome,
-        client_ip=actor.client_ip,
-        request_id=actor.request_id,
-        details=details,
-    )
+    return actor.event(service, action, RESOURCE_TYPE, None, outcome=outcome, **details)
