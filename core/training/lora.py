@@ -1,15 +1,10 @@
 """LoRA training of one doctor's adapter on the CPU: seeded, resumable from checkpoints, memory bounded.
 
 Theory of operation:
-- Each example is a (prompt, completion) pair — a dictation and the doctor's note — tokenized into one row of at
-  most `max_seq_len` tokens: the prompt, then the completion and the end-of-text token. Only the completion's tokens
-  (and the end) are in the loss: the prompt is the dictation, which the model is given, not asked to write. Measured
-  on the benchmark's soap doctor: trained on whole packed texts the adapter halved the notes' perplexity but still
-  began its notes like the base model ("The doctor's clinical note is ..."), never with "SUBJECTIVE:"; on the
-  completion alone, one example a row, it wrote SUBJECTIVE / OBJECTIVE / ... after 30 steps. The memory of a step is
-  bounded by `batch_size x max_seq_len` (the logits over SmolLM2's 49 k vocabulary dominate it: ~7.5 GB peak at
-  4 x 512 in float32).
-- Which rows step k trains on is a pure function of (seed, k): epoch e visits the rows in
+- The texts are tokenized (each ending with the end-of-text token), packed into one stream and cut into blocks of
+  `max_seq_len` tokens: no padding wasted, and the memory of a step is bounded by `batch_size x max_seq_len`
+  (the logits over SmolLM2's 49 k vocabulary dominate it: ~4.5 GB peak at 4 x 256 in float32).
+- Which blocks step k trains on is a pure function of (seed, k): epoch e visits the blocks in
   `randperm(seed, e)` order and steps walk that sequence. So a run killed after step k and started again with the
   same data and configuration loads the checkpoint (LoRA weights, optimizer, schedule, RNG state, step) and goes on
   from step k+1 exactly as if it had never stopped; same data + seed gives the same weights and metrics.
@@ -50,7 +45,7 @@ class TrainingConfig:
     target_modules: tuple[str, ...] = ("q_proj", "v_proj")
     learning_rate: float = 1e-3
     batch_size: int = 4
-    max_seq_len: int = 512  # a prompt and its note: ~250-450 tokens for the notes seen; longer ones are cut
+    max_seq_len: int = 256
     epochs: int = 4
     max_steps: int = 200
     steps: int | None = None  # a fixed number of steps (the tiny configuration); None: from epochs, capped
@@ -81,14 +76,14 @@ class TrainingConfig:
         return cls(**values)
 
 
-# A clinic server's nightly run: a doctor's 40-80 training notes are rows of ~250-450 tokens; 4 epochs at 4 rows a
-# step is 40-80 steps, ~6 s per 1 k tokens on 2 cores — tens of minutes, not hours, with a peak of ~7.5 GB RSS.
-# lr 1e-3 (higher than the usual 2e-4) because there are tens of steps, not thousands; r=8 on q/v (0.46 M
-# parameters) is enough to learn a doctor's headings and phrasing, and little enough not to memorise the notes.
+# A clinic server's nightly run: a doctor's 50-100 notes are ~8-20 k tokens; 4 epochs at 4 x 256 tokens a step is
+# 30-80 steps, ~4 s per 1 k tokens on 2 cores — minutes, not hours, with a peak of ~4.5 GB RSS. lr 1e-3 (higher than
+# the usual 2e-4) because there are tens of steps, not thousands; r=8 on q/v (0.46 M parameters) is enough to learn
+# a doctor's headings and phrasing, and little enough not to memorise the notes.
 DEFAULT = TrainingConfig()
-# Tests and smoke runs: 3 steps of 2 rows, checkpoint each step, perplexity on at most 6 texts — a few seconds after
-# the model has loaded. It proves the pipeline, not the adapter (the gate normally rejects it).
-TINY = replace(DEFAULT, batch_size=2, steps=3, checkpoint_every=1, eval_max_texts=6)
+# Tests and smoke runs: 3 steps of 2 x 64 tokens, checkpoint each step, perplexity on at most 6 texts — a few
+# seconds after the model has loaded. It proves the pipeline, not the adapter (the gate normally rejects it).
+TINY = replace(DEFAULT, batch_size=2, max_seq_len=64, steps=3, checkpoint_every=1, eval_max_texts=6)
 
 
 @dataclass
@@ -114,37 +109,26 @@ def lora_config(config: TrainingConfig) -> Any:
     )
 
 
-Row = tuple[list[int], list[int]]  # token ids, labels (-100: not in the loss)
+def pack(tokenizer: Any, texts: Sequence[str], max_seq_len: int) -> list[list[int]]:
+    """The texts as one token stream (each closed by end-of-text) cut into blocks of at most `max_seq_len`."""
+    stream: list[int] = []
+    for text in texts:
+        stream.extend(tokenizer(text, add_special_tokens=False)["input_ids"])
+        stream.append(tokenizer.eos_token_id)
+    return [stream[i : i + max_seq_len] for i in range(0, len(stream), max_seq_len)]
 
 
-def rows(tokenizer: Any, examples: Sequence[tuple[str, str]], max_seq_len: int) -> list[Row]:
-    """One row per (prompt, completion): prompt + completion + end-of-text, cut at `max_seq_len`; the prompt's
-    tokens are labelled -100. An example whose prompt fills the row is left out (nothing of it would be learned)."""
-    out: list[Row] = []
-    for prompt, completion in examples:
-        prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-        if len(prompt_ids) >= max_seq_len:
-            continue
-        ids = (prompt_ids + completion_ids)[:max_seq_len]
-        out.append((ids, ([-100] * len(prompt_ids) + completion_ids)[:max_seq_len]))
-    return out
-
-
-def collate(blocks: Sequence[Sequence[int] | Row], pad_id: int) -> dict[str, Any]:
-    """A batch: rows right-padded to the longest, padding masked out of attention and of the loss. A row is token
-    ids (every token in the loss: perplexity) or (ids, labels) (training)."""
+def collate(blocks: Sequence[Sequence[int]], pad_id: int) -> dict[str, Any]:
+    """A batch: blocks right-padded to the longest, padding masked out of attention and of the loss."""
     import torch
 
-    pairs = [b if isinstance(b, tuple) else (list(b), list(b)) for b in blocks]
-    width = max(len(ids) for ids, _ in pairs)
-    ids = torch.full((len(pairs), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(pairs), width), -100, dtype=torch.long)
-    mask = torch.zeros((len(pairs), width), dtype=torch.long)
-    for row, (row_ids, row_labels) in enumerate(pairs):
-        ids[row, : len(row_ids)] = torch.tensor(row_ids, dtype=torch.long)
-        labels[row, : len(row_labels)] = torch.tensor(row_labels, dtype=torch.long)
-        mask[row, : len(row_ids)] = 1
+    width = max(len(b) for b in blocks)
+    ids = torch.full((len(blocks), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(blocks), width), dtype=torch.long)
+    for row, block in enumerate(blocks):
+        ids[row, : len(block)] = torch.tensor(block, dtype=torch.long)
+        mask[row, : len(block)] = 1
+    labels = ids.masked_fill(mask == 0, -100)
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
@@ -204,15 +188,15 @@ class Checkpoints:
 def train(
     base_model: Any,
     tokenizer: Any,
-    examples: Sequence[tuple[str, str]],
+    texts: Sequence[str],
     config: TrainingConfig,
     *,
     checkpoints: Checkpoints | None = None,
     progress_label: str | None = "training",
     stop_after: int | None = None,
 ) -> TrainResult:
-    """Train a LoRA adapter on (prompt, completion) `examples`; resumes from `checkpoints` when one is there.
-    `stop_after` ends the run after that many steps of this run (tests use it to stand for a kill)."""
+    """Train a LoRA adapter on `texts`; resumes from `checkpoints` when one is there. `stop_after` ends the run
+    after that many steps of this run (tests use it to stand for a kill)."""
     import torch
     from peft import get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
 
@@ -220,9 +204,7 @@ def train(
     with warnings.catch_warnings():  # peft asks transformers a deprecated question; nothing for our caller to do
         warnings.simplefilter("ignore", FutureWarning)
         model = get_peft_model(copy.deepcopy(base_model), lora_config(config))
-    blocks = rows(tokenizer, examples, config.max_seq_len)
-    if not blocks:
-        raise ValueError(f"no example's prompt fits in max_seq_len={config.max_seq_len} tokens")
+    blocks = pack(tokenizer, texts, config.max_seq_len)
     total = config.steps_for(len(blocks))
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.0)

@@ -3,8 +3,8 @@
 Theory of operation:
 - The samples are read as stored: already de-identified by the collector. Each becomes a training text through
   `prompting.training_example` — the dictation derived from the note as the prompt, the note as the completion,
-  the end-of-text token after it (`lora.rows` adds it; only the note and its end are in the loss) — so the adapter
-  learns to turn a dictation into this doctor's note, with the very prompt the processor plugin uses.
+  the end-of-text token after it (`lora.pack` adds it) — so the adapter learns to turn a dictation into this
+  doctor's note, with the very prompt the processor plugin uses.
 - `gate.split` puts each sample in train or held-out by a seeded hash of its id. The gate measures perplexity on
   the held-out *notes* (the completions alone), not on prompt + note: the prompt's fixed instruction and run-on
   dictation are learned within a few steps by any adapter, and would buy a "drop" that says nothing about the
@@ -179,6 +179,7 @@ def train_doctor(
         held_out_fraction=config.held_out_fraction,
     )
     examples = [prompting.training_example(s.text) for s in train_set]
+    train_texts = [prompt + completion for prompt, completion in examples]
     held_out_notes = _limit([prompting.training_example(s.text)[1] for s in held_out], config.eval_max_texts)
     general = _limit(gating.general_clinical_texts(), config.eval_max_texts)
 
@@ -209,7 +210,7 @@ def train_doctor(
             result = train(
                 base.model,
                 base.tokenizer,
-                examples,
+                train_texts,
                 config,
                 checkpoints=checkpoints,
                 progress_label=f"training {doctor_id}" if progress else None,

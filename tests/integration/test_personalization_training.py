@@ -279,7 +279,7 @@ def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(base, tmp_p
     from core.training import prompting
     from core.training.lora import TINY, Checkpoints, adapter_state, train
 
-    texts = [prompting.training_example(n) for n in NOTES]
+    texts = ["".join(prompting.training_example(n)) for n in NOTES]
     whole = train(base.model, base.tokenizer, texts, TINY, progress_label=None)
 
     cipher = MultiFernet([Fernet(Fernet.generate_key())])
