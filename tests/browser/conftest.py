@@ -84,9 +84,11 @@ def nss_home(home: Path, ca: Path | None) -> Path:
     return home
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API runs its event loop in the test thread until `stop()`, and every
+# later test that calls asyncio.run() (the receiver's, the MCP server's) would fail with "a running event loop".
+@pytest.fixture(scope="module")
 def launch_chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Path | None], Any]]:
-    """launch_chromium(ca): a headless Chromium trusting `ca` (None: no extra CA), closed at the session's end.
+    """launch_chromium(ca): a headless Chromium trusting `ca` (None: no extra CA), closed at the module's end.
     Skips (or fails, see the module) when chromium, certutil or playwright is missing."""
     executable = chromium_path()
     if executable is None:
@@ -124,9 +126,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"chromium: {len(STARTUP_SECONDS)} launched, startup {each} s")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(launch_chromium: Callable[[Path | None], Any], clinic_certs: Path) -> Any:
-    """One Chromium for the whole run, trusting the clinic CA of `clinic_certs`."""
+    """One Chromium per test module, trusting the clinic CA of `clinic_certs`."""
     return launch_chromium(clinic_certs / "ca.pem")
 
 

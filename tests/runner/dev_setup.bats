@@ -27,8 +27,9 @@ SH
   PYTHON="$SANDBOX/python" VENV="$SANDBOX/venv" run "$SETUP"
   assert_success
   assert_line --index 0 --regexp "^creating $SANDBOX/venv \\.\\.\\. done \\([0-9]+ s\\)$"
-  assert_line --index 3 --regexp "^installing the dictation client \\.\\.\\. done"
-  [ "${#lines[@]}" -eq 5 ]
+  assert_line --index 2 --regexp "^installing torch 2\\.13\\.0 \\(CPU\\) \\.\\.\\. done"
+  assert_line --index 5 --regexp "^installing the dictation client \\.\\.\\. done"
+  [ "${#lines[@]}" -eq 7 ]
   refute_output --partial "Collecting"
   refute_output --partial "BuildBackendWarning"
   grep -q "Collecting something-150" "$SANDBOX/venv/setup.log"
