@@ -38,6 +38,9 @@ import yaml, sys
 for e in yaml.safe_load(open(sys.argv[1]))["services"]:
     print(e["name"], ", ".join(e.get("needs") or []), sep="\t")' "$RUNNER_ROOT/config/stack.yml")
   export INTELLUXE_STACK_FILE="$stack"
+  # Every migration in postgres/init, so a new one does not need this file changed.
+  MIGRATIONS="$(find "$RUNNER_ROOT/postgres/init" -maxdepth 1 -name '*.sql' | wc -l)"
+  export MIGRATIONS
   export INTELLUXE_AUDIO_URL="wss://localhost:${PORT_audio_receiver}/dictation"
   local started=$SECONDS
   "$ILX_BIN" up --backend docker --timeout 300 >"$BATS_FILE_TMPDIR/up.out" 2>&1 ||
@@ -90,7 +93,7 @@ json_field() {
 
 @test "up: databases first, migrations, then every service healthy in the stack's order; status lists them all" {
   run cat "$BATS_FILE_TMPDIR/up.out"
-  assert_line --regexp '^migrations applied 10, already applied 0 \(postgresql://intelluxe@127\.0\.0\.1:[0-9]+/intelluxe\)$'
+  assert_line --regexp "^migrations applied $MIGRATIONS, already applied 0 \\(postgresql://intelluxe@127\\.0\\.0\\.1:$PORT_POSTGRES/intelluxe\\)\$"
   order="$(grep -oE '^[a-z-]+ +starting \(docker\)' "$BATS_FILE_TMPDIR/up.out" | awk '{print $1}' | paste -sd' ')"
   [ "$order" = "postgres redis payer-sandbox insurance-verify billing compliance console audio-receiver agentcare-mcp" ]
   run "$ILX_BIN" status
@@ -108,7 +111,7 @@ json_field() {
   assert_success
   refute_output --partial "starting (docker)"
   [ "$(grep -c 'already running and healthy' <<<"$output")" -eq 9 ]
-  assert_line "migrations applied 0, already applied 10 (postgresql://intelluxe@127.0.0.1:$PORT_POSTGRES/intelluxe)"
+  assert_line "migrations applied 0, already applied $MIGRATIONS (postgresql://intelluxe@127.0.0.1:$PORT_POSTGRES/intelluxe)"
 }
 
 @test "the services log in as the least-privilege role, never as the owner of the audit log" {
@@ -196,7 +199,7 @@ json_field() {
   done
   run "$ILX_BIN" up --backend docker --timeout 300
   assert_success
-  assert_line "migrations applied 0, already applied 10 (postgresql://intelluxe@127.0.0.1:$PORT_POSTGRES/intelluxe)"
+  assert_line "migrations applied 0, already applied $MIGRATIONS (postgresql://intelluxe@127.0.0.1:$PORT_POSTGRES/intelluxe)"
   export POSTGRES_URL
   POSTGRES_URL="$(owner_url)"
   token="$("$ILX_BIN" token issue --name "desk2-$TEST_ID" --role billing)"
