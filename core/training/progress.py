@@ -32,7 +32,7 @@ class Progress:
         self.interval = interval
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.began = time.monotonic()
-        self.last_print = 0.0
+        self.last_print: float | None = None  # the first update prints (monotonic time may start near 0 at boot)
 
     def line(self, done: int, loss: float | None) -> str:
         width = 24
@@ -53,7 +53,7 @@ class Progress:
         last = done >= self.total
         if self.tty:
             self.stream.write("\r" + self.line(done, loss) + ("\n" if last else ""))
-        elif last or now - self.last_print >= self.interval:
+        elif last or self.last_print is None or now - self.last_print >= self.interval:
             self.stream.write(self.line(done, loss) + "\n")
             self.last_print = now
         self.stream.flush()
