@@ -9,6 +9,7 @@ already states (a procedure code's pattern), so both answers agree with the docu
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic_core import PydanticCustomError
@@ -29,5 +30,48 @@ def shape_is_ok(errors: list[Any]) -> bool:
 
 
 def field_message(err: Any) -> str:
-    """A pydantic error's message as a field error: what is wrong, without pydantic's "Value error, " preamble."""
+    """A pydantic error's message as a field error: what is wrong, without pydantic's "Value error, " preamble; a
+    pattern a person can read in words is said in words (a billing clerk reads these in the console)."""
+    if err.get("type") == "string_pattern_mismatch":
+        words = pattern_in_words(str((err.get("ctx") or {}).get("pattern", "")))
+        if words:
+            return words
     return str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+# ^[class]+$, ^[class]*$ or ^[class]{m}$ / {m,n}$: one character class repeated, the usual shape of an id's pattern.
+_ONE_CLASS = re.compile(r"^\^\[(?P<cls>(?:[^\]\\]|\\.)+)\](?P<rep>\+|\*|\{\d+\}|\{\d+,\d*\})\$$")
+_RANGES = {"A-Z": "capital letters", "a-z": "small letters", "0-9": "digits"}
+_NAMED = {"-": "hyphens", ".": "dots", "_": "underscores", " ": "spaces", "/": "slashes", ":": "colons"}
+
+
+def pattern_in_words(pattern: str) -> str | None:
+    """A pattern said in words — `^[A-Za-z0-9-]+$` as "letters, digits and hyphens only", `^[0-9]{1,10}$` as "1 to
+    10 digits" — or None when it is not one character class of letters, digits and a few named characters."""
+    m = _ONE_CLASS.match(pattern)
+    if not m:
+        return None
+    cls = m.group("cls").replace("\\", "")
+    parts: list[str] = []
+    for rng, name in _RANGES.items():
+        if rng in cls:
+            parts.append(name)
+            cls = cls.replace(rng, "")
+    if "capital letters" in parts and "small letters" in parts:
+        parts = ["letters"] + [p for p in parts if not p.endswith("letters")]
+    for char in cls:
+        if char not in _NAMED:
+            return None
+        parts.append(_NAMED[char])
+    if not parts:
+        return None
+    things = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    rep = m.group("rep")
+    if rep in ("+", "*"):
+        return f"{things} only"
+    low, comma, high = rep.strip("{}").partition(",")
+    if not comma:
+        return f"exactly {low} {things}" if len(parts) == 1 else f"exactly {low} characters: {things} only"
+    if not high:
+        return f"at least {low} characters: {things} only"
+    return f"{low} to {high} {things}" if len(parts) == 1 else f"{low} to {high} characters: {things} only"

@@ -215,6 +215,7 @@ def test_eligibility_form_shows_the_271_coverage(clerk, db) -> None:  # type: ig
         base_url=BASE,
     )
     assert bad.status_code == 400 and 'id="member_id-err"' in bad.get_data(as_text=True)
+    assert "letters, digits and hyphens only" in bad.get_data(as_text=True)  # not a regular expression
     verified = db.fetchone("SELECT user_id FROM audit_log WHERE service = 'insurance-verify' ORDER BY seq DESC LIMIT 1")
     assert verified["user_id"].endswith("@console")
 

@@ -23,8 +23,21 @@ class Echo(BaseModel):
     count: int = Field(ge=1)
 
 
+class Member(BaseModel):
+    """A member id, with the pattern of the suite's request models."""
+
+    member_id: str = Field(pattern=r"^[A-Za-z0-9-]+$")
+    state: str = Field(pattern=r"^[A-Z]{2}$")
+
+
 def _app() -> Flask:
     bp = Blueprint("demo", __name__)
+
+    @bp.post("/member")
+    @documented(request_model=Member, responses={200: Member})
+    def member():  # type: ignore[no-untyped-def]
+        """Echo a member id back."""
+        return jsonify(parse_body(Member).model_dump())
 
     @bp.post("/echo")
     @documented(request_model=Echo, responses={200: Echo})
@@ -82,6 +95,26 @@ def test_validation_errors_name_each_field_without_echoing_values(client) -> Non
     assert error["code"] == "validation_error"
     assert set(error["fields"]) == {"name", "count"}
     assert "123-45-6789" not in response.get_data(as_text=True)
+
+
+def test_a_pattern_is_said_in_words_a_clerk_can_read(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/member", json={"member_id": "XYZ 1000/01", "state": "Ohio"})
+    assert response.status_code == 400
+    assert response.json["error"]["fields"] == {
+        "member_id": "letters, digits and hyphens only",
+        "state": "exactly 2 capital letters",
+    }
+    assert "XYZ 1000/01" not in response.get_data(as_text=True)
+
+
+def test_patterns_in_words_and_the_ones_left_as_they_are() -> None:
+    from core.shapes import pattern_in_words
+
+    assert pattern_in_words(r"^[A-Za-z0-9._-]+$") == "letters, digits, dots, underscores and hyphens only"
+    assert pattern_in_words(r"^[0-9]{1,10}$") == "1 to 10 digits"
+    assert pattern_in_words(r"^[A-Z0-9]{3,}$") == "at least 3 characters: capital letters and digits only"
+    for pattern in (r"^[a-z][a-z0-9_]*$", r"^[!-~]+$", r"^\d{10}$", r"^[A-Fa-f]+$", "x"):
+        assert pattern_in_words(pattern) is None, pattern  # pydantic's own message stays
 
 
 def test_missing_field_is_named(client) -> None:  # type: ignore[no-untyped-def]
