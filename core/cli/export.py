@@ -49,8 +49,15 @@ def cmd_export_compose(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export_k8s(args: argparse.Namespace, settings: Settings) -> int:
-    import kubernetes_validate
     import yaml
+
+    try:
+        import kubernetes_validate
+    except ImportError:
+        return fail(
+            "export k8s validates the manifests with kubernetes-validate, which is not installed here: "
+            "pip install 'intelluxe[deploy]' (scripts/dev-setup.sh installs it)"
+        )
 
     from core.deploy.conf import ConfError
     from core.deploy.k8s import manifests

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import kubernetes_validate
@@ -175,3 +176,21 @@ def test_the_validator_refuses_what_kubernetes_would() -> None:
     deployment["spec"]["replicas"] = "two"
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(deployment, "1.31.0", strict=True)
+
+
+def test_the_cli_writes_validated_manifests_and_says_what_is_missing_without_the_validator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.cli import main
+
+    monkeypatch.setenv("INTELLUXE_HOME", str(tmp_path / "home"))
+    out = tmp_path / "intelluxe.yaml"
+    assert main(["export", "k8s", "--out", str(out)]) == 0
+    docs = [d for d in yaml.safe_load_all(out.read_text(encoding="utf-8")) if d]
+    assert {"Deployment", "Service", "NetworkPolicy"} <= {d["kind"] for d in docs}
+    # The validator is the `deploy` extra (kept out of the service image): without it, a clear refusal, no file.
+    monkeypatch.setitem(sys.modules, "kubernetes_validate", None)
+    missing = tmp_path / "not-written.yaml"
+    assert main(["export", "k8s", "--out", str(missing)]) == 1
+    assert "pip install 'intelluxe[deploy]'" in capsys.readouterr().err
+    assert not missing.exists()
