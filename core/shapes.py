@@ -51,18 +51,7 @@ def pattern_in_words(pattern: str) -> str | None:
     m = _ONE_CLASS.match(pattern)
     if not m:
         return None
-    cls = m.group("cls").replace("\\", "")
-    parts: list[str] = []
-    for rng, name in _RANGES.items():
-        if rng in cls:
-            parts.append(name)
-            cls = cls.replace(rng, "")
-    if "capital letters" in parts and "small letters" in parts:
-        parts = ["letters"] + [p for p in parts if not p.endswith("letters")]
-    for char in cls:
-        if char not in _NAMED:
-            return None
-        parts.append(_NAMED[char])
+    parts = _class_in_words(m.group("cls"))
     if not parts:
         return None
     things = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -75,3 +64,30 @@ def pattern_in_words(pattern: str) -> str | None:
     if not high:
         return f"at least {low} characters: {things} only"
     return f"{low} to {high} {things}" if len(parts) == 1 else f"{low} to {high} characters: {things} only"
+
+
+def _class_in_words(cls: str) -> list[str] | None:
+    """The members of a character class, read left to right as the regex engine does: "X-Y" between two characters
+    is a range (only A-Z, a-z and 0-9 are said in words; "[.-_]" is the range from "." to "_", not three
+    characters), a backslash makes the next character literal, a hyphen first or last is itself. None for any other
+    member."""
+    parts: list[str] = []
+    i = 0
+    while i < len(cls):
+        if cls[i] == "\\" and i + 1 < len(cls):
+            char, i = cls[i + 1], i + 2
+        elif i + 2 < len(cls) and cls[i + 1] == "-":
+            name = _RANGES.get(cls[i : i + 3])
+            if name is None:
+                return None
+            parts.append(name)
+            i += 3
+            continue
+        else:
+            char, i = cls[i], i + 1
+        if char not in _NAMED:
+            return None
+        parts.append(_NAMED[char])
+    if "capital letters" in parts and "small letters" in parts:
+        parts = ["letters"] + [p for p in parts if not p.endswith("letters")]
+    return parts

@@ -113,7 +113,9 @@ def test_patterns_in_words_and_the_ones_left_as_they_are() -> None:
     assert pattern_in_words(r"^[A-Za-z0-9._-]+$") == "letters, digits, dots, underscores and hyphens only"
     assert pattern_in_words(r"^[0-9]{1,10}$") == "1 to 10 digits"
     assert pattern_in_words(r"^[A-Z0-9]{3,}$") == "at least 3 characters: capital letters and digits only"
-    for pattern in (r"^[a-z][a-z0-9_]*$", r"^[!-~]+$", r"^\d{10}$", r"^[A-Fa-f]+$", "x"):
+    assert pattern_in_words(r"^[a-z\-.]+$") == "small letters, hyphens and dots only"  # an escaped hyphen
+    # "[.-_]" is the range from "." to "_" (digits and capitals among it), not three characters.
+    for pattern in (r"^[a-z][a-z0-9_]*$", r"^[!-~]+$", r"^\d{10}$", r"^[A-Fa-f]+$", r"^[a-z.-_]+$", "x"):
         assert pattern_in_words(pattern) is None, pattern  # pydantic's own message stays
 
 
