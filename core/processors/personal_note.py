@@ -13,10 +13,10 @@ Theory of operation:
   transcript nor the note (PHI).
 - Memory: the base model is the process's shared one (`core.training.model.load_base`, ~0.6 GB), used as is for
   the base path. Adapters are served from one serving copy of it (another ~0.6 GB, made on first use) that holds
-  up to `ADAPTER_CACHE_SIZE` LoRA adapters by name, least recently used evicted: an r=8 adapter is ~2 MB, so the
-  cache costs little and saves decrypting and loading it per note. The shared base is never wrapped with LoRA
-  layers (training and the gate measure it as it is). One lock serialises generation on the serving copy, whose
-  active adapter is process-wide state.
+  up to `ADAPTER_CACHE_SIZE` LoRA adapters by name, least recently used evicted: an r=8 adapter on every
+  projection is ~10 MB, so the cache costs little and saves decrypting and loading it per note. The shared base is
+  never wrapped with LoRA layers (training and the gate measure it as it is). One lock serialises generation on the
+  serving copy, whose active adapter is process-wide state.
 - The adapter store (`core.training.adapters`) says which adapter is active for a doctor and loads its weights; the
   plugin builds it from the environment on first use (no database configured: the base path only).
 """
@@ -181,14 +181,26 @@ class Unfinished(GenerationFailed):
     of docs/personalization.md's benchmark ran to the bound on every held-out dictation, echoing or looping)."""
 
 
+class Unfaithful(GenerationFailed):
+    """The note states numbers the dictation did not (core.training.faithfulness): an invented dose or vital sign
+    must never reach a chart, whatever the note's form."""
+
+
 def generate_text(
-    model: Any, tokenizer: Any, transcript: str, *, max_new_tokens: int, require_end: bool = True
+    model: Any,
+    tokenizer: Any,
+    transcript: str,
+    *,
+    max_new_tokens: int,
+    require_end: bool = True,
+    require_faithful: bool = True,
 ) -> tuple[str, int]:
     """(the note, new tokens): greedy generation of `note_prompt(transcript)`, cut where another prompt begins.
-    Unfinished (unless not `require_end`, for measuring the model itself) when it neither ended nor began another
-    prompt within `max_new_tokens`."""
+    Unfinished when it neither ended nor began another prompt within `max_new_tokens`; Unfaithful when the note
+    states a number the transcript does not (each check off only to measure the model itself)."""
     import torch
 
+    from core.training.faithfulness import invented_numbers
     from core.training.prompting import cut_generation, note_prompt
 
     encoded = tokenizer(note_prompt(transcript), return_tensors="pt", add_special_tokens=False)
@@ -211,7 +223,18 @@ def generate_text(
     ended = int(new.shape[0]) < max_new_tokens or int(new[-1]) == tokenizer.eos_token_id or note != raw.strip()
     if require_end and not ended:
         raise Unfinished(f"the model did not finish a note within {max_new_tokens} tokens")
+    if require_faithful and (invented := invented_numbers(note, transcript)):
+        raise Unfaithful(f"the note states {len(invented)} number(s) the dictation does not")  # never which
     return note, int(new.shape[0])
+
+
+def _why_not_used(exc: GenerationFailed) -> str:
+    """The fixed phrase for a result's `skipped` (after "adapter" / "base model")."""
+    if isinstance(exc, Unfinished):
+        return "did not finish"
+    if isinstance(exc, Unfaithful):
+        return "stated numbers not in the dictation"
+    return "failed"
 
 
 # ------------------------------------------------------------------------------------------------ the generator
@@ -329,13 +352,9 @@ class NoteGenerator:
             with self.serving_lock:
                 model = self._adapter_model(record, store)
                 text, tokens = self._generate(model, base.tokenizer, transcript, max_new_tokens=max_new_tokens)
-        except Unfinished as exc:
-            log.warning("personal_formatter: adapter %s not used: %s", record.adapter_id, exc)
-            skipped.append("adapter did not finish")
-            return "", 0
         except GenerationFailed as exc:
             log.warning("personal_formatter: adapter %s not used: %s", record.adapter_id, exc)
-            skipped.append("adapter failed")
+            skipped.append(f"adapter {_why_not_used(exc)}")
             return "", 0
         except Exception as exc:  # noqa: BLE001 - any model error falls back; the type only (no text)
             log.warning("personal_formatter: adapter %s failed (%s)", record.adapter_id, type(exc).__name__)
@@ -350,13 +369,9 @@ class NoteGenerator:
         try:
             base = self._load_base()
             text, tokens = self._generate(base.model, base.tokenizer, transcript, max_new_tokens=max_new_tokens)
-        except Unfinished as exc:
-            log.warning("personal_formatter: base model not used: %s", exc)
-            skipped.append("base model did not finish")
-            return "", 0
         except GenerationFailed as exc:
             log.warning("personal_formatter: base model not used: %s", exc)
-            skipped.append("base model failed")
+            skipped.append(f"base model {_why_not_used(exc)}")
             return "", 0
         except Exception as exc:  # noqa: BLE001 - a missing model file or a torch error: the rules still write
             log.warning("personal_formatter: base model failed (%s)", type(exc).__name__)

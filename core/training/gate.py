@@ -5,8 +5,11 @@ Theory of operation:
 - `split` puts each sample in train or held-out by a seeded hash of its id: deterministic (the same samples and
   seed give the same split on any machine, in any order they are read), and a sample keeps its side when others
   are added. At least one sample is held out and at least one trained on.
-- Perplexity is exp(mean negative log-likelihood per predicted token) over all the texts' tokens, each text cut
-  into windows of `max_seq_len` (no text sees another's tokens).
+- Perplexity is exp(mean negative log-likelihood per token) over the completions of (prompt, completion) examples,
+  each in a row of its own as training builds it (`lora.rows`: the end-of-text scored; an example longer than
+  `max_seq_len` measured as its completion alone, in windows). The
+  doctor's held-out notes are measured *given their dictation* — what the adapter is for, and what it is trained
+  on; general clinical text is measured as text (an empty prompt): an adapter must not forget medicine it knew.
 - Kept when `adapted_heldout <= base_heldout x (1 - min_heldout_improvement)` and
   `adapted_general <= base_general x (1 + max_general_regression)`. The defaults and why are in GateConfig.
 """
@@ -104,24 +107,22 @@ def general_clinical_texts() -> list[str]:
     return [b for b in blocks if b and not b.startswith("#")]
 
 
-def perplexity(model: Any, tokenizer: Any, texts: Sequence[str], *, max_seq_len: int, batch_size: int = 8) -> float:
-    """exp(mean NLL per predicted token) of `texts` under `model` (no gradients)."""
+def perplexity(
+    model: Any, tokenizer: Any, examples: Sequence[tuple[str, str]], *, max_seq_len: int, batch_size: int = 8
+) -> float:
+    """exp(mean NLL per scored token) of the completions of (prompt, completion) `examples` (no gradients)."""
     import torch
 
-    from core.training.lora import collate
+    from core.training.lora import collate, rows
 
-    windows: list[list[int]] = []
-    for text in texts:
-        ids = tokenizer(text, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-        windows.extend(ids[i : i + max_seq_len] for i in range(0, len(ids), max_seq_len))
-    windows = [w for w in windows if len(w) > 1]
-    if not windows:
+    scored = rows(tokenizer, examples, max_seq_len)
+    if not scored:
         raise ValueError("no text to measure")
     total_nll, total_tokens = 0.0, 0
     model.eval()
     with torch.no_grad():
-        for start in range(0, len(windows), batch_size):
-            batch = collate(windows[start : start + batch_size], tokenizer.pad_token_id)
+        for start in range(0, len(scored), batch_size):
+            batch = collate(scored[start : start + batch_size], tokenizer.pad_token_id)
             logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
             targets = batch["labels"][:, 1:]
             nll = torch.nn.functional.cross_entropy(
@@ -133,3 +134,8 @@ def perplexity(model: Any, tokenizer: Any, texts: Sequence[str], *, max_seq_len:
             total_nll += float(nll)
             total_tokens += int((targets != -100).sum())
     return math.exp(total_nll / total_tokens)
+
+
+def as_text(texts: Sequence[str]) -> list[tuple[str, str]]:
+    """Plain texts as examples with no prompt: `perplexity` of the texts themselves."""
+    return [("", t) for t in texts]

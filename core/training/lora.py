@@ -1,13 +1,24 @@
 """LoRA training of one doctor's adapter on the CPU: seeded, resumable from checkpoints, memory bounded.
 
 Theory of operation:
-- The texts are tokenized (each ending with the end-of-text token), packed into one stream and cut into blocks of
-  `max_seq_len` tokens: no padding wasted, and the memory of a step is bounded by `batch_size x max_seq_len`
-  (the logits over SmolLM2's 49 k vocabulary dominate it: ~4.5 GB peak at 4 x 256 in float32).
-- Which blocks step k trains on is a pure function of (seed, k): epoch e visits the blocks in
-  `randperm(seed, e)` order and steps walk that sequence. So a run killed after step k and started again with the
-  same data and configuration loads the checkpoint (LoRA weights, optimizer, schedule, RNG state, step) and goes on
-  from step k+1 exactly as if it had never stopped; same data + seed gives the same weights and metrics.
+- Each training example is a row of its own: a prompt and a completion (`prompting.training_examples`: the note
+  given the dictation it could have come from, and the note alone after the bare note mark), tokenized and closed
+  by end-of-text. The loss is on the completion and its end-of-text only: the adapter learns what to write after a
+  prompt and where to stop, not to reproduce prompts. An example longer than `max_seq_len` becomes its completion
+  alone, in windows (`rows`). Rows are right-padded to the longest in
+  their batch, so the memory of a step is bounded by `batch_size x max_seq_len` (the logits over SmolLM2's 49 k
+  vocabulary dominate it).
+- Why not the usual packed stream with the loss on every token (measured on the benchmark's doctors, 2026-12-02):
+  it halved the notes' perplexity, yet greedy generation never began a note with the doctor's first heading —
+  one token in a few hundred of a packed block, after an instruction the loss spent itself on.
+- LoRA sits on every linear projection of the model (attention and MLP). On q/v alone (0.46 M parameters) the first
+  token of a doctor's note ("SU" of "SUBJECTIVE:", rank ~3,000 of 49 k under the base model) stayed below 0.001
+  after 30 steps; on all seven (2.4 M parameters, r=8) it passed 0.8 in the same 30 steps and the notes came out
+  in the doctor's form (docs/personalization.md).
+- Which rows step k trains on is a pure function of (seed, k): epoch e visits the rows in `randperm(seed, e)` order
+  and steps walk that sequence. So a run killed after step k and started again with the same data and
+  configuration loads the checkpoint (LoRA weights, optimizer, schedule, RNG state, step) and goes on from step
+  k+1 exactly as if it had never stopped; same data + seed gives the same weights and metrics.
 - Checkpoints are written every `checkpoint_every` steps, encrypted (they hold the adapter: an adapter can remember
   what it was trained on), atomically (a kill mid-write leaves the previous one).
 - The base model is deep-copied before LoRA layers are added: the shared, cached base stays as it was.
@@ -28,6 +39,9 @@ from typing import Any, Protocol
 
 from core.training.progress import Progress
 
+# SmolLM2's (Llama's) linear projections: attention and MLP.
+ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
 
 class Cipher(Protocol):
     def encrypt(self, data: bytes) -> bytes: ...
@@ -42,11 +56,11 @@ class TrainingConfig:
     rank: int = 8
     alpha: int = 16
     dropout: float = 0.05
-    target_modules: tuple[str, ...] = ("q_proj", "v_proj")
+    target_modules: tuple[str, ...] = ALL_LINEAR
     learning_rate: float = 1e-3
     batch_size: int = 4
-    max_seq_len: int = 256
-    epochs: int = 4
+    max_seq_len: int = 768
+    epochs: float = 1.25
     max_steps: int = 200
     steps: int | None = None  # a fixed number of steps (the tiny configuration); None: from epochs, capped
     warmup_steps: int = 2
@@ -55,10 +69,10 @@ class TrainingConfig:
     held_out_fraction: float = 0.2
     eval_max_texts: int | None = None  # the tiny configuration measures perplexity on fewer texts
 
-    def steps_for(self, blocks: int) -> int:
+    def steps_for(self, rows: int) -> int:
         if self.steps is not None:
             return self.steps
-        return max(1, min(self.max_steps, math.ceil(self.epochs * blocks / self.batch_size)))
+        return max(1, min(self.max_steps, math.ceil(self.epochs * rows / self.batch_size)))
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -76,14 +90,17 @@ class TrainingConfig:
         return cls(**values)
 
 
-# A clinic server's nightly run: a doctor's 50-100 notes are ~8-20 k tokens; 4 epochs at 4 x 256 tokens a step is
-# 30-80 steps, ~4 s per 1 k tokens on 2 cores — minutes, not hours, with a peak of ~4.5 GB RSS. lr 1e-3 (higher than
-# the usual 2e-4) because there are tens of steps, not thousands; r=8 on q/v (0.46 M parameters) is enough to learn
-# a doctor's headings and phrasing, and little enough not to memorise the notes.
+# A clinic server's nightly run: a doctor's 50-100 samples make 80-160 rows (each note given its dictation, and
+# alone) of 300-700 tokens; 1.25 passes over them at 4 rows a step is 30-60 steps — the 30 that the benchmark
+# measured for 48 training notes (docs/personalization.md: ~15 min a doctor on 2 cores, peak RSS in the table).
+# More passes than that let the 135 M model drift from the dictation (invented findings after the last heading,
+# measured at 96 steps). 768 tokens holds the longest simulated consult note with its dictation (~660); a longer
+# sample is cut (and then teaches no end). lr 1e-3 (higher than the usual 2e-4) because there are tens of steps,
+# not thousands.
 DEFAULT = TrainingConfig()
-# Tests and smoke runs: 3 steps of 2 x 64 tokens, checkpoint each step, perplexity on at most 6 texts — a few
-# seconds after the model has loaded. It proves the pipeline, not the adapter (the gate normally rejects it).
-TINY = replace(DEFAULT, batch_size=2, max_seq_len=64, steps=3, checkpoint_every=1, eval_max_texts=6)
+# Tests and smoke runs: 3 steps of 2 x 256 tokens, checkpoint each step, perplexity on at most 6 texts — seconds
+# after the model has loaded. It proves the pipeline, not the adapter (the gate normally rejects it).
+TINY = replace(DEFAULT, batch_size=2, max_seq_len=256, steps=3, checkpoint_every=1, eval_max_texts=6)
 
 
 @dataclass
@@ -109,38 +126,56 @@ def lora_config(config: TrainingConfig) -> Any:
     )
 
 
-def pack(tokenizer: Any, texts: Sequence[str], max_seq_len: int) -> list[list[int]]:
-    """The texts as one token stream (each closed by end-of-text) cut into blocks of at most `max_seq_len`."""
-    stream: list[int] = []
-    for text in texts:
-        stream.extend(tokenizer(text, add_special_tokens=False)["input_ids"])
-        stream.append(tokenizer.eos_token_id)
-    return [stream[i : i + max_seq_len] for i in range(0, len(stream), max_seq_len)]
+@dataclass(frozen=True)
+class Row:
+    """One example's tokens and its labels: the prompt's positions are -100 (not scored)."""
+
+    ids: list[int]
+    labels: list[int]
 
 
-def collate(blocks: Sequence[Sequence[int]], pad_id: int) -> dict[str, Any]:
-    """A batch: blocks right-padded to the longest, padding masked out of attention and of the loss."""
+def rows(tokenizer: Any, examples: Sequence[tuple[str, str]], max_seq_len: int) -> list[Row]:
+    """Each (prompt, completion) as one row, prompt + completion + end-of-text with the completion and its end
+    scored — or, when that is longer than `max_seq_len`, the completion alone in windows of `max_seq_len` (a long
+    letter still teaches the doctor's text and is still measured, though not given its dictation)."""
+    out: list[Row] = []
+    for prompt, completion in examples:
+        prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] if prompt else []
+        completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        if len(prompt_ids) + len(completion_ids) <= max_seq_len:
+            out.append(Row(prompt_ids + completion_ids, [-100] * len(prompt_ids) + completion_ids))
+            continue
+        for start in range(0, len(completion_ids), max_seq_len):
+            window = completion_ids[start : start + max_seq_len]
+            if len(window) > 1:  # a lone token predicts nothing
+                out.append(Row(window, list(window)))
+    return out
+
+
+def collate(batch: Sequence[Row], pad_id: int) -> dict[str, Any]:
+    """A batch: rows right-padded to the longest, padding masked out of attention and of the loss."""
     import torch
 
-    width = max(len(b) for b in blocks)
-    ids = torch.full((len(blocks), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(blocks), width), dtype=torch.long)
-    for row, block in enumerate(blocks):
-        ids[row, : len(block)] = torch.tensor(block, dtype=torch.long)
-        mask[row, : len(block)] = 1
-    labels = ids.masked_fill(mask == 0, -100)
+    width = max(len(r.ids) for r in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(batch), width), -100, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for i, row in enumerate(batch):
+        ids[i, : len(row.ids)] = torch.tensor(row.ids, dtype=torch.long)
+        labels[i, : len(row.labels)] = torch.tensor(row.labels, dtype=torch.long)
+        mask[i, : len(row.ids)] = 1
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
-def batch_indices(step: int, blocks: int, batch_size: int, seed: int) -> list[int]:
-    """The blocks step `step` trains on: position step*batch_size... in the epochs' seeded permutations."""
+def batch_indices(step: int, count: int, batch_size: int, seed: int) -> list[int]:
+    """The rows step `step` trains on: position step*batch_size... in the epochs' seeded permutations."""
     import torch
 
     out: list[int] = []
     position = step * batch_size
-    while len(out) < min(batch_size, blocks):
-        epoch, offset = divmod(position, blocks)
-        order = torch.randperm(blocks, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+    while len(out) < min(batch_size, count):
+        epoch, offset = divmod(position, count)
+        order = torch.randperm(count, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
         out.append(int(order[offset]))
         position += 1
     return out
@@ -188,15 +223,15 @@ class Checkpoints:
 def train(
     base_model: Any,
     tokenizer: Any,
-    texts: Sequence[str],
+    examples: Sequence[tuple[str, str]],
     config: TrainingConfig,
     *,
     checkpoints: Checkpoints | None = None,
     progress_label: str | None = "training",
     stop_after: int | None = None,
 ) -> TrainResult:
-    """Train a LoRA adapter on `texts`; resumes from `checkpoints` when one is there. `stop_after` ends the run
-    after that many steps of this run (tests use it to stand for a kill)."""
+    """Train a LoRA adapter on (prompt, completion) `examples`; resumes from `checkpoints` when one is there.
+    `stop_after` ends the run after that many steps of this run (tests use it to stand for a kill)."""
     import torch
     from peft import get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
 
@@ -204,8 +239,10 @@ def train(
     with warnings.catch_warnings():  # peft asks transformers a deprecated question; nothing for our caller to do
         warnings.simplefilter("ignore", FutureWarning)
         model = get_peft_model(copy.deepcopy(base_model), lora_config(config))
-    blocks = pack(tokenizer, texts, config.max_seq_len)
-    total = config.steps_for(len(blocks))
+    train_rows = rows(tokenizer, examples, config.max_seq_len)
+    if not train_rows:
+        raise ValueError("no example to train on")
+    total = config.steps_for(len(train_rows))
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.0)
     warmup = max(1, config.warmup_steps)
@@ -230,7 +267,7 @@ def train(
             break
         began = time.monotonic()
         batch = collate(
-            [blocks[i] for i in batch_indices(step, len(blocks), config.batch_size, config.seed)],
+            [train_rows[i] for i in batch_indices(step, len(train_rows), config.batch_size, config.seed)],
             tokenizer.pad_token_id,
         )
         loss = model(**batch).loss

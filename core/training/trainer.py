@@ -1,14 +1,13 @@
 """One doctor's training run, end to end: samples -> LoRA adapter -> the gate -> kept (and active) or rejected.
 
 Theory of operation:
-- The samples are read as stored: already de-identified by the collector. Each becomes a training text through
-  `prompting.training_example` — the dictation derived from the note as the prompt, the note as the completion,
-  the end-of-text token after it (`lora.pack` adds it) — so the adapter learns to turn a dictation into this
-  doctor's note, with the very prompt the processor plugin uses.
-- `gate.split` puts each sample in train or held-out by a seeded hash of its id. The gate measures perplexity on
-  the held-out *notes* (the completions alone), not on prompt + note: the prompt's fixed instruction and run-on
-  dictation are learned within a few steps by any adapter, and would buy a "drop" that says nothing about the
-  doctor's form. General clinical text (`gate.general_clinical_texts`) is measured the same way, base vs adapted.
+- The samples are read as stored: already de-identified by the collector. They become training rows through
+  `prompting.training_examples` — each note given the dictation derived from it (the very prompt the processor
+  plugin uses), and each note alone — so the adapter learns to turn a dictation into this doctor's note.
+- `gate.split` puts each sample in train or held-out by a seeded hash of its id. The gate measures perplexity of
+  the held-out notes given their dictations (the loss on the note only: the prompt's fixed instruction would buy
+  any adapter a "drop" that says nothing about the doctor), and of general clinical text
+  (`gate.general_clinical_texts`) as text, base vs adapted.
 - Checkpoints live in `$INTELLUXE_HOME/training/<sha256(doctor)[:16]>/<run>/`, where <run> is a hash of the base
   model, the configuration and the training samples' ids: a run killed part way and started again with the same
   samples resumes; one whose samples changed since starts afresh (the stale checkpoint is removed). A file lock
@@ -122,10 +121,10 @@ def _run_key(base_model_id: str, config: TrainingConfig, sample_ids: list[str]) 
 _base_general_cache: dict[tuple[str, int], float] = {}
 
 
-def _base_general(base: Any, texts: list[str], max_seq_len: int) -> float:
+def _base_general(base: Any, texts: list[tuple[str, str]], max_seq_len: int) -> float:
     """The base model's perplexity on the general texts, measured once per process (`--pending` trains many
     doctors in one; it is the same figure for each)."""
-    key = (hashlib.sha256("\x00".join(texts).encode()).hexdigest(), max_seq_len)
+    key = (hashlib.sha256("\x00".join(t for _, t in texts).encode()).hexdigest(), max_seq_len)
     if key not in _base_general_cache:
         _base_general_cache[key] = gating.perplexity(base.model, base.tokenizer, texts, max_seq_len=max_seq_len)
     return _base_general_cache[key]
@@ -178,10 +177,9 @@ def train_doctor(
         seed=config.seed,
         held_out_fraction=config.held_out_fraction,
     )
-    examples = [prompting.training_example(s.text) for s in train_set]
-    train_texts = [prompt + completion for prompt, completion in examples]
-    held_out_notes = _limit([prompting.training_example(s.text)[1] for s in held_out], config.eval_max_texts)
-    general = _limit(gating.general_clinical_texts(), config.eval_max_texts)
+    examples = prompting.training_examples([s.text for s in train_set])
+    held_out_notes = _limit([prompting.training_example(s.text) for s in held_out], config.eval_max_texts)
+    general = gating.as_text(_limit(gating.general_clinical_texts(), config.eval_max_texts))
 
     doctor_dir = settings.home / "training" / doctor_dir_name(doctor_id)
     run_dir = doctor_dir / _run_key(base_model.BASE_MODEL_ID, config, [s.sample_id for s in train_set])
@@ -210,7 +208,7 @@ def train_doctor(
             result = train(
                 base.model,
                 base.tokenizer,
-                train_texts,
+                examples,
                 config,
                 checkpoints=checkpoints,
                 progress_label=f"training {doctor_id}" if progress else None,

@@ -4,10 +4,10 @@
 What it measures, for each simulated doctor (core.training.simulated_doctors: soap, consult and letter by default —
 headed terse prose, headed narrative, and a letter without headings), from `--per-doctor` notes split into train
 and held-out by `gate.split` exactly as the trainer does:
-1. Training: LoRA (core.training.lora.train) with the bench configuration below; seconds per 1 k tokens trained,
-   and the process's peak RSS (base model + one training copy + activations).
-2. Perplexity, base vs adapted, on the doctor's held-out notes (the notes alone, as the gate measures them) and on
-   the shipped general clinical text, and the gate's verdict (core.training.gate.decide with DEFAULT_GATE).
+1. Training: LoRA (core.training.lora.train) with the trainer's DEFAULT configuration (the options below change
+   it); seconds per 1 k tokens trained, and the process's peak RSS (base model + one training copy + activations).
+2. Perplexity, base vs adapted, on the doctor's held-out notes (given their dictations, as the gate measures them)
+   and on the shipped general clinical text, and the gate's verdict (core.training.gate.decide with DEFAULT_GATE).
    [the gate keeps every doctor's adapter]
 3. The cross matrix: doctor X's adapter on doctor Y's held-out notes, as the ratio to the base perplexity on Y's
    notes. The adapters are loaded back from their saved weights through the processor's adapter cache
@@ -18,11 +18,14 @@ and held-out by `gate.split` exactly as the trainer does:
    doctor with no adapter) and the adapter path; seconds per note, and style fidelity — the share of generated
    notes whose structure (headings in order, bullets or prose, terse or narrative; core.training.style) matches
    the doctor's habit, the structure most common among their own notes. [adapter fidelity > base fidelity]
+   Beside it, faithfulness (core.training.faithfulness): the share of notes that state no number the dictation did
+   not, and the mean share of the dictation's numbers the note kept. A note in the right form that invents a dose
+   is worse than none; the processor refuses such notes.
 
 Figures are printed with their ratio to the base measured in this run, and written as JSON to `--out`. Like every
 benchmark here it exits 0 whatever the figures; 1 when it could not run (the training extra missing).
 
-Needs the `training` extra (scripts/dev-setup.sh installs it). Takes ~20-30 min on 2 cores with the defaults;
+Needs the `training` extra (scripts/dev-setup.sh installs it). Takes ~40-50 min on 2 cores with the defaults;
 `--quick` is a smoke run of a few minutes (tiny training, one note each: it proves the script, not the adapters).
 """
 
@@ -46,13 +49,6 @@ from typing import Any
 import benchlib
 from benchlib import BenchError, verdict
 
-# The benchmark's training configuration: what fits a 2-core machine in a few minutes per doctor. 30 steps of
-# 4 x 256 tokens is ~30 k tokens — one to one and a half passes over a doctor's 48 training notes (prompt and note:
-# ~15-28 k tokens) — at lr 1e-3 with r=8 on q/v, core.training.lora's DEFAULT otherwise.
-BENCH_STEPS = 30
-BENCH_SEQ_LEN = 256
-BENCH_BATCH = 4
-BENCH_LR = 1e-3
 DEFAULT_STYLES = ("soap", "consult", "letter")
 
 
@@ -101,26 +97,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--styles", default=",".join(DEFAULT_STYLES), help="simulated doctors (comma-separated)")
     parser.add_argument("--per-doctor", type=int, default=60)
     parser.add_argument("--seed", type=int, default=17)
-    parser.add_argument("--steps", type=int, default=BENCH_STEPS)
-    parser.add_argument("--lr", type=float, default=BENCH_LR)
-    parser.add_argument("--max-seq-len", type=int, default=BENCH_SEQ_LEN)
-    parser.add_argument("--batch", type=int, default=BENCH_BATCH)
+    parser.add_argument("--steps", type=int, default=None, help="fixed steps (default: the DEFAULT's epochs)")
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--max-seq-len", type=int, default=None)
+    parser.add_argument("--batch", type=int, default=None)
     parser.add_argument("--gen-notes", type=int, default=6, help="held-out dictations generated per doctor and path")
     parser.add_argument("--max-new-tokens", type=int, default=384)
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "bench_personalization.json")
     parser.add_argument("--quick", action="store_true", help="smoke run: 12 notes, 2 tiny steps, 1 note generated")
     args = parser.parse_args(argv)
     if args.quick:
-        args.per_doctor, args.steps, args.max_seq_len, args.batch = 12, 2, 64, 2
+        args.per_doctor, args.steps, args.max_seq_len, args.batch = 12, 2, 256, 2
         args.gen_notes, args.max_new_tokens = 1, 24
 
     benchlib.require_python_module("torch", "scripts/dev-setup.sh (the training extra)")
     from core.processors.personal_note import NoteGenerator, generate_text
+    from core.training import faithfulness
     from core.training import gate as gating
     from core.training import style as style_
     from core.training.lora import DEFAULT, adapter_state, train
     from core.training.model import TrainingUnavailable, load_base
-    from core.training.prompting import dictation_from_note, training_example
+    from core.training.prompting import dictation_from_note, training_example, training_examples
     from core.training.simulated_doctors import STYLES, generate
 
     styles = [s.strip() for s in args.styles.split(",") if s.strip()]
@@ -129,9 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = replace(
         DEFAULT,
         steps=args.steps,
-        max_seq_len=args.max_seq_len,
-        batch_size=args.batch,
-        learning_rate=args.lr,
+        max_seq_len=args.max_seq_len or DEFAULT.max_seq_len,
+        batch_size=args.batch or DEFAULT.batch_size,
+        learning_rate=args.lr if args.lr is not None else DEFAULT.learning_rate,
         seed=args.seed,
         checkpoint_every=10**6,
         eval_max_texts=3 if args.quick else None,
@@ -140,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(
         f"personalization bench: {len(styles)} doctors ({', '.join(styles)}), {args.per_doctor} notes each; "
-        f"training {config.steps} steps of {config.batch_size} x {config.max_seq_len} tokens, "
+        f"training {config.steps or f'{config.epochs} epochs'} of {config.batch_size} x {config.max_seq_len} tokens, "
         f"lr {config.learning_rate}, "
         f"r={config.rank} on {'/'.join(config.target_modules)}; torch {torch.__version__}, {torch.get_num_threads()} "
         f"threads, {platform.machine()}",
@@ -151,9 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrainingUnavailable as exc:
         raise BenchError(str(exc)) from None
     print(f"base model loaded in {base.load_seconds:.1f} s; peak RSS {peak_rss_mb():.0f} MB", flush=True)
-    general = gating.general_clinical_texts()
-    if config.eval_max_texts:
-        general = general[: config.eval_max_texts]
+    general = gating.as_text(gating.general_clinical_texts()[: config.eval_max_texts])
     length = config.max_seq_len
     base_general = gating.perplexity(base.model, base.tokenizer, general, max_seq_len=length)
 
@@ -168,12 +163,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     store = _MemoryStore()
     for doctor in doctors:
-        texts = [prompt + completion for prompt, completion in map(training_example, doctor.train)]
-        result = train(base.model, base.tokenizer, texts, config, progress_label=f"training {doctor.doctor_id}")
+        examples = training_examples(doctor.train)
+        result = train(base.model, base.tokenizer, examples, config, progress_label=f"training {doctor.doctor_id}")
         rss = peak_rss_mb()
+        held = [training_example(n) for n in doctor.held_out]
         figures = gating.Perplexities(
-            base_heldout=gating.perplexity(base.model, base.tokenizer, doctor.held_out, max_seq_len=length),
-            adapted_heldout=gating.perplexity(result.model, base.tokenizer, doctor.held_out, max_seq_len=length),
+            base_heldout=gating.perplexity(base.model, base.tokenizer, held, max_seq_len=length),
+            adapted_heldout=gating.perplexity(result.model, base.tokenizer, held, max_seq_len=length),
             base_general=base_general,
             adapted_general=gating.perplexity(result.model, base.tokenizer, general, max_seq_len=length),
         )
@@ -206,7 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The cross matrix, through the processor's adapter cache (loaded back from the saved weights).
     # The model's own output, finished or not: the processor would serve the rules for an unfinished note, and the
     # style of the rules' note says nothing about the model.
-    generator = NoteGenerator(cache_size=max(1, len(doctors)), generate=partial(generate_text, require_end=False))
+    measure_model = partial(generate_text, require_end=False, require_faithful=False)
+    generator = NoteGenerator(cache_size=max(1, len(doctors)), generate=measure_model)
     cache = generator.adapter_cache()
     base_own = {d.doctor_id: d.figures["perplexity"]["base_heldout"] for d in doctors}  # type: ignore[index]
     cross: dict[str, dict[str, float]] = {}
@@ -215,7 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             model = cache.model_for(store.records[adapter.doctor_id], store.load_state)
             cross[adapter.doctor_id] = {
                 target.doctor_id: round(
-                    gating.perplexity(model, base.tokenizer, target.held_out, max_seq_len=length)
+                    gating.perplexity(
+                        model, base.tokenizer, [training_example(n) for n in target.held_out], max_seq_len=length
+                    )
                     / base_own[target.doctor_id],
                     4,
                 )
@@ -234,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         dictations = [dictation_from_note(n) for n in doctor.held_out[: args.gen_notes]]
         runs: dict[str, Any] = {}
         for path, doctor_store in (("base", nobody), ("adapter", store)):
-            texts, seconds, tokens, paths = [], [], [], []
+            texts, seconds, tokens, paths, faithful, recall = [], [], [], [], [], []
             for dictation in dictations:
                 result_, _ = generator.note(
                     doctor.doctor_id, dictation, store=doctor_store, max_new_tokens=args.max_new_tokens
@@ -243,18 +242,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seconds.append(result_.seconds)
                 tokens.append(result_.new_tokens)
                 paths.append(result_.path)
+                faithful.append(not faithfulness.invented_numbers(result_.text, dictation))
+                recall.append(faithfulness.number_recall(result_.text, dictation))
             runs[path] = {
                 "fidelity": round(style_.fidelity(texts, doctor.habit), 3),
+                "faithful": round(sum(faithful) / len(faithful), 3),
+                "number_recall": round(statistics.mean(recall), 3),
                 "seconds_per_note": round(statistics.mean(seconds), 2),
                 "tokens_per_note": round(statistics.mean(tokens), 1),
                 "tokens_per_second": round(sum(tokens) / sum(seconds), 1) if sum(seconds) else None,
                 "paths": sorted(set(paths)),
                 "structures": [style_.structure(t).describe() for t in texts],
             }
+        # The doctor's own notes against the same dictations: what a perfect note keeps (the dictation says some
+        # numbers a note writes glued to words, "every 8 hours" as "q8h").
+        runs["reference_number_recall"] = round(
+            statistics.mean(
+                faithfulness.number_recall(n, d) for n, d in zip(doctor.held_out, dictations, strict=False)
+            ),
+            3,
+        )
         generated[doctor.doctor_id] = runs
         print(
             f"  {doctor.doctor_id}: fidelity base {runs['base']['fidelity']:.0%} -> adapter "
-            f"{runs['adapter']['fidelity']:.0%}; {runs['base']['seconds_per_note']:.1f} / "
+            f"{runs['adapter']['fidelity']:.0%}; faithful {runs['base']['faithful']:.0%} -> "
+            f"{runs['adapter']['faithful']:.0%}; {runs['base']['seconds_per_note']:.1f} / "
             f"{runs['adapter']['seconds_per_note']:.1f} s per note",
             flush=True,
         )
@@ -320,8 +332,8 @@ def report(
     print(f"(served from saved weights through the processor's cache, equal to the training run's: {served_matches})")
     print("\n== generation through the processor (greedy), held-out dictations")
     print(
-        f"{'doctor':14} {'notes':>5} {'fidelity base':>13} {'adapter':>8} {'s/note base':>11} {'adapter':>8} "
-        f"{'tok/s':>6}"
+        f"{'doctor':14} {'notes':>5} {'fidelity base':>13} {'adapter':>8} {'faithful base':>13} {'adapter':>8} "
+        f"{'numbers kept':>12} {'(own notes)':>11} {'s/note base':>11} {'adapter':>8} {'tok/s':>6}"
     )
     for d in doctors:
         g = generated[d.doctor_id]
@@ -329,11 +341,14 @@ def report(
         better = g["adapter"]["fidelity"] > g["base"]["fidelity"]
         print(
             f"{d.doctor_id:14} {notes:>5} {g['base']['fidelity']:>13.0%} {g['adapter']['fidelity']:>8.0%} "
+            f"{g['base']['faithful']:>13.0%} {g['adapter']['faithful']:>8.0%} {g['adapter']['number_recall']:>12.0%} "
+            f"{g['reference_number_recall']:>11.0%} "
             f"{g['base']['seconds_per_note']:>11.1f} {g['adapter']['seconds_per_note']:>8.1f} "
             f"{g['adapter']['tokens_per_second'] or 0:>6.1f}  {verdict(better)}"
         )
     kept = sum(1 for d in doctors if (d.figures or {}).get("kept"))
-    print(f"\nsummary: gate kept {kept}/{len(doctors)} adapters; steps {config.steps}, lr {config.learning_rate}")
+    steps = sorted({(d.figures or {}).get("steps") for d in doctors})
+    print(f"\nsummary: gate kept {kept}/{len(doctors)} adapters; steps {steps}, lr {config.learning_rate}")
 
 
 if __name__ == "__main__":

@@ -262,7 +262,7 @@ def test_a_kept_adapter_is_encrypted_at_rest_and_rebuilds_its_model(db, settings
     set_peft_model_state_dict(model, state)
     rows = db.fetchall("SELECT sample_id, content FROM user_writing_samples WHERE user_id = %s", (doctor,))
     _, held = gate.split(rows, [str(r["sample_id"]) for r in rows], seed=config.seed, held_out_fraction=0.2)
-    notes = [prompting.training_example(r["content"])[1] for r in held][: config.eval_max_texts]
+    notes = [prompting.training_example(r["content"]) for r in held][: config.eval_max_texts]
     again = gate.perplexity(model, base.tokenizer, notes, max_seq_len=config.max_seq_len)
     assert again == pytest.approx(record.metrics["perplexities"]["adapted_heldout"], rel=1e-3)
     assert again != pytest.approx(record.metrics["perplexities"]["base_heldout"], rel=1e-6)
@@ -279,7 +279,7 @@ def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(base, tmp_p
     from core.training import prompting
     from core.training.lora import TINY, Checkpoints, adapter_state, train
 
-    texts = ["".join(prompting.training_example(n)) for n in NOTES]
+    texts = prompting.training_examples(NOTES)
     whole = train(base.model, base.tokenizer, texts, TINY, progress_label=None)
 
     cipher = MultiFernet([Fernet(Fernet.generate_key())])

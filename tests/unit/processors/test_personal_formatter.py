@@ -21,7 +21,9 @@ from core.processors.personal_note import (
     NoteGenerator,
     PersonalFormatter,
     PersonalProcessed,
+    Unfaithful,
     Unfinished,
+    generate_text,
 )
 
 DICTATION = "subjective patient zelda quintero reports cough for three days. the plan is fluids and rest"
@@ -124,6 +126,7 @@ def test_without_an_adapter_the_base_model_writes_it(doctor: str | None, store: 
     [
         ({"adapter:ad-1": RuntimeError("boom")}, None, ("adapter failed",)),
         ({"adapter:ad-1": Unfinished("no end within 384 tokens")}, None, ("adapter did not finish",)),
+        ({"adapter:ad-1": Unfaithful("1 number")}, None, ("adapter stated numbers not in the dictation",)),
         ({"adapter:ad-1": "   "}, None, ("adapter wrote nothing",)),
         ({"adapter:ad-1": ""}, None, ("adapter wrote nothing",)),
         ({}, GenerationFailed("the adapter's record has no training configuration"), ("adapter failed",)),
@@ -155,6 +158,48 @@ def test_unfinished_notes_are_not_served_the_rules_write_it() -> None:
     result, rules = gen.note("dr-a", DICTATION, store=Store({"dr-a": Record("ad-1", "dr-a")}))
     assert result.path == PATH_RULES and rules is not None and result.text == rules.text
     assert result.skipped == ("adapter did not finish", "base model did not finish")
+
+
+class ScriptedModel:
+    """`generate` appends the tokens of `text` and end-of-text; the tokenizer's ids are characters."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def generate(self, input_ids: Any, **_: Any) -> Any:
+        import torch
+
+        new = torch.tensor([[ord(c) for c in self.text] + [CharTokenizer.eos_token_id]])
+        return torch.cat([input_ids, new], dim=1)
+
+
+class CharTokenizer:
+    eos_token_id = 3
+    pad_token_id = 3
+
+    def __call__(self, text: str, **_: Any) -> dict[str, Any]:
+        import torch
+
+        ids = torch.tensor([[ord(c) for c in text]])
+        return {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+
+    def decode(self, ids: Any, skip_special_tokens: bool = True) -> str:
+        return "".join(chr(int(i)) for i in ids if not (skip_special_tokens and int(i) == self.eos_token_id))
+
+
+def test_a_note_stating_a_number_the_dictation_did_not_is_refused_saying_how_many_not_which() -> None:
+    pytest.importorskip("torch")
+    dictation = "heart rate seventy blood pressure 117 over 69 start amlodipine 5 mg"
+    good = "OBJECTIVE:\nHR 70, BP 117/69.\n\nPLAN:\nAmlodipine 5 mg daily."
+    assert generate_text(ScriptedModel(good), CharTokenizer(), dictation, max_new_tokens=400) == (good, len(good) + 1)
+    invented = good.replace("5 mg", "10 mg").replace("HR 70", "HR 72")
+    with pytest.raises(Unfaithful) as refused:
+        generate_text(ScriptedModel(invented), CharTokenizer(), dictation, max_new_tokens=400)
+    assert str(refused.value) == "the note states 2 number(s) the dictation does not"
+    text, _ = generate_text(
+        ScriptedModel(invented), CharTokenizer(), dictation, max_new_tokens=400, require_faithful=False
+    )
+    assert text == invented  # measuring the model itself (the benchmark) sees what it wrote
 
 
 def test_a_base_model_that_writes_nothing_or_cannot_load_gives_the_rules() -> None:

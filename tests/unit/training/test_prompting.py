@@ -19,6 +19,7 @@ from core.training.prompting import (
     note_prompt,
     speech_form,
     training_example,
+    training_examples,
 )
 from core.training.simulated_doctors import STYLES, generate
 
@@ -80,6 +81,13 @@ def test_a_training_example_is_the_derived_prompt_and_the_note(notes: dict[str, 
         assert prompt == note_prompt(dictation_from_note(note))
         assert prompt.startswith(INSTRUCTION) and prompt.endswith(f"{NOTE_MARK}\n")
         assert prompt.split(f"{DICTATION_MARK}\n")[1].split("\n\n")[0] == dictation_from_note(note)
+
+
+def test_an_adapter_trains_on_each_note_given_its_dictation_and_alone(notes: dict[str, list[str]]) -> None:
+    written = notes["soap"][:3]
+    examples = training_examples(written)
+    assert examples[:3] == [training_example(n) for n in written]
+    assert examples[3:] == [(f"{NOTE_MARK}\n", n.strip()) for n in written]
 
 
 def test_a_live_transcript_is_normalised_like_a_training_dictation() -> None:

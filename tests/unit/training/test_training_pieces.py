@@ -1,5 +1,6 @@
 """The parts of adapter training that need no model and no database: the gate's decision, the split, the training
-configuration's JSON, the progress line, the private file writer, and `personalize train`'s input checks."""
+configuration's JSON, the training rows, the progress line, the private file writer, and `personalize train`'s input
+checks."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from core.cli import main
 from core.training.adapters import doctor_dir_name, write_private
 from core.training.gate import DEFAULT_GATE, GateConfig, Perplexities, decide, general_clinical_texts, split
-from core.training.lora import DEFAULT, TINY, TrainingConfig
+from core.training.lora import DEFAULT, TINY, Row, TrainingConfig, rows
 from core.training.progress import Progress
 
 
@@ -44,7 +45,33 @@ def test_a_training_config_survives_its_json() -> None:
     for config in (DEFAULT, TINY):
         assert TrainingConfig.from_json(config.to_json()) == config
     assert TrainingConfig.from_json({**TINY.to_json(), "added_later": 1}) == TINY  # an unknown key is ignored
-    assert TINY.steps_for(1000) == 3 and DEFAULT.steps_for(10) == 10 and DEFAULT.steps_for(10_000) == 200
+    assert TINY.steps_for(1000) == 3 and DEFAULT.steps_for(10_000) == 200
+    assert DEFAULT.steps_for(96) == 30  # 48 training notes (each given its dictation, and alone): the benchmark's
+    assert DEFAULT.steps_for(10) == 4
+
+
+class CharTokenizer:
+    """One token per character, end-of-text 0: enough to see which positions a row scores."""
+
+    eos_token_id = 0
+
+    def __call__(self, text: str, add_special_tokens: bool = False) -> dict[str, list[int]]:
+        return {"input_ids": [ord(c) for c in text]}
+
+
+def test_a_row_scores_the_completion_and_its_end_never_the_prompt() -> None:
+    (row,) = rows(CharTokenizer(), [("Dx:", "ok")], max_seq_len=16)
+    assert row == Row([68, 120, 58, 111, 107, 0], [-100, -100, -100, 111, 107, 0])
+    (plain,) = rows(CharTokenizer(), [("", "ok")], max_seq_len=16)
+    assert plain == Row([111, 107, 0], [111, 107, 0])
+
+
+def test_an_example_longer_than_a_row_is_its_completion_alone_in_windows() -> None:
+    got = rows(CharTokenizer(), [("a long prompt:", "abcdefg")], max_seq_len=4)
+    assert [r.ids for r in got] == [[97, 98, 99, 100], [101, 102, 103, 0]]  # no prompt; the end still scored
+    assert all(r.labels == r.ids for r in got)
+    assert rows(CharTokenizer(), [("p", "abcd")], max_seq_len=4) == [Row([97, 98, 99, 100], [97, 98, 99, 100])]
+    # "abcd" + end is 5 tokens: a window of the end alone predicts nothing and is left out
 
 
 def test_general_clinical_texts_are_paragraphs() -> None:
