@@ -18,7 +18,8 @@ API (for core.training's trainer and the processor plugin):
   the bare note mark. The second kind keeps the adapter a model of the doctor's text as such: trained on the first
   kind alone, adapters lost up to 10 % on general clinical text and the gate rejected them (measured 2026-12-02).
 - `dictation_from_note(note) -> str`: the derived dictation alone.
-- `cut_generation(text) -> str`: a generated continuation cut where the model starts another prompt.
+- `cut_generation(text) -> str`: a generated continuation cut where the model starts another prompt or starts the
+  note over.
 """
 
 from __future__ import annotations
@@ -97,6 +98,20 @@ def training_examples(notes: list[str]) -> list[tuple[str, str]]:
 
 
 def cut_generation(text: str) -> str:
-    """A generated note up to where the model begins another dictation or instruction, stripped."""
+    """A generated note up to where the model begins another dictation or instruction, or starts the note over (its
+    opening heading — "SUBJECTIVE:", "Dear ..." — written again: a small model that misses the end of a note loops
+    back to its beginning, measured in docs/personalization.md), stripped. Other headings may repeat: a
+    problem-oriented note writes "Plan:" under each problem."""
     m = _CUT.search(text)
-    return (text[: m.start()] if m else text).strip()
+    text = (text[: m.start()] if m else text).strip()
+    opening: str | None = None
+    position = 0
+    for line in text.splitlines(keepends=True):
+        head = _heading_of(line.strip())
+        if head is not None:
+            if opening is None:
+                opening = head[0]
+            elif head[0] == opening:
+                return text[:position].strip()
+        position += len(line)
+    return text

@@ -105,3 +105,15 @@ def test_cut_generation_stops_where_another_prompt_begins() -> None:
     assert cut_generation(f"\n{note}\n\n") == note
     assert cut_generation(f"{DICTATION_MARK}\nall of it a new prompt") == f"{DICTATION_MARK}\nall of it a new prompt"
     assert cut_generation("") == ""
+
+
+def test_cut_generation_stops_where_the_note_starts_over_but_keeps_repeated_inner_headings() -> None:
+    note = "SUBJECTIVE:\nCough x 3d.\n\nOBJECTIVE:\nT 98.6.\n\nPLAN:\nFluids."
+    assert cut_generation(f"{note}\n\nSUBJECTIVE:\nCough x 3d.\n\nPLAN:\nFluids.") == note
+    letter = "Dear Doctor,\n\nThank you for seeing him.\n\nWith kind regards,"
+    assert cut_generation(f"{letter}\n\nDear Doctor,\n\nThank you") == letter
+    problems = "Assessment:\n1. HTN.\nPlan:\nLisinopril.\n2. DM2.\nPlan:\nMetformin."
+    assert cut_generation(problems) == problems
+    assert cut_generation("No headings at all.\nSUBJECTIVE mentioned in text.") == (
+        "No headings at all.\nSUBJECTIVE mentioned in text."
+    )
