@@ -7,9 +7,9 @@ Theory of operation:
   are added. At least one sample is held out and at least one trained on.
 - Perplexity is exp(mean negative log-likelihood per token) over the completions of (prompt, completion) examples,
   each in a row of its own as training builds it (`lora.rows`: the end-of-text scored; an example longer than
-  `max_seq_len` measured as its completion alone, in windows). The
-  doctor's held-out notes are measured *given their dictation* — what the adapter is for, and what it is trained
-  on; general clinical text is measured as text (an empty prompt): an adapter must not forget medicine it knew.
+  `max_seq_len` measured as its completion alone, in windows). The doctor's held-out notes are measured *given
+  their dictation* — what the adapter is for, and what it is trained on; general clinical text is measured as text
+  (an empty prompt): an adapter must not forget medicine it knew.
 - Kept when `adapted_heldout <= base_heldout x (1 - min_heldout_improvement)` and
   `adapted_general <= base_general x (1 + max_general_regression)`. The defaults and why are in GateConfig.
 """

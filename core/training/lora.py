@@ -5,9 +5,8 @@ Theory of operation:
   given the dictation it could have come from, and the note alone after the bare note mark), tokenized and closed
   by end-of-text. The loss is on the completion and its end-of-text only: the adapter learns what to write after a
   prompt and where to stop, not to reproduce prompts. An example longer than `max_seq_len` becomes its completion
-  alone, in windows (`rows`). Rows are right-padded to the longest in
-  their batch, so the memory of a step is bounded by `batch_size x max_seq_len` (the logits over SmolLM2's 49 k
-  vocabulary dominate it).
+  alone, in windows (`rows`). Rows are right-padded to the longest in their batch, so the memory of a step is
+  bounded by `batch_size x max_seq_len` (activations and the logits over SmolLM2's 49 k vocabulary).
 - Why not the usual packed stream with the loss on every token (measured on the benchmark's doctors, 2026-12-02):
   it halved the notes' perplexity, yet greedy generation never began a note with the doctor's first heading —
   one token in a few hundred of a packed block, after an instruction the loss spent itself on.
@@ -92,10 +91,10 @@ class TrainingConfig:
 
 # A clinic server's nightly run: a doctor's 50-100 samples make 80-160 rows (each note given its dictation, and
 # alone) of 300-700 tokens; 1.25 passes over them at 4 rows a step is 30-60 steps — the 30 that the benchmark
-# measured for 48 training notes (docs/personalization.md: ~15 min a doctor on 2 cores, peak RSS in the table).
+# measured for 48 training notes (docs/personalization.md: 5.5-11.5 min a doctor on 2 cores, 8.6-13.5 GB peak RSS).
 # More passes than that let the 135 M model drift from the dictation (invented findings after the last heading,
 # measured at 96 steps). 768 tokens holds the longest simulated consult note with its dictation (~660); a longer
-# sample is cut (and then teaches no end). lr 1e-3 (higher than the usual 2e-4) because there are tens of steps,
+# sample trains as the note alone (`rows`). lr 1e-3 (higher than the usual 2e-4) because there are tens of steps,
 # not thousands.
 DEFAULT = TrainingConfig()
 # Tests and smoke runs: 3 steps of 2 x 256 tokens, checkpoint each step, perplexity on at most 6 texts — seconds

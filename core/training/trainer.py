@@ -178,7 +178,7 @@ def train_doctor(
         held_out_fraction=config.held_out_fraction,
     )
     examples = prompting.training_examples([s.text for s in train_set])
-    held_out_notes = _limit([prompting.training_example(s.text) for s in held_out], config.eval_max_texts)
+    held_out_pairs = _limit([prompting.training_example(s.text) for s in held_out], config.eval_max_texts)
     general = gating.as_text(_limit(gating.general_clinical_texts(), config.eval_max_texts))
 
     doctor_dir = settings.home / "training" / doctor_dir_name(doctor_id)
@@ -215,15 +215,15 @@ def train_doctor(
             )
             length = config.max_seq_len
             figures = gating.Perplexities(
-                base_heldout=gating.perplexity(base.model, base.tokenizer, held_out_notes, max_seq_len=length),
-                adapted_heldout=gating.perplexity(result.model, base.tokenizer, held_out_notes, max_seq_len=length),
+                base_heldout=gating.perplexity(base.model, base.tokenizer, held_out_pairs, max_seq_len=length),
+                adapted_heldout=gating.perplexity(result.model, base.tokenizer, held_out_pairs, max_seq_len=length),
                 base_general=_base_general(base, general, length),
                 adapted_general=gating.perplexity(result.model, base.tokenizer, general, max_seq_len=length),
             )
             verdict = gating.decide(figures, gate)
             metrics = {
                 "perplexities": figures.to_json(),
-                "samples": {**counts, "heldout_measured": len(held_out_notes), "general_measured": len(general)},
+                "samples": {**counts, "heldout_measured": len(held_out_pairs), "general_measured": len(general)},
                 "steps": result.steps,
                 "tokens": result.tokens,
                 "seconds": round(result.seconds, 2),
