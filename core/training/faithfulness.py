@@ -18,7 +18,7 @@ Theory of operation:
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 # Digits not glued to a word before them: "SpO2", "D3", "HbA1c" are names, not values; "0.4mg" is 0.4.
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
@@ -28,13 +28,7 @@ def numbers(text: str) -> set[Decimal]:
     """The distinct numbers `text` states, spoken ones written first (see the module's docstring)."""
     from core.processors.spoken_numbers import write_numbers
 
-    found: set[Decimal] = set()
-    for match in _NUMBER.finditer(write_numbers(text)):
-        try:
-            found.add(Decimal(match.group()).normalize())
-        except InvalidOperation:  # pragma: no cover - the pattern only matches digits
-            continue
-    return found
+    return {Decimal(match.group()).normalize() for match in _NUMBER.finditer(write_numbers(text))}
 
 
 def invented_numbers(note: str, dictation: str) -> set[Decimal]:

@@ -59,6 +59,7 @@ class Doctor:
     notes: list[str]
     train: list[str]
     held_out: list[str]
+    held_out_pairs: list[tuple[str, str]]  # (prompt with the derived dictation, note): what the gate measures
     habit: Any = None
     state: dict[str, Any] | None = None
     figures: dict[str, Any] | None = None
@@ -106,19 +107,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "bench_personalization.json")
     parser.add_argument("--quick", action="store_true", help="smoke run: 12 notes, 2 tiny steps, 1 note generated")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.per_doctor, args.steps, args.max_seq_len, args.batch = 12, 2, 256, 2
-        args.gen_notes, args.max_new_tokens = 1, 24
-
     benchlib.require_python_module("torch", "scripts/dev-setup.sh (the training extra)")
     from core.processors.personal_note import NoteGenerator, generate_text
     from core.training import faithfulness
     from core.training import gate as gating
     from core.training import style as style_
-    from core.training.lora import DEFAULT, adapter_state, train
+    from core.training.lora import DEFAULT, TINY, adapter_state, train
     from core.training.model import TrainingUnavailable, load_base
     from core.training.prompting import dictation_from_note, training_example, training_examples
     from core.training.simulated_doctors import STYLES, generate
+
+    if args.quick:
+        args.per_doctor, args.steps, args.max_seq_len, args.batch = 12, 2, TINY.max_seq_len, TINY.batch_size
+        args.gen_notes, args.max_new_tokens = 1, 24
 
     styles = [s.strip() for s in args.styles.split(",") if s.strip()]
     if unknown := [s for s in styles if s not in STYLES]:
@@ -159,14 +160,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         train_notes, held = gating.split(notes, ids, seed=config.seed, held_out_fraction=config.held_out_fraction)
         if config.eval_max_texts:
             held = held[: config.eval_max_texts]
-        doctors.append(Doctor(name, STYLES[name].doctor_id, notes, train_notes, held, style_.habit(notes)))
+        pairs = [training_example(n) for n in held]
+        doctors.append(Doctor(name, STYLES[name].doctor_id, notes, train_notes, held, pairs, style_.habit(notes)))
 
     store = _MemoryStore()
     for doctor in doctors:
         examples = training_examples(doctor.train)
         result = train(base.model, base.tokenizer, examples, config, progress_label=f"training {doctor.doctor_id}")
         rss = peak_rss_mb()
-        held = [training_example(n) for n in doctor.held_out]
+        held = doctor.held_out_pairs
         figures = gating.Perplexities(
             base_heldout=gating.perplexity(base.model, base.tokenizer, held, max_seq_len=length),
             adapted_heldout=gating.perplexity(result.model, base.tokenizer, held, max_seq_len=length),
@@ -212,9 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             model = cache.model_for(store.records[adapter.doctor_id], store.load_state)
             cross[adapter.doctor_id] = {
                 target.doctor_id: round(
-                    gating.perplexity(
-                        model, base.tokenizer, [training_example(n) for n in target.held_out], max_seq_len=length
-                    )
+                    gating.perplexity(model, base.tokenizer, target.held_out_pairs, max_seq_len=length)
                     / base_own[target.doctor_id],
                     4,
                 )
@@ -258,7 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # numbers a note writes glued to words, "every 8 hours" as "q8h").
         runs["reference_number_recall"] = round(
             statistics.mean(
-                faithfulness.number_recall(n, d) for n, d in zip(doctor.held_out, dictations, strict=False)
+                faithfulness.number_recall(n, d)
+                for n, d in zip(doctor.held_out[: len(dictations)], dictations, strict=True)
             ),
             3,
         )
